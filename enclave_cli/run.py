@@ -1,0 +1,95 @@
+"""``enclave run`` (what ``make run`` calls): the whole appliance on one machine, embedded defaults.
+
+Starts the CPU vLLM server (unless one already serves ``llm.url``), ingests the sample
+corpus while the model loads, then serves the gateway in the foreground. Ctrl-C stops
+both.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from enclave_core.errors import DependencyUnavailable
+from enclave_core.llm import LLMClient
+from enclave_core.runtime import Core
+from enclave_core.settings import Settings
+
+__all__ = ["run_appliance"]
+
+
+def _say(message: str) -> None:
+    print(f"[enclave] {message}", file=sys.stderr, flush=True)
+
+
+def _llm_already_serving(settings: Settings) -> bool:
+    try:
+        LLMClient(settings.llm).check()
+        return True
+    except DependencyUnavailable:
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_appliance(settings: Settings, sample: Path, collection: str) -> int:
+    import uvicorn
+
+    from enclave_cli.backend import LocalBackend, local_admin_key
+    from services.gateway.app import create_app
+    from services.llm.launch import start_server, wait_until_ready
+
+    process: subprocess.Popen[bytes] | None = None
+    if _llm_already_serving(settings):
+        _say(f"using the LLM already served at {settings.llm.url}")
+    else:
+        _say(f"starting vLLM (CPU) for '{settings.llm.model}' - log: {settings.logs_dir / 'vllm.log'}")
+        process = start_server(settings)
+    try:
+        if sample.exists():
+            _say(f"ingesting the sample corpus {sample} into '{collection}'")
+            backend = LocalBackend(Core(settings))
+            try:
+                report = backend.ingest([sample], collection, [], False, lambda outcome: None)
+            finally:
+                backend.close()
+            _say(f"{report['ingested']} ingested, {report['unchanged']} unchanged, {report['failed']} failed")
+        _say("waiting for the LLM server (first start takes a minute or two on a CPU)")
+        waited = wait_until_ready(settings, process)
+        _say(f"LLM ready after {waited:.0f} s")
+        key_file = settings.secrets_dir / "local-admin.key"
+        local_admin_key(settings)
+        url = settings.gateway_url
+        print(
+            f"""
+Enclave is running at {url}
+
+Ask a question (the admin key is in {key_file}):
+
+  curl -s {url}/v1/query \\
+    -H "Authorization: Bearer $(cat {key_file})" \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"question": "How many weeks of paid parental leave do employees get?", "collection": "{collection}"}}'
+
+Or from another terminal: .venv/bin/enclave ask "..." --collection {collection}
+Stop with Ctrl-C.
+""",
+            flush=True,
+        )
+        uvicorn.run(
+            create_app(settings), host=settings.gateway.host, port=settings.gateway.port, log_level="info"
+        )
+    finally:
+        if process is not None:
+            _say("stopping vLLM")
+            _stop(process)
+    return 0

@@ -1,0 +1,16 @@
+"""Text embedding. One interface; the backend and model come from settings."""
+
+from enclave_core.embedding.base import Embedder
+from enclave_core.embedding.sentence_transformers import SentenceTransformerEmbedder, resolve_model_path
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "build_embedder", "resolve_model_path"]
+
+from pathlib import Path
+
+from enclave_core.settings import EmbeddingSettings
+
+
+def build_embedder(settings: EmbeddingSettings) -> Embedder:
+    name = settings.model.removeprefix("packaged:")
+    path = resolve_model_path(settings.model)
+    return SentenceTransformerEmbedder(path, settings.batch_size, settings.device, name=Path(name).name)

@@ -1,0 +1,33 @@
+"""Who is asking: the principal every request and CLI command acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from enclave_core.vectorstore.base import AccessScope
+
+__all__ = ["ADMIN_ROLE", "AUDITOR_ROLE", "LOCAL_ADMIN", "REVEAL_ROLE", "Principal"]
+
+ADMIN_ROLE = "admin"
+AUDITOR_ROLE = "auditor"
+REVEAL_ROLE = "pii:reveal"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    groups: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    auth: str = "none"  # how the identity was established: api-key | oidc | local
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def scope(self) -> AccessScope:
+        """The retrieval scope is derived from the identity alone, never from request fields."""
+        return AccessScope.unrestricted() if self.is_admin else AccessScope(groups=self.groups)
+
+
+# The CLI on the appliance host acts as this configured local administrator.
+LOCAL_ADMIN = Principal("local-admin", frozenset(), frozenset({ADMIN_ROLE, AUDITOR_ROLE}), auth="local")

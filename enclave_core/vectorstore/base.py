@@ -1,0 +1,81 @@
+"""The vector-store interface the rest of the product codes against."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from enclave_core.embedding.base import Vectors
+from enclave_core.embedding.sparse import SparseVector
+
+__all__ = ["AccessScope", "Hit", "PointRecord", "VectorStore"]
+
+
+@dataclass(frozen=True)
+class AccessScope:
+    """What a search may see, derived on the server from the authenticated identity alone.
+
+    ``groups is None`` means unrestricted (administrators); otherwise a chunk matches when
+    its ``acl`` payload shares at least one group. An empty ACL therefore matches nobody
+    but administrators.
+    """
+
+    groups: frozenset[str] | None
+    doc_ids: frozenset[str] | None = None  # optional narrowing to some documents
+
+    @classmethod
+    def unrestricted(cls) -> AccessScope:
+        return cls(groups=None)
+
+
+@dataclass
+class PointRecord:
+    id: str
+    dense: Vectors
+    sparse: SparseVector
+    payload: dict[str, Any]
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class VectorStore(Protocol):
+    def collection_exists(self, name: str) -> bool: ...
+
+    def ensure_collection(self, name: str, dimension: int) -> None: ...
+
+    def list_collections(self) -> list[str]: ...
+
+    def delete_collection(self, name: str) -> None: ...
+
+    def upsert(self, name: str, points: Sequence[PointRecord]) -> None: ...
+
+    def delete_points(self, name: str, ids: Sequence[str]) -> None: ...
+
+    def document_point_ids(self, name: str, doc_id: str) -> set[str]: ...
+
+    def set_document_payload(self, name: str, doc_id: str, payload: dict[str, Any]) -> None: ...
+
+    def count(self, name: str) -> int: ...
+
+    def search(
+        self,
+        name: str,
+        dense: Vectors | None,
+        sparse: SparseVector | None,
+        scope: AccessScope,
+        limit: int,
+    ) -> tuple[list[Hit], list[Hit]]:
+        """Dense and sparse candidates, each ranked by its own score, both filtered by ``scope``."""
+        ...
+
+    def check(self) -> None:
+        """Raise DependencyUnavailable if the store cannot answer."""
+        ...
+
+    def close(self) -> None: ...

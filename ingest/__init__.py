@@ -1,0 +1,5 @@
+"""The write path. Public entry points are re-exported here; the gateway uses only these."""
+
+from ingest.pipeline import FileOutcome, Ingestor, IngestReport, SourceFile, collect_files, document_id
+
+__all__ = ["FileOutcome", "IngestReport", "Ingestor", "SourceFile", "collect_files", "document_id"]

@@ -1,0 +1,273 @@
+"""The write path: file -> loader -> redaction -> chunks -> embeddings -> Qdrant (with ACL payload).
+
+Personal data is redacted at block level, before chunking, so that no chunk text, title or
+vector is ever computed from plaintext PII. Documents are processed in batches so the NLP
+and embedding models see many texts per call. Per document, the order of writes makes a
+crash harmless: new points first (deterministic ids, so a rerun overwrites them), then
+removal of points the new version no longer has, and the manifest row - the commit
+marker - last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from enclave_core.documents import Chunk, LoadedDocument
+from enclave_core.errors import EnclaveError, InputError
+from enclave_core.retrieval import embedding_text, validate_collection_name
+from enclave_core.runtime import Core
+from enclave_core.vectorstore import PointRecord, payload
+from ingest.chunking import chunk_document
+from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
+from ingest.manifest import Manifest
+
+__all__ = ["FileOutcome", "IngestReport", "Ingestor", "SourceFile", "collect_files", "document_id"]
+
+log = logging.getLogger(__name__)
+
+_NAMESPACE = uuid.UUID("6f1c2a52-4d1e-4a8e-9a51-3c2f7c1e9b10")
+
+Status = Literal["ingested", "unchanged", "failed", "skipped"]
+
+
+def document_id(collection: str, source: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"doc\x00{collection}\x00{source}"))
+
+
+def chunk_id(doc_id: str, index: int, text: str) -> str:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return str(uuid.uuid5(_NAMESPACE, f"chunk\x00{doc_id}\x00{index}\x00{digest}"))
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ingest: where it came from (relative path), and how to read it."""
+
+    source: str
+    path: Path | None = None
+    data: bytes | None = None
+    doc_id: str | None = None  # defaults to a uuid5 of collection and source
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+@dataclass
+class FileOutcome:
+    source: str
+    status: Status
+    doc_id: str | None = None
+    chunks: int = 0
+    error: str | None = None
+    redactions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(o.chunks for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[SourceFile], list[FileOutcome]]:
+    """Expand files and folders. In a folder, files of unsupported types are skipped (reported);
+    a file named explicitly must be supported, else it fails with a clear error."""
+    files: list[SourceFile] = []
+    outcomes: list[FileOutcome] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.suffix.lower() in SUPPORTED_EXTENSIONS:
+                    files.append(SourceFile(rel.as_posix(), path=child))
+                else:
+                    outcomes.append(FileOutcome(rel.as_posix(), "skipped", error="unsupported file type"))
+        elif path.is_file():
+            files.append(SourceFile(path.name, path=path))
+        else:
+            outcomes.append(FileOutcome(str(path), "failed", error=f"{path}: no such file or folder"))
+    return files, outcomes
+
+
+@dataclass
+class _Prepared:
+    file: SourceFile
+    doc_id: str
+    sha: str
+    doc: LoadedDocument
+    outcome: FileOutcome
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[FileOutcome], None]
+
+
+class Ingestor:
+    def __init__(self, core: Core, manifest: Manifest | None = None, batch_docs: int = 16) -> None:
+        self.core = core
+        self.settings = core.settings
+        self.manifest = manifest or Manifest(core.settings.state_dir / "ingest.sqlite")
+        self.batch_docs = batch_docs
+
+    def ingest(
+        self,
+        files: Sequence[SourceFile],
+        collection: str,
+        groups: Sequence[str] = (),
+        *,
+        force: bool = False,
+        redact: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        validate_collection_name(collection)
+        started = time.perf_counter()
+        report = IngestReport(collection)
+        acl = sorted(set(groups))
+        self.core.store.ensure_collection(collection, self.core.embedder.dimension)
+        for start in range(0, len(files), self.batch_docs):
+            batch = files[start : start + self.batch_docs]
+            for outcome in self._ingest_batch(batch, collection, acl, force, redact):
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _ingest_batch(
+        self, batch: Sequence[SourceFile], collection: str, acl: list[str], force: bool, redact: bool
+    ) -> list[FileOutcome]:
+        outcomes: list[FileOutcome] = []
+        prepared: list[_Prepared] = []
+        for file in batch:
+            doc_id = file.doc_id or document_id(collection, file.source)
+            outcome = FileOutcome(file.source, "ingested", doc_id=doc_id)
+            outcomes.append(outcome)
+            try:
+                data = file.read()
+                sha = hashlib.sha256(data).hexdigest()
+                previous = self.manifest.get(collection, doc_id)
+                if not force and previous and previous.content_sha256 == sha and list(previous.acl) == acl:
+                    outcome.status, outcome.chunks = "unchanged", len(previous.chunk_ids)
+                    continue
+                doc = load_document(data, file.source, max_bytes=self.settings.gateway.max_upload_mb << 20)
+            except InputError as exc:
+                outcome.status, outcome.error = "failed", str(exc)
+                continue
+            except OSError as exc:
+                outcome.status, outcome.error = "failed", f"{file.source}: cannot read ({exc.strerror})"
+                continue
+            prepared.append(_Prepared(file, doc_id, sha, doc, outcome))
+        if not prepared:
+            return outcomes
+        if redact:
+            self._redact(prepared)
+        for item in prepared:
+            item.chunks = chunk_document(
+                item.doc,
+                max_words=self.settings.chunking.max_words,
+                overlap_words=self.settings.chunking.overlap_words,
+            )
+        self._store(prepared, collection, acl)
+        return outcomes
+
+    def _redact(self, prepared: list[_Prepared]) -> None:
+        """Redact every title and block of the batch in one batched NLP pass."""
+        texts: list[str] = []
+        for item in prepared:
+            texts.append(item.doc.title)
+            texts.extend(b.text for b in item.doc.blocks)
+            texts.extend(sorted({b.heading for b in item.doc.blocks if b.heading}))
+        results = iter(self.core.redactor.redact_many(texts))
+        for item in prepared:
+            counts: dict[str, int] = {}
+
+            def take(counts: dict[str, int] = counts) -> str:
+                result = next(results)
+                for key, value in result.counts.items():
+                    counts[key] = counts.get(key, 0) + value
+                return result.text
+
+            title = take()
+            blocks = [replace(b, text=take()) for b in item.doc.blocks]
+            headings = {h: take() for h in sorted({b.heading for b in item.doc.blocks if b.heading})}
+            blocks = [replace(b, heading=headings[b.heading]) if b.heading else b for b in blocks]
+            item.doc = replace(item.doc, title=title, blocks=blocks)
+            item.outcome.redactions = counts
+
+    def _store(self, prepared: list[_Prepared], collection: str, acl: list[str]) -> None:
+        texts = [embedding_text(i.doc.title, c.heading, c.text) for i in prepared for c in i.chunks]
+        vectors = self.core.embedder.embed_documents(texts)
+        sparse = self.core.sparse
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        position = 0
+        for item in prepared:
+            points: list[PointRecord] = []
+            for chunk in item.chunks:
+                pid = chunk_id(item.doc_id, chunk.index, chunk.text)
+                points.append(
+                    PointRecord(
+                        id=pid,
+                        dense=vectors[position],
+                        sparse=sparse.encode_document(texts[position]),
+                        payload={
+                            payload.DOC_ID: item.doc_id,
+                            payload.SOURCE: item.file.source,
+                            payload.TITLE: item.doc.title,
+                            payload.PAGE: chunk.page,
+                            payload.HEADING: chunk.heading,
+                            payload.CHUNK_INDEX: chunk.index,
+                            payload.TEXT: chunk.text,
+                            payload.ACL: acl,
+                            payload.CONTENT_SHA256: item.sha,
+                            payload.INGESTED_AT: now,
+                        },
+                    )
+                )
+                position += 1
+            try:
+                self._commit(collection, item, points, acl)
+            except EnclaveError as exc:
+                item.outcome.status, item.outcome.error = "failed", f"{item.file.source}: {exc}"
+                continue
+            item.outcome.chunks = len(points)
+
+    def _commit(self, collection: str, item: _Prepared, points: list[PointRecord], acl: list[str]) -> None:
+        store = self.core.store
+        new_ids = [p.id for p in points]
+        previous = self.manifest.get(collection, item.doc_id)
+        old_ids = set(previous.chunk_ids if previous else ()) | self.manifest.pending(collection, item.doc_id)
+        self.manifest.begin(collection, item.doc_id, sorted(old_ids | set(new_ids)))
+        store.upsert(collection, points)
+        store.delete_points(collection, sorted(old_ids - set(new_ids)))
+        self.manifest.put(collection, item.doc_id, item.file.source, item.sha, new_ids, acl)
+
+    def delete_document(self, collection: str, doc_id: str) -> int:
+        store = self.core.store
+        ids = store.document_point_ids(collection, doc_id)
+        store.delete_points(collection, sorted(ids))
+        self.manifest.delete(collection, doc_id)
+        return len(ids)

@@ -1,0 +1,100 @@
+"""Request and response models of the REST API (inputs and outputs kept separate)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class SearchRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    collection: str = Field(min_length=1, max_length=63)
+    top_k: int | None = Field(None, ge=1, le=50)
+    mode: Literal["hybrid", "dense", "sparse"] | None = None
+
+
+class ChatTurn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20000)
+
+
+class QueryRequest(SearchRequest):
+    stream: bool = False
+    history: list[ChatTurn] = Field(default_factory=list, max_length=20)
+
+
+class Ranks(BaseModel):
+    dense: int | None
+    sparse: int | None
+
+
+class CitationOut(BaseModel):
+    source: str
+    chunk_id: str
+    score: float
+    text: str
+    doc_id: str
+    title: str
+    page: int | None
+    heading: str | None
+    ranks: Ranks
+
+
+class SearchResponse(BaseModel):
+    citations: list[CitationOut]
+
+
+class QueryResponse(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+
+
+class FileResult(BaseModel):
+    source: str
+    status: Literal["ingested", "unchanged", "failed", "skipped"]
+    doc_id: str | None
+    chunks: int
+    error: str | None
+
+
+class IngestResponse(BaseModel):
+    collection: str
+    ingested: int
+    unchanged: int
+    failed: int
+    chunks: int
+    files: list[FileResult]
+
+
+class CollectionOut(BaseModel):
+    name: str
+    documents: int
+    chunks: int
+
+
+class CollectionsResponse(BaseModel):
+    collections: list[CollectionOut]
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    source: str
+    chunks: int
+    acl: list[str]
+    ingested_at: str
+
+
+class DocumentsResponse(BaseModel):
+    collection: str
+    documents: list[DocumentOut]
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    checks: dict[str, str]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: str
