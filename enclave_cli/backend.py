@@ -15,7 +15,13 @@ from typing import Any, Protocol
 import httpx
 
 from enclave_core.answering import generate_answer, stream_answer
-from enclave_core.errors import DependencyUnavailable, EnclaveError, InputError, NotFoundError
+from enclave_core.errors import (
+    DependencyUnavailable,
+    EnclaveError,
+    InputError,
+    NotFoundError,
+    UnknownCollection,
+)
 from enclave_core.identity import LOCAL_ADMIN
 from enclave_core.keys import KeyStore, atomic_write
 from enclave_core.runtime import Core
@@ -39,7 +45,23 @@ class Backend(Protocol):
 
     def ask_stream(self, question: str, collection: str, top_k: int | None) -> Iterator[dict[str, Any]]: ...
 
+    def documents(self, collection: str) -> dict[str, Any]: ...
+
+    def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> dict[str, Any]: ...
+
+    def delete(self, collection: str, doc_id: str) -> dict[str, Any]: ...
+
     def close(self) -> None: ...
+
+
+def _doc_json(d: Any) -> dict[str, Any]:
+    return {
+        "doc_id": d.doc_id,
+        "source": d.source,
+        "chunks": len(d.chunk_ids),
+        "acl": list(d.acl),
+        "ingested_at": d.ingested_at,
+    }
 
 
 def local_admin_key(settings: Settings) -> str:
@@ -156,6 +178,44 @@ class LocalBackend:
             yield event
         self._audit_question("query", question, collection, cited)
 
+    def documents(self, collection: str) -> dict[str, Any]:
+        if not self.core.store.collection_exists(collection):
+            raise UnknownCollection(collection)
+        return {
+            "collection": collection,
+            "documents": [_doc_json(d) for d in self.ingestor.manifest.documents(collection)],
+        }
+
+    def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
+        record = self.ingestor.set_acl(collection, doc_id, groups)
+        self.core.audit.append(
+            "acl.change",
+            principal=LOCAL_ADMIN.name,
+            groups=[],
+            collection=collection,
+            documents=[doc_id],
+            acl=list(record.acl),
+            outcome="ok",
+            via="cli",
+        )
+        return _doc_json(record)
+
+    def delete(self, collection: str, doc_id: str) -> dict[str, Any]:
+        if self.ingestor.manifest.get(collection, doc_id) is None:
+            raise NotFoundError(f"no document '{doc_id}' in collection '{collection}'")
+        removed = self.ingestor.delete_document(collection, doc_id)
+        self.core.audit.append(
+            "delete",
+            principal=LOCAL_ADMIN.name,
+            groups=[],
+            collection=collection,
+            documents=[doc_id],
+            chunks_removed=removed,
+            outcome="ok",
+            via="cli",
+        )
+        return {"doc_id": doc_id, "chunks_removed": removed}
+
     def close(self) -> None:
         if self._ingestor is not None:
             self._ingestor.manifest.close()
@@ -231,6 +291,25 @@ class RemoteBackend:
             for line in response.iter_lines():
                 if line.startswith("data: ") and line != "data: [DONE]":
                     yield json.loads(line[len("data: ") :])
+
+    def documents(self, collection: str) -> dict[str, Any]:
+        try:
+            return self._check(self._client.get(f"/v1/collections/{collection}/documents"))
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable("gateway", exc.__class__.__name__) from exc
+
+    def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
+        try:
+            url = f"/v1/collections/{collection}/documents/{doc_id}/acl"
+            return self._check(self._client.put(url, json={"groups": list(groups)}))
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable("gateway", exc.__class__.__name__) from exc
+
+    def delete(self, collection: str, doc_id: str) -> dict[str, Any]:
+        try:
+            return self._check(self._client.delete(f"/v1/collections/{collection}/documents/{doc_id}"))
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable("gateway", exc.__class__.__name__) from exc
 
     def close(self) -> None:
         self._client.close()

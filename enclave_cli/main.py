@@ -110,6 +110,23 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_cli.backend import open_backend
+
+    backend = open_backend(settings)
+    try:
+        if args.documents_command == "list":
+            result = backend.documents(args.collection)
+        elif args.documents_command == "acl":
+            result = backend.set_acl(args.collection, args.doc_id, _groups(args.groups))
+        else:
+            result = backend.delete(args.collection, args.doc_id)
+    finally:
+        backend.close()
+    _print_json(result)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -165,7 +182,7 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     from enclave_core.keys import KeyStore
 
     keys = KeyStore(settings.secrets_dir / "api-keys.json")
-    audit = AuditLog(settings.audit_dir)
+    audit = AuditLog(settings.audit_dir, settings.audit_signing_key, settings.audit.checkpoint_every)
     if args.keys_command == "create":
         roles = _groups(args.roles)
         record, secret = keys.create(args.user, _groups(args.groups), roles)
@@ -209,7 +226,7 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     from enclave_core.audit import AuditLog
 
-    log = AuditLog(settings.audit_dir)
+    log = AuditLog(settings.audit_dir, settings.audit_signing_key, settings.audit.checkpoint_every)
     if args.audit_command == "verify":
         result = log.verify()
         if result.ok:
@@ -255,6 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-stream", dest="stream", action="store_false", help="wait for the whole answer")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("documents", help="list documents, change a document's ACL, delete a document")
+    doc_sub = p.add_subparsers(dest="documents_command", required=True)
+    d = doc_sub.add_parser("list")
+    d.add_argument("--collection", required=True)
+    d = doc_sub.add_parser("acl", help="set the groups allowed to read a document (no re-embedding)")
+    d.add_argument("doc_id")
+    d.add_argument("--collection", required=True)
+    d.add_argument("--groups", required=True, help="comma-separated; '*' = every authenticated user")
+    d = doc_sub.add_parser("delete")
+    d.add_argument("doc_id")
+    d.add_argument("--collection", required=True)
+    p.set_defaults(func=cmd_documents)
 
     p = sub.add_parser("serve", help="run the gateway (REST API)")
     p.add_argument("--host", default=None)

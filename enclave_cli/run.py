@@ -18,7 +18,9 @@ from enclave_core.llm import LLMClient
 from enclave_core.runtime import Core
 from enclave_core.settings import Settings
 
-__all__ = ["run_appliance"]
+__all__ = ["EXAMPLE_QUESTION", "run_appliance"]
+
+EXAMPLE_QUESTION = "How many weeks of paid parental leave do employees get?"
 
 
 def _say(message: str) -> None:
@@ -59,7 +61,8 @@ def run_appliance(settings: Settings, sample: Path, collection: str) -> int:
             _say(f"ingesting the sample corpus {sample} into '{collection}'")
             backend = LocalBackend(Core(settings))
             try:
-                report = backend.ingest([sample], collection, [], False, lambda outcome: None)
+                # "*": every authenticated user may read the demo documents.
+                report = backend.ingest([sample], collection, ["*"], False, lambda outcome: None)
             finally:
                 backend.close()
             _say(f"{report['ingested']} ingested, {report['unchanged']} unchanged, {report['failed']} failed")
@@ -78,7 +81,7 @@ Ask a question (the admin key is in {key_file}):
   curl -s {url}/v1/query \\
     -H "Authorization: Bearer $(cat {key_file})" \\
     -H 'Content-Type: application/json' \\
-    -d '{{"question": "How many weeks of paid parental leave do employees get?", "collection": "{collection}"}}'
+    -d '{{"question": "{EXAMPLE_QUESTION}", "collection": "{collection}"}}'
 
 Or from another terminal: .venv/bin/enclave ask "..." --collection {collection}
 Stop with Ctrl-C.

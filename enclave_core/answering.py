@@ -134,6 +134,9 @@ class GuardedStream:
         self.counts: dict[str, int] = {}
 
     def _release(self, segment: str) -> str:
+        if not segment.strip():
+            self.text += segment
+            return segment
         clean, counts = self._guard(segment)
         for key, value in counts.items():
             self.counts[key] = self.counts.get(key, 0) + value

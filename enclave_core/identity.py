@@ -26,7 +26,10 @@ class Principal:
 
     def scope(self) -> AccessScope:
         """The retrieval scope is derived from the identity alone, never from request fields."""
-        return AccessScope.unrestricted() if self.is_admin else AccessScope(groups=self.groups)
+        if self.is_admin:
+            return AccessScope.unrestricted()
+        # "*" in a document's ACL means any authenticated principal.
+        return AccessScope(groups=self.groups | {"*"})
 
 
 # The CLI on the appliance host acts as this configured local administrator.

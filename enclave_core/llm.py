@@ -87,6 +87,12 @@ class LLMClient:
                     yield event.choices[0].delta.content
         except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
             raise self._unavailable(exc) from exc
+        except httpx.TransportError as exc:  # the server died or hung mid-stream
+            raise self._unavailable(exc) from exc
+        except openai.APIStatusError as exc:
+            if exc.status_code in (502, 503, 504, 429):
+                raise self._unavailable(exc) from exc
+            raise
 
     def check(self) -> None:
         """Cheap readiness probe: the server lists our model within the health timeout."""
@@ -95,9 +101,9 @@ class LLMClient:
         try:
             response = httpx.get(url, headers=headers, timeout=self._settings.health_timeout_s)
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+            served = {m.get("id") for m in response.json().get("data", [])}
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError) as exc:
             raise self._unavailable(exc) from exc
-        served = {m.get("id") for m in response.json().get("data", [])}
         if self._settings.model not in served:
             raise DependencyUnavailable(
                 "llm", f"model '{self._settings.model}' not served (has {sorted(served)})"

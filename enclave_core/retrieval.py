@@ -23,7 +23,7 @@ _COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def validate_collection_name(name: str) -> str:
-    if not _COLLECTION_NAME.match(name):
+    if not _COLLECTION_NAME.fullmatch(name):
         raise InvalidName(f"invalid collection name '{name}': use 1-63 lowercase letters, digits, '-' or '_'")
     return name
 

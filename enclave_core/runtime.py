@@ -14,6 +14,7 @@ from enclave_core.audit import AuditLog
 from enclave_core.embedding import Embedder, build_embedder
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.llm import LLMClient
+from enclave_core.policy.access import AccessPolicy
 from enclave_core.retrieval import Retriever
 from enclave_core.settings import Settings
 from enclave_core.vectorstore import VectorStore, build_store
@@ -54,12 +55,17 @@ class Core:
         return Retriever(self.store, self.embedder, self.sparse, self.settings.retrieval)
 
     @cached_property
+    def access(self) -> AccessPolicy:
+        return AccessPolicy.from_file(self.settings.access_policy_path)
+
+    @cached_property
     def llm(self) -> LLMClient:
         return LLMClient(self.settings.llm)
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.settings.audit_dir)
+        s = self.settings
+        return AuditLog(s.audit_dir, s.audit_signing_key, s.audit.checkpoint_every)
 
     def guard(self, text: str) -> tuple[str, dict[str, int]]:
         result = self.redactor.guard(text)

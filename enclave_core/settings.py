@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from enclave_core.errors import PolicyError
 
 __all__ = [
+    "AuditSettings",
+    "AuthSettings",
     "ChunkingSettings",
     "EmbeddingSettings",
     "GatewaySettings",
@@ -104,6 +106,26 @@ class RetrievalSettings(BaseModel):
     sparse_weight: float = 1.0
 
 
+class AuditSettings(BaseModel):
+    # Ed25519 key that signs the audit chain's head; outside the audit directory. Default:
+    # <data_dir>/secrets/audit-signing.key (created on first use).
+    signing_key: Path | None = None
+    checkpoint_every: int = Field(100, ge=1)
+
+
+class AuthSettings(BaseModel):
+    """OIDC bearer tokens, verified offline against a JWKS file (no network at runtime)."""
+
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_algorithms: list[str] = ["RS256", "ES256"]
+    groups_claim: str = "groups"
+    roles_claim: str = "roles"
+    user_claim: str = "preferred_username"
+    leeway_s: int = 30
+
+
 class GatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -121,6 +143,8 @@ class Settings(BaseModel):
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     gateway: GatewaySettings = GatewaySettings()
+    audit: AuditSettings = AuditSettings()
+    auth: AuthSettings = AuthSettings()
 
     @field_validator("data_dir", "policies_dir")
     @classmethod
@@ -147,6 +171,14 @@ class Settings(BaseModel):
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
+
+    @property
+    def audit_signing_key(self) -> Path:
+        return self.audit.signing_key or self.secrets_dir / "audit-signing.key"
+
+    @property
+    def access_policy_path(self) -> Path:
+        return self.policies_dir / "access.yaml"
 
     @property
     def gateway_url(self) -> str:

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Literal
 
 from enclave_core.documents import Chunk, LoadedDocument
-from enclave_core.errors import EnclaveError, InputError
+from enclave_core.errors import EnclaveError, InputError, NotFoundError
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
 from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
-from ingest.manifest import Manifest
+from ingest.manifest import DocumentRecord, Manifest
 
 __all__ = ["FileOutcome", "IngestReport", "Ingestor", "SourceFile", "collect_files", "document_id"]
 
@@ -40,6 +40,15 @@ Status = Literal["ingested", "unchanged", "failed", "skipped"]
 
 def document_id(collection: str, source: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"doc\x00{collection}\x00{source}"))
+
+
+def validate_groups(groups: Iterable[str]) -> list[str]:
+    """ACL group names: short printable strings without commas (the CLI and forms split on them)."""
+    out = sorted(set(groups))
+    for g in out:
+        if not g or len(g) > 128 or "," in g or not g.isprintable():
+            raise InputError(f"invalid group name {g[:40]!r}")
+    return out
 
 
 def chunk_id(doc_id: str, index: int, text: str) -> str:
@@ -146,7 +155,7 @@ class Ingestor:
         validate_collection_name(collection)
         started = time.perf_counter()
         report = IngestReport(collection)
-        acl = sorted(set(groups))
+        acl = validate_groups(groups)
         self.core.store.ensure_collection(collection, self.core.embedder.dimension)
         for start in range(0, len(files), self.batch_docs):
             batch = files[start : start + self.batch_docs]
@@ -264,6 +273,20 @@ class Ingestor:
         store.upsert(collection, points)
         store.delete_points(collection, sorted(old_ids - set(new_ids)))
         self.manifest.put(collection, item.doc_id, item.file.source, item.sha, new_ids, acl)
+
+    def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> DocumentRecord:
+        """Change a document's readers: payload update of its chunks, no re-embedding."""
+        record = self.manifest.get(collection, doc_id)
+        if record is None:
+            raise NotFoundError(f"no document '{doc_id}' in collection '{collection}'")
+        acl = validate_groups(groups)
+        self.core.store.set_document_payload(collection, doc_id, {payload.ACL: acl})
+        self.manifest.put(
+            collection, doc_id, record.source, record.content_sha256, list(record.chunk_ids), acl
+        )
+        updated = self.manifest.get(collection, doc_id)
+        assert updated is not None
+        return updated
 
     def delete_document(self, collection: str, doc_id: str) -> int:
         store = self.core.store

@@ -5,6 +5,9 @@ SHA-256 of its own canonical JSON without the ``hash`` field; editing, inserting
 deleting or reordering any record breaks the chain at that record. Appends take an
 exclusive file lock (the gateway and the CLI may write at once) and are fsync'd.
 
+With a signer (Ed25519, ``signing.py``) the head of the chain is signed after every
+append and checkpoints are kept, so truncation and a rebuilt chain are detected too.
+
 Callers must never put raw personal data in a record: questions arrive already redacted.
 """
 
@@ -21,7 +24,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GENESIS", "AuditLog", "VerifyResult", "canonical", "record_hash"]
+from enclave_core.audit.signing import AuditSigner, load_public_key, verify_signed, write_json_atomic
+from enclave_core.errors import EnclaveError
+
+__all__ = ["GENESIS", "AuditLog", "AuditLogDamaged", "VerifyResult", "canonical", "record_hash"]
+
+
+class AuditLogDamaged(EnclaveError):
+    """The log's last record cannot be read; appends stop until an operator checks it."""
+
 
 GENESIS = "0" * 64
 
@@ -31,7 +42,7 @@ def canonical(record: dict[str, Any]) -> bytes:
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    body = {k: v for k, v in record.items() if k != "hash"}
+    body = {k: v for k, v in record.items() if k not in ("hash", "sig")}
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
@@ -44,10 +55,26 @@ class VerifyResult:
 
 
 class AuditLog:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, signing_key: Path | None = None, checkpoint_every: int = 100) -> None:
         self.directory = directory
         self.path = directory / "audit.log"
+        self.head_path = directory / "head.json"
+        self.checkpoints_path = directory / "checkpoints.log"
+        self.public_key_path = directory / "audit-signing.pub"
+        self.checkpoint_every = checkpoint_every
+        self._signing_key = signing_key
+        self._signer: AuditSigner | None = None
         self._lock = threading.Lock()
+
+    def _get_signer(self) -> AuditSigner | None:
+        if self._signing_key is None:
+            return None
+        if self._signer is None:
+            self._signer = AuditSigner(self._signing_key)
+            pem = self._signer.public_pem()
+            if not self.public_key_path.exists() or self.public_key_path.read_bytes() != pem:
+                self.public_key_path.write_bytes(pem)
+        return self._signer
 
     def _last_record(self, fh: Any) -> tuple[int, str]:
         """(seq, hash) of the last record, reading backwards from the end of the file."""
@@ -61,8 +88,17 @@ class AuditLog:
             tail = fh.read(block)
             lines = tail.rstrip(b"\n").split(b"\n")
             if len(lines) > 1 or block == end:
-                last = json.loads(lines[-1])
-                return int(last["seq"]), str(last["hash"])
+                try:
+                    last = json.loads(lines[-1])
+                    seq, digest = int(last["seq"]), str(last["hash"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    # Never write past damage: appending would bury it. Someone must look first.
+                    raise AuditLogDamaged(
+                        f"{self.path}: the last record is damaged; run 'enclave audit verify'"
+                    ) from exc
+                if not tail.endswith(b"\n"):
+                    fh.write(b"\n")  # a complete record lost its newline (torn write): finish the line
+                return seq, digest
             block = min(end, block * 4)
 
     def append(self, action: str, **fields: Any) -> dict[str, Any]:
@@ -80,13 +116,31 @@ class AuditLog:
                     "prev": prev,
                 }
                 record["hash"] = record_hash(record)
+                signer = self._get_signer()
+                if signer is not None:
+                    # Each record signed: a forged record, even in a fully recomputed chain, is named.
+                    record["sig"] = signer.sign(record["seq"], record["hash"])["sig"]
                 fh.seek(0, os.SEEK_END)
                 fh.write(canonical(record) + b"\n")
                 fh.flush()
                 os.fsync(fh.fileno())
+                self._sign_head(record["seq"], record["hash"])
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         return record
+
+    def _sign_head(self, seq: int, digest: str) -> None:
+        """Called under the file lock: sign the new head; every N records keep a checkpoint."""
+        signer = self._get_signer()
+        if signer is None:
+            return
+        entry = signer.sign(seq, digest)
+        write_json_atomic(self.head_path, entry)
+        if seq % self.checkpoint_every == 0:
+            with open(self.checkpoints_path, "ab") as cp:
+                cp.write(canonical(entry) + b"\n")
+                cp.flush()
+                os.fsync(cp.fileno())
 
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
@@ -100,9 +154,10 @@ class AuditLog:
         """Walk the chain; name the first record whose content, order or link is wrong."""
         prev = GENESIS
         count = 0
-        if not self.path.exists():
-            return VerifyResult(True, 0)
-        with open(self.path, "rb") as fh:
+        public_key = load_public_key(self.public_key_path) if self.public_key_path.exists() else None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+b") as fh:
+            fh.seek(0)
             for number, line in enumerate(fh, start=1):
                 count = number
                 try:
@@ -119,5 +174,44 @@ class AuditLog:
                     return VerifyResult(False, number - 1, number, "link to the previous record is broken")
                 if record_hash(record) != record["hash"]:
                     return VerifyResult(False, number - 1, number, "content does not match its hash")
+                if public_key is not None and not verify_signed(
+                    public_key, {"seq": number, "hash": record["hash"], "sig": record.get("sig", "")}
+                ):
+                    return VerifyResult(False, number - 1, number, "record signature is missing or invalid")
                 prev = record["hash"]
+        return self._verify_signatures(count, prev)
+
+    def _verify_signatures(self, count: int, last_hash: str) -> VerifyResult:
+        """The chain is intact; now check it against the signed head and checkpoints."""
+        if not self.public_key_path.exists():
+            if self._signing_key is None and not self.head_path.exists():
+                return VerifyResult(True, count)
+            return VerifyResult(False, count, count + 1 if count else 1, "public signing key is missing")
+        public_key = load_public_key(self.public_key_path)
+        if not self.head_path.exists():
+            return VerifyResult(False, count, 1, "signed head is missing")
+        head = json.loads(self.head_path.read_text(encoding="utf-8"))
+        if not verify_signed(public_key, head):
+            return VerifyResult(False, count, int(head.get("seq", 1)), "signature of the head is invalid")
+        hashes = self._hashes()
+        if self.checkpoints_path.exists():
+            for line in self.checkpoints_path.read_bytes().splitlines():
+                cp = json.loads(line)
+                seq = int(cp["seq"])
+                if not verify_signed(public_key, cp):
+                    return VerifyResult(False, count, seq, "a checkpoint's signature is invalid")
+                if seq > count:
+                    return VerifyResult(False, count, count + 1, f"log truncated: checkpoint at record {seq}")
+                if hashes[seq - 1] != cp["hash"]:
+                    return VerifyResult(False, count, seq, "record differs from its signed checkpoint")
+        head_seq = int(head["seq"])
+        if head_seq > count:
+            return VerifyResult(False, count, count + 1, f"log truncated: signed head is record {head_seq}")
+        if head_seq < count:
+            return VerifyResult(False, count, head_seq + 1, "records after the signed head")
+        if head["hash"] != last_hash:
+            return VerifyResult(False, count, count, "last record differs from the signed head")
         return VerifyResult(True, count)
+
+    def _hashes(self) -> list[str]:
+        return [str(r["hash"]) for r in self.records()]

@@ -163,6 +163,8 @@ class QdrantStore:
         scope: AccessScope,
         limit: int,
     ) -> tuple[list[Hit], list[Hit]]:
+        if scope.groups is not None and not scope.groups:
+            return [], []  # no group at all: nothing is readable, whatever the stored ACLs say
         flt = scope_filter(scope)
         requests: list[models.QueryRequest] = []
         if dense is not None:

@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from enclave_core.keys import KeyStore
+from enclave_core.oidc import OIDCVerifier
 from enclave_core.runtime import Core
+from enclave_core.secrets_check import check_secrets
 from enclave_core.settings import Settings, get_settings
 from ingest import Ingestor
-from services.gateway.api.routes import collections, documents, health, query, search
+from services.gateway.api.routes import audit, collections, documents, health, query, search
 from services.gateway.deps import AppState
 from services.gateway.errors import install_error_handlers
 
@@ -22,9 +24,14 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: Settings) -> AppState:
+    check_secrets(settings)
     core = Core(settings)
+    _ = core.access  # validate policies/access.yaml now: a bad policy refuses start-up
     return AppState(
-        core=core, ingestor=Ingestor(core), keys=KeyStore(settings.data_dir / "secrets" / "api-keys.json")
+        core=core,
+        ingestor=Ingestor(core),
+        keys=KeyStore(settings.secrets_dir / "api-keys.json"),
+        oidc=OIDCVerifier.from_settings(settings.auth),
     )
 
 
@@ -39,7 +46,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
             # Load the models now rather than on the first user's request.
             state.core.store.check()
             _ = state.core.embedder.dimension
-            state.core.redactor.redact("warm-up")
+            state.core.redactor.warm_up()
         log.info("gateway ready (data dir %s)", settings.data_dir)
         try:
             yield
@@ -56,6 +63,6 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (health, search, query, documents, collections):
+    for module in (health, search, query, documents, collections, audit):
         app.include_router(module.router)
     return app

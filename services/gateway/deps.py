@@ -7,13 +7,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from enclave_core.errors import AccessDenied
 from enclave_core.identity import Principal
-from enclave_core.keys import KeyStore
+from enclave_core.keys import KEY_PREFIX, KeyStore
+from enclave_core.oidc import OIDCVerifier, TokenInvalid
+from enclave_core.policy.access import Action
 from enclave_core.runtime import Core
 from ingest import Ingestor
 from services.gateway.errors import Unauthenticated
 
-__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "StateDep"]
+__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "StateDep", "authorize"]
 
 
 @dataclass
@@ -21,6 +24,7 @@ class AppState:
     core: Core
     ingestor: Ingestor
     keys: KeyStore
+    oidc: OIDCVerifier | None = None
 
 
 def get_state(request: Request) -> AppState:
@@ -54,11 +58,18 @@ def _presented_credential(request: Request) -> str | None:
 def get_principal(request: Request, state: StateDep) -> Principal:
     credential = _presented_credential(request)
     reason = "no credential: send 'Authorization: Bearer <api key>'"
-    if credential:
+    if credential and credential.startswith(KEY_PREFIX):
         key = state.keys.authenticate(credential)
         if key is not None:
             return key.principal()
         reason = "invalid or revoked API key"
+    elif credential and state.oidc is not None:
+        try:
+            return state.oidc.verify(credential)
+        except TokenInvalid as exc:
+            reason = str(exc)
+    elif credential:
+        reason = "invalid API key (and SSO tokens are not configured)"
     state.core.audit.append(
         "auth.denied",
         principal=None,
@@ -71,3 +82,21 @@ def get_principal(request: Request, state: StateDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def authorize(core: Core, principal: Principal, action: Action, collection: str, request: Request) -> None:
+    """Collection-level check from the access policy; a refusal is audited, then 403."""
+    if core.access.allows(principal, action, collection):
+        return
+    core.audit.append(
+        "access.denied",
+        principal=principal.name,
+        groups=sorted(principal.groups),
+        collection=collection,
+        action_requested=action,
+        path=request.url.path,
+        policy_version=core.access.version,
+        decision="deny",
+        outcome="denied",
+    )
+    raise AccessDenied(f"'{principal.name}' may not {action} collection '{collection}'")

@@ -67,6 +67,10 @@ class IngestResponse(BaseModel):
     files: list[FileResult]
 
 
+class AclUpdate(BaseModel):
+    groups: list[str] = Field(max_length=256, description="groups allowed to read; [] = administrators only")
+
+
 class CollectionOut(BaseModel):
     name: str
     documents: int

@@ -13,10 +13,11 @@ def list_collections(core: CoreDep, ingestor: IngestorDep, principal: CurrentPri
     """Collections with at least one document the caller may read (all of them for admins)."""
     out = []
     for name in core.store.list_collections():
+        if not core.access.allows(principal, "read", name):
+            continue
+        visible = principal.groups | {"*"}
         docs = [
-            d
-            for d in ingestor.manifest.documents(name)
-            if principal.is_admin or principal.groups.intersection(d.acl)
+            d for d in ingestor.manifest.documents(name) if principal.is_admin or visible.intersection(d.acl)
         ]
         if docs or principal.is_admin:
             out.append({"name": name, "documents": len(docs), "chunks": sum(len(d.chunk_ids) for d in docs)})

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from enclave_core.errors import DocumentTooLarge, InputError, UnknownCollection
+from enclave_core.errors import DocumentTooLarge, InputError, NotFoundError, UnknownCollection
 from enclave_core.retrieval import validate_collection_name
 from ingest import SourceFile
-from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep
-from services.gateway.schemas import DocumentsResponse, IngestResponse
+from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep, authorize
+from services.gateway.schemas import AclUpdate, DocumentOut, DocumentsResponse, IngestResponse
 
 router = APIRouter(tags=["documents"])
 
@@ -21,28 +21,38 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+def _groups(value: str) -> list[str]:
+    groups = [g.strip() for g in value.split(",") if g.strip()]
+    for g in groups:
+        if len(g) > 128 or "\x00" in g:
+            raise InputError(f"invalid group name {g[:40]!r}")
+    return groups
+
+
 @router.post("/v1/collections/{name}/documents", response_model=IngestResponse)
 def upload_documents(
     name: str,
+    request: Request,
     files: Annotated[list[UploadFile], File(description="one or more documents")],
     core: CoreDep,
     ingestor: IngestorDep,
     principal: CurrentPrincipal,
-    groups: Annotated[str, Form(description="comma-separated groups allowed to read")] = "",
+    groups: Annotated[str, Form(description="comma-separated groups allowed to read; '*' = everyone")] = "",
     paths: Annotated[list[str] | None, Form(description="relative path per file, in order")] = None,
 ) -> dict[str, object]:
     """Ingest uploaded files into a collection; each file succeeds or fails on its own."""
     validate_collection_name(name)
+    authorize(core, principal, "write", name, request)
     limit = core.settings.gateway.max_upload_mb << 20
     if paths is not None and len(paths) != len(files):
         raise InputError("'paths' must give one relative path per uploaded file")
     sources: list[SourceFile] = []
     for i, upload in enumerate(files):
         source = (paths[i] if paths else None) or upload.filename or f"upload-{i}"
-        if source.startswith("/") or ".." in source.split("/"):
-            raise InputError(f"invalid source path '{source}'")
+        if source.startswith("/") or ".." in source.split("/") or len(source) > 512:
+            raise InputError(f"invalid source path '{source[:80]}'")
         sources.append(SourceFile(source, data=_read_limited(upload, limit)))
-    acl = [g.strip() for g in groups.split(",") if g.strip()]
+    acl = _groups(groups)
     report = ingestor.ingest(sources, name, acl)
     core.audit.append(
         "ingest",
@@ -51,6 +61,8 @@ def upload_documents(
         collection=name,
         documents=[o.doc_id for o in report.outcomes if o.doc_id],
         acl=acl,
+        policy_version=core.access.version,
+        decision="allow",
         outcome="ok" if not report.failed else "partial",
         files=[{"doc_id": o.doc_id, "status": o.status, "chunks": o.chunks} for o in report.outcomes],
         redactions=_sum_counts([o.redactions for o in report.outcomes]),
@@ -77,25 +89,82 @@ def _sum_counts(counts: list[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+def _document_out(d: object) -> dict[str, object]:
+    return {
+        "doc_id": d.doc_id,  # type: ignore[attr-defined]
+        "source": d.source,  # type: ignore[attr-defined]
+        "chunks": len(d.chunk_ids),  # type: ignore[attr-defined]
+        "acl": list(d.acl),  # type: ignore[attr-defined]
+        "ingested_at": d.ingested_at,  # type: ignore[attr-defined]
+    }
+
+
 @router.get("/v1/collections/{name}/documents", response_model=DocumentsResponse)
 def list_documents(
-    name: str, core: CoreDep, ingestor: IngestorDep, principal: CurrentPrincipal
+    name: str, request: Request, core: CoreDep, ingestor: IngestorDep, principal: CurrentPrincipal
 ) -> dict[str, object]:
+    """Documents of a collection whose ACL lets the caller read them."""
     validate_collection_name(name)
+    authorize(core, principal, "read", name, request)
     if not core.store.collection_exists(name):
         raise UnknownCollection(name)
-    visible = principal.groups
+    visible = principal.groups | {"*"}
     docs = [d for d in ingestor.manifest.documents(name) if principal.is_admin or visible.intersection(d.acl)]
-    return {
-        "collection": name,
-        "documents": [
-            {
-                "doc_id": d.doc_id,
-                "source": d.source,
-                "chunks": len(d.chunk_ids),
-                "acl": list(d.acl),
-                "ingested_at": d.ingested_at,
-            }
-            for d in docs
-        ],
-    }
+    return {"collection": name, "documents": [_document_out(d) for d in docs]}
+
+
+@router.put("/v1/collections/{name}/documents/{doc_id}/acl", response_model=DocumentOut)
+def set_document_acl(
+    name: str,
+    doc_id: str,
+    body: AclUpdate,
+    request: Request,
+    core: CoreDep,
+    ingestor: IngestorDep,
+    principal: CurrentPrincipal,
+) -> dict[str, object]:
+    """Change who may read a document: updates its chunks' payloads in place (no re-embedding)."""
+    validate_collection_name(name)
+    authorize(core, principal, "admin", name, request)
+    record = ingestor.set_acl(name, doc_id, _groups(",".join(body.groups)))
+    core.audit.append(
+        "acl.change",
+        principal=principal.name,
+        groups=sorted(principal.groups),
+        collection=name,
+        documents=[doc_id],
+        acl=list(record.acl),
+        policy_version=core.access.version,
+        decision="allow",
+        outcome="ok",
+    )
+    return _document_out(record)
+
+
+@router.delete("/v1/collections/{name}/documents/{doc_id}")
+def delete_document(
+    name: str,
+    doc_id: str,
+    request: Request,
+    core: CoreDep,
+    ingestor: IngestorDep,
+    principal: CurrentPrincipal,
+) -> dict[str, object]:
+    """Remove a document's chunks and vectors."""
+    validate_collection_name(name)
+    authorize(core, principal, "admin", name, request)
+    if ingestor.manifest.get(name, doc_id) is None:
+        raise NotFoundError(f"no document '{doc_id}' in collection '{name}'")
+    removed = ingestor.delete_document(name, doc_id)
+    core.audit.append(
+        "delete",
+        principal=principal.name,
+        groups=sorted(principal.groups),
+        collection=name,
+        documents=[doc_id],
+        chunks_removed=removed,
+        policy_version=core.access.version,
+        decision="allow",
+        outcome="ok",
+    )
+    return {"doc_id": doc_id, "chunks_removed": removed}

@@ -5,14 +5,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from enclave_core.answering import generate_answer, stream_answer
 from enclave_core.errors import DependencyUnavailable, EnclaveError
 from enclave_core.identity import Principal
 from enclave_core.runtime import Core
-from services.gateway.deps import CoreDep, CurrentPrincipal
+from services.gateway.deps import CoreDep, CurrentPrincipal, authorize
 from services.gateway.schemas import QueryRequest, QueryResponse
 
 router = APIRouter(tags=["query"])
@@ -25,6 +25,8 @@ def _audit_base(core: Core, principal: Principal, body: QueryRequest) -> dict[st
         "collection": body.collection,
         "question": core.redactor.redact(body.question).text,
         "model": core.settings.llm.model,
+        "policy_version": core.access.version,
+        "decision": "allow",
     }
 
 
@@ -37,9 +39,10 @@ def _chunks(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     response_model=QueryResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream=true"}},
 )
-def query(body: QueryRequest, core: CoreDep, principal: CurrentPrincipal) -> Any:
+def query(body: QueryRequest, request: Request, core: CoreDep, principal: CurrentPrincipal) -> Any:
     """Retrieve, answer from the sources with citations, guard the output; SSE when ``stream``."""
     started = time.perf_counter()
+    authorize(core, principal, "read", body.collection, request)
     audit = _audit_base(core, principal, body)
     history = [t.model_dump() for t in body.history]
     settings = core.settings.llm

@@ -2,24 +2,29 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from enclave_core.errors import EnclaveError
-from services.gateway.deps import CoreDep, CurrentPrincipal
+from services.gateway.deps import CoreDep, CurrentPrincipal, authorize
 from services.gateway.schemas import SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
 
 
 @router.post("/v1/search", response_model=SearchResponse)
-def search(body: SearchRequest, core: CoreDep, principal: CurrentPrincipal) -> dict[str, object]:
+def search(
+    body: SearchRequest, request: Request, core: CoreDep, principal: CurrentPrincipal
+) -> dict[str, object]:
     """Retrieval only: the chunks the caller may read that best match the question."""
     started = time.perf_counter()
+    authorize(core, principal, "read", body.collection, request)
     audit = {
         "principal": principal.name,
         "groups": sorted(principal.groups),
         "collection": body.collection,
         "question": core.redactor.redact(body.question).text,
+        "policy_version": core.access.version,
+        "decision": "allow",
     }
     try:
         citations = core.retriever.search(

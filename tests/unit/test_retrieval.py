@@ -1,0 +1,331 @@
+"""Tests for enclave_core.retrieval: weighted RRF fusion, modes, top_k, errors, citations.
+
+The vector store and the embedder are small fakes, so every expected score is computed by hand:
+RRF score = sum over retrievers of weight / (rrf_k + rank), ranks 1-based.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from enclave_core.embedding.sparse import BM25Encoder, SparseVector
+from enclave_core.errors import InvalidName, UnknownCollection
+from enclave_core.retrieval import Citation, Retriever, embedding_text, validate_collection_name
+from enclave_core.settings import RetrievalSettings
+from enclave_core.vectorstore import payload
+from enclave_core.vectorstore.base import AccessScope, Hit
+
+SCOPE = AccessScope(frozenset({"hr"}))
+
+
+@dataclass
+class FakeStore:
+    dense: list[Hit] = field(default_factory=list)
+    sparse: list[Hit] = field(default_factory=list)
+    collections: set[str] = field(default_factory=lambda: {"docs"})
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def collection_exists(self, name: str) -> bool:
+        return name in self.collections
+
+    def search(
+        self, name: str, dense: Any, sparse: SparseVector | None, scope: AccessScope, limit: int
+    ) -> tuple[list[Hit], list[Hit]]:
+        self.calls.append({"name": name, "dense": dense, "sparse": sparse, "scope": scope, "limit": limit})
+        # Like the real store: a retriever that was not asked returns nothing.
+        return (
+            self.dense[:limit] if dense is not None else [],
+            self.sparse[:limit] if sparse is not None else [],
+        )
+
+
+class FakeEmbedder:
+    dimension = 4
+    model_id = "fake"
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
+        return np.array([0.5, 0.5, 0.5, 0.5], dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - unused
+        raise AssertionError("not used by retrieval")
+
+
+def hits(*ids: str, score: float = 0.9) -> list[Hit]:
+    return [Hit(i, score - n * 0.1, {payload.TEXT: f"text of {i}"}) for n, i in enumerate(ids)]
+
+
+def make(
+    dense: list[Hit] | None = None, sparse: list[Hit] | None = None, **retrieval: Any
+) -> tuple[Retriever, FakeStore, FakeEmbedder]:
+    store = FakeStore(dense or [], sparse or [])
+    embedder = FakeEmbedder()
+    retriever = Retriever(store, embedder, BM25Encoder(), RetrievalSettings(**retrieval))  # type: ignore[arg-type]
+    return retriever, store, embedder
+
+
+# -- fusion -----------------------------------------------------------------------------------------
+
+# (dense ids, sparse ids, settings, expected [(id, score, dense_rank, sparse_rank)] in order)
+FUSION_CASES: list[
+    tuple[list[str], list[str], dict[str, Any], list[tuple[str, float, int | None, int | None]]]
+] = [
+    (
+        ["a", "b", "c"],
+        ["c", "a"],
+        {},
+        [
+            ("a", 1 / 61 + 1 / 62, 1, 2),  # 0.0325225
+            ("c", 1 / 63 + 1 / 61, 3, 1),  # 0.0322665
+            ("b", 1 / 62, 2, None),  # 0.0161290
+        ],
+    ),
+    (
+        # Equal scores: ties broken by id, whichever retriever found the hit.
+        ["b"],
+        ["a"],
+        {},
+        [("a", 1 / 61, None, 1), ("b", 1 / 61, 1, None)],
+    ),
+    (
+        ["y", "x"],
+        ["x", "y"],
+        {},
+        [("x", 1 / 62 + 1 / 61, 2, 1), ("y", 1 / 61 + 1 / 62, 1, 2)],
+    ),
+    (
+        ["a", "b"],
+        ["b", "a"],
+        {"dense_weight": 2.0},
+        [("a", 2 / 61 + 1 / 62, 1, 2), ("b", 2 / 62 + 1 / 61, 2, 1)],  # 0.048916 > 0.048651
+    ),
+    (
+        ["a", "b"],
+        ["b", "a"],
+        {"sparse_weight": 2.0},
+        [("b", 1 / 62 + 2 / 61, 2, 1), ("a", 1 / 61 + 2 / 62, 1, 2)],
+    ),
+    (
+        # Small k: agreement between retrievers matters more than the top dense rank.
+        ["a", "b"],
+        ["b"],
+        {"rrf_k": 1},
+        [("b", 1 / 3 + 1 / 2, 2, 1), ("a", 1 / 2, 1, None)],
+    ),
+    (
+        # Large k: ranks barely matter, so being found twice dominates.
+        ["a", "b", "c", "d"],
+        ["d"],
+        {"rrf_k": 1000},
+        [
+            ("d", 1 / 1004 + 1 / 1001, 4, 1),
+            ("a", 1 / 1001, 1, None),
+            ("b", 1 / 1002, 2, None),
+            ("c", 1 / 1003, 3, None),
+        ],
+    ),
+    (
+        # A zero weight keeps the retriever's hits but adds nothing to their score.
+        ["a", "b"],
+        ["c"],
+        {"sparse_weight": 0.0},
+        [("a", 1 / 61, 1, None), ("b", 1 / 62, 2, None), ("c", 0.0, None, 1)],
+    ),
+    ([], [], {}, []),
+    (["a", "b"], [], {}, [("a", 1 / 61, 1, None), ("b", 1 / 62, 2, None)]),
+    ([], ["b", "a"], {}, [("b", 1 / 61, None, 1), ("a", 1 / 62, None, 2)]),
+]
+
+
+@pytest.mark.parametrize(("dense", "sparse", "cfg", "expected"), FUSION_CASES)
+def test_rrf_fusion(
+    dense: list[str],
+    sparse: list[str],
+    cfg: dict[str, Any],
+    expected: list[tuple[str, float, int | None, int | None]],
+) -> None:
+    retriever, _, _ = make(hits(*dense), hits(*sparse), top_k=10, **cfg)
+    got = retriever.search("docs", "travel policy", SCOPE)
+    assert [(c.chunk_id, c.dense_rank, c.sparse_rank) for c in got] == [(i, d, s) for i, _, d, s in expected]
+    assert [c.score for c in got] == pytest.approx([s for _, s, _, _ in expected], abs=1e-12)
+
+
+def test_fused_hit_keeps_the_dense_payload() -> None:
+    dense = [Hit("a", 0.9, {payload.TEXT: "dense copy"})]
+    sparse = [Hit("a", 7.0, {payload.TEXT: "sparse copy"})]
+    retriever, _, _ = make(dense, sparse)
+    (only,) = retriever.search("docs", "q", SCOPE)
+    assert only.text == "dense copy"
+    assert (only.dense_rank, only.sparse_rank) == (1, 1)
+
+
+# -- modes, top_k, limits ------------------------------------------------------------------------------
+
+
+def test_hybrid_mode_queries_both_retrievers_with_the_scope() -> None:
+    retriever, store, embedder = make(hits("a"), hits("b"), candidates=50)
+    retriever.search("docs", "Vacation policies", SCOPE)
+    assert embedder.queries == ["Vacation policies"]
+    (call,) = store.calls
+    assert call["name"] == "docs"
+    assert call["scope"] is SCOPE
+    assert call["limit"] == 50
+    assert call["dense"] is not None
+    assert call["sparse"] == BM25Encoder().encode_query("Vacation policies")
+
+
+def test_dense_mode_uses_raw_dense_scores_and_order() -> None:
+    retriever, store, embedder = make(hits("b", "a", "c"), hits("a"), mode="dense", top_k=10)
+    got = retriever.search("docs", "q", SCOPE)
+    assert store.calls[0]["sparse"] is None
+    assert embedder.queries == ["q"]
+    assert [(c.chunk_id, c.dense_rank, c.sparse_rank) for c in got] == [
+        ("b", 1, None),
+        ("a", 2, None),
+        ("c", 3, None),
+    ]
+    assert [c.score for c in got] == pytest.approx([0.9, 0.8, 0.7])
+
+
+def test_sparse_mode_uses_raw_sparse_scores_and_never_embeds() -> None:
+    retriever, store, embedder = make(hits("a"), hits("c", "b", score=12.0), top_k=10)
+    got = retriever.search("docs", "travel expenses", SCOPE, mode="sparse")
+    assert embedder.queries == []
+    assert store.calls[0]["dense"] is None
+    assert [(c.chunk_id, c.dense_rank, c.sparse_rank) for c in got] == [("c", None, 1), ("b", None, 2)]
+    assert [c.score for c in got] == pytest.approx([12.0, 11.9])
+
+
+def test_mode_argument_overrides_the_setting() -> None:
+    retriever, _, embedder = make(hits("a"), hits("b"), mode="sparse")
+    got = retriever.search("docs", "q", SCOPE, mode="dense")
+    assert [c.chunk_id for c in got] == ["a"]
+    assert embedder.queries == ["q"]
+
+
+@pytest.mark.parametrize(
+    ("setting_top_k", "arg_top_k", "candidates", "expected_n", "expected_limit"),
+    [
+        (3, None, 50, 3, 50),
+        (3, 5, 50, 5, 50),
+        (3, 1, 50, 1, 50),
+        (2, 30, 10, 26, 30),  # top_k above candidates raises the per-retriever limit
+        (100, None, 1, 26, 100),
+    ],
+)
+def test_top_k_and_candidate_limit(
+    setting_top_k: int, arg_top_k: int | None, candidates: int, expected_n: int, expected_limit: int
+) -> None:
+    letters = [chr(ord("a") + i) for i in range(26)]
+    retriever, store, _ = make(
+        hits(*letters), hits(*reversed(letters)), top_k=setting_top_k, candidates=candidates
+    )
+    got = retriever.search("docs", "q", SCOPE, top_k=arg_top_k)
+    assert store.calls[0]["limit"] == expected_limit
+    assert len(got) == expected_n
+
+
+def test_top_k_keeps_the_best_fused_hits() -> None:
+    retriever, _, _ = make(hits("a", "b", "c"), hits("c", "a"), top_k=2)
+    assert [c.chunk_id for c in retriever.search("docs", "q", SCOPE)] == ["a", "c"]
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def test_unknown_collection() -> None:
+    retriever, store, embedder = make(hits("a"))
+    with pytest.raises(UnknownCollection) as info:
+        retriever.search("missing", "q", SCOPE)
+    assert info.value.name == "missing"
+    assert store.calls == [] and embedder.queries == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "Docs", "my docs", "-docs", "_docs", "a" * 64, "a/b", "../etc", "dócs", "a.b", "docs;drop"],
+)
+def test_invalid_collection_names(name: str) -> None:
+    with pytest.raises(InvalidName):
+        validate_collection_name(name)
+    retriever, store, _ = make()
+    with pytest.raises(InvalidName):
+        retriever.search(name, "q", SCOPE)
+    assert store.calls == []
+
+
+@pytest.mark.parametrize("name", ["docs\n", "a" * 63 + "\n"])
+def test_collection_name_with_a_trailing_newline_is_invalid(name: str) -> None:
+    with pytest.raises(InvalidName):
+        validate_collection_name(name)
+
+
+@pytest.mark.parametrize("name", ["a", "0", "docs", "hr-2024_q1", "a" * 63, "9-_"])
+def test_valid_collection_names(name: str) -> None:
+    assert validate_collection_name(name) == name
+
+
+# -- citations -------------------------------------------------------------------------------------
+
+
+def test_citation_fields_come_from_the_payload() -> None:
+    p = {
+        payload.SOURCE: "hr/leave.pdf",
+        payload.TEXT: "Employees get 25 days.",
+        payload.DOC_ID: "d-1",
+        payload.TITLE: "Leave policy",
+        payload.PAGE: 3,
+        payload.HEADING: "Annual leave",
+    }
+    retriever, _, _ = make([Hit("c1", 0.8, p)], [])
+    (c,) = retriever.search("docs", "q", SCOPE)
+    assert c == Citation(
+        source="hr/leave.pdf",
+        chunk_id="c1",
+        score=1 / 61,
+        text="Employees get 25 days.",
+        doc_id="d-1",
+        title="Leave policy",
+        page=3,
+        heading="Annual leave",
+        dense_rank=1,
+        sparse_rank=None,
+    )
+    assert c.to_json() == {
+        "source": "hr/leave.pdf",
+        "chunk_id": "c1",
+        "score": 0.016393,
+        "text": "Employees get 25 days.",
+        "doc_id": "d-1",
+        "title": "Leave policy",
+        "page": 3,
+        "heading": "Annual leave",
+        "ranks": {"dense": 1, "sparse": None},
+    }
+
+
+def test_citation_with_an_empty_payload() -> None:
+    retriever, _, _ = make([Hit("c1", 0.8, {})], [])
+    (c,) = retriever.search("docs", "q", SCOPE)
+    assert (c.source, c.text, c.doc_id, c.title, c.page, c.heading) == ("", "", "", "", None, None)
+
+
+@pytest.mark.parametrize(
+    ("title", "heading", "text", "expected"),
+    [
+        ("Leave policy", "Annual leave", "25 days.", "Leave policy\nAnnual leave\n25 days."),
+        ("  Leave policy ", None, "25 days.", "Leave policy\n25 days."),
+        ("", "  H  ", "body", "H\nbody"),
+        ("", None, "body", "body"),
+        ("T", "", "body", "T\nbody"),
+    ],
+)
+def test_embedding_text(title: str, heading: str | None, text: str, expected: str) -> None:
+    assert embedding_text(title, heading, text) == expected
