@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import httpx
 
-from enclave_core.answering import generate_answer, stream_answer
 from enclave_core.errors import (
     DependencyUnavailable,
     EnclaveError,
@@ -25,6 +24,7 @@ from enclave_core.errors import (
 from enclave_core.identity import LOCAL_ADMIN
 from enclave_core.keys import KeyStore, atomic_write
 from enclave_core.runtime import Core
+from enclave_core.service import RagService
 from enclave_core.settings import Settings
 from enclave_core.vectorstore import StoreLocked
 from ingest import FileOutcome, Ingestor, SourceFile, collect_files
@@ -96,26 +96,13 @@ class LocalBackend:
         self.core = core
         core.store.check()  # raises StoreLocked now if the gateway holds the embedded store
         self._ingestor: Ingestor | None = None
+        self.rag = RagService(core, via="cli")
 
     @property
     def ingestor(self) -> Ingestor:
         if self._ingestor is None:
             self._ingestor = Ingestor(self.core)
         return self._ingestor
-
-    def _audit_question(
-        self, action: str, question: str, collection: str, citations: list[dict[str, Any]]
-    ) -> None:
-        self.core.audit.append(
-            action,
-            principal=LOCAL_ADMIN.name,
-            groups=[],
-            collection=collection,
-            question=self.core.redactor.redact(question).text,
-            outcome="ok",
-            chunks=[{"id": c["chunk_id"], "doc_id": c["doc_id"], "score": c["score"]} for c in citations],
-            via="cli",
-        )
 
     def ingest(
         self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
@@ -139,44 +126,14 @@ class LocalBackend:
         return _report_json(collection, outcomes)
 
     def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]:
-        citations = self.core.retriever.search(
-            collection, question, LOCAL_ADMIN.scope(), top_k=top_k, mode=mode
-        )
-        out = [c.to_json() for c in citations]
-        self._audit_question("search", question, collection, out)
-        return {"citations": out}
+        citations = self.rag.search(LOCAL_ADMIN, collection, question, top_k=top_k, mode=mode)
+        return {"citations": [c.to_json() for c in citations]}
 
     def ask(self, question: str, collection: str, top_k: int | None) -> dict[str, Any]:
-        citations = self.core.retriever.search(collection, question, LOCAL_ADMIN.scope(), top_k=top_k)
-        llm = self.core.settings.llm
-        answer = generate_answer(
-            self.core.llm,
-            self.core.guard,
-            question,
-            citations,
-            context_window=llm.context_window,
-            max_tokens=llm.max_tokens,
-        )
-        out = answer.to_json()
-        self._audit_question("query", question, collection, out["citations"])
-        return out
+        return self.rag.answer(LOCAL_ADMIN, collection, question, top_k=top_k)
 
     def ask_stream(self, question: str, collection: str, top_k: int | None) -> Iterator[dict[str, Any]]:
-        citations = self.core.retriever.search(collection, question, LOCAL_ADMIN.scope(), top_k=top_k)
-        llm = self.core.settings.llm
-        cited: list[dict[str, Any]] = []
-        for event in stream_answer(
-            self.core.llm,
-            self.core.guard,
-            question,
-            citations,
-            context_window=llm.context_window,
-            max_tokens=llm.max_tokens,
-        ):
-            if event["type"] == "citations":
-                cited = event["citations"]
-            yield event
-        self._audit_question("query", question, collection, cited)
+        return self.rag.stream(LOCAL_ADMIN, collection, question, top_k=top_k)
 
     def documents(self, collection: str) -> dict[str, Any]:
         if not self.core.store.collection_exists(collection):

@@ -127,6 +127,45 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+    """Erasure runs in this process only: it must see the embedded store and the vault directly."""
+    from dataclasses import asdict
+
+    from enclave_core.runtime import Core
+    from ingest import Ingestor
+    from ingest.erasure import Eraser
+
+    core = Core(settings)
+    ingestor = Ingestor(core)
+    eraser = Eraser(ingestor)
+    try:
+        if args.document:
+            if not args.collection:
+                raise InputError("--document needs --collection")
+            reports = [eraser.forget_document(args.collection, args.document)]
+        else:
+            names = [args.collection] if args.collection else core.store.list_collections()
+            reports = [eraser.forget_value(name, args.value) for name in names]
+        for report in reports:
+            core.audit.append(
+                "erasure",
+                principal="local-admin",
+                groups=[],
+                collection=report.collection,
+                documents=report.documents,
+                chunks_removed=report.chunks_removed,
+                vault_entries_removed=report.vault_entries_removed,
+                kind="document" if args.document else "value",
+                outcome="ok" if report.clean else "incomplete",
+                via="cli",
+            )
+    finally:
+        ingestor.manifest.close()
+        core.close()
+    _print_json({"reports": [asdict(r) | {"clean": r.clean} for r in reports]})
+    return EXIT_OK if all(r.clean for r in reports) else EXIT_FAILED
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -285,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("doc_id")
     d.add_argument("--collection", required=True)
     p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("forget", help="erase a document or every trace of a value, then verify")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--document", help="document id (see 'enclave documents list')")
+    target.add_argument("--value", help="a personal value, e.g. a name or an e-mail address")
+    p.add_argument("--collection", help="required with --document; default for --value: all collections")
+    p.set_defaults(func=cmd_forget)
 
     p = sub.add_parser("serve", help="run the gateway (REST API)")
     p.add_argument("--host", default=None)

@@ -6,6 +6,7 @@ and then reused (the embedding model and spaCy load once per process).
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -17,9 +18,11 @@ from enclave_core.llm import LLMClient
 from enclave_core.policy.access import AccessPolicy
 from enclave_core.retrieval import Retriever
 from enclave_core.settings import Settings
+from enclave_core.vault import Vault, load_vault_key
 from enclave_core.vectorstore import VectorStore, build_store
 
 if TYPE_CHECKING:
+    from enclave_core.pseudonymize import Pseudonymizer
     from enclave_core.redaction import Redactor
 
 __all__ = ["Core"]
@@ -53,6 +56,20 @@ class Core:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(self.store, self.embedder, self.sparse, self.settings.retrieval)
+
+    @cached_property
+    def vault(self) -> Vault:
+        s = self.settings
+        key = load_vault_key(
+            os.environ.get("ENCLAVE_VAULT_KEY"), s.vault_key_file, create=s.env != "production"
+        )
+        return Vault(s.data_dir / "vault", key)
+
+    @cached_property
+    def pii(self) -> Pseudonymizer:
+        from enclave_core.pseudonymize import PiiPolicy, Pseudonymizer
+
+        return Pseudonymizer(self.redactor, self.vault, PiiPolicy.from_file(self.settings.pii_policy_path))
 
     @cached_property
     def access(self) -> AccessPolicy:

@@ -32,6 +32,7 @@ __all__ = [
     "LLMSettings",
     "RetrievalSettings",
     "Settings",
+    "VaultSettings",
     "VectorStoreSettings",
     "get_settings",
     "load_settings",
@@ -113,6 +114,12 @@ class AuditSettings(BaseModel):
     checkpoint_every: int = Field(100, ge=1)
 
 
+class VaultSettings(BaseModel):
+    # The AES-256 key: ENCLAVE_VAULT_KEY (base64) wins; else this file (default
+    # <data_dir>/secrets/vault.key, created on first use outside production).
+    key_file: Path | None = None
+
+
 class AuthSettings(BaseModel):
     """OIDC bearer tokens, verified offline against a JWKS file (no network at runtime)."""
 
@@ -144,6 +151,7 @@ class Settings(BaseModel):
     retrieval: RetrievalSettings = RetrievalSettings()
     gateway: GatewaySettings = GatewaySettings()
     audit: AuditSettings = AuditSettings()
+    vault: VaultSettings = VaultSettings()
     auth: AuthSettings = AuthSettings()
 
     @field_validator("data_dir", "policies_dir")
@@ -175,6 +183,14 @@ class Settings(BaseModel):
     @property
     def audit_signing_key(self) -> Path:
         return self.audit.signing_key or self.secrets_dir / "audit-signing.key"
+
+    @property
+    def vault_key_file(self) -> Path:
+        return self.vault.key_file or self.secrets_dir / "vault.key"
+
+    @property
+    def pii_policy_path(self) -> Path:
+        return self.policies_dir / "pii.yaml"
 
     @property
     def access_policy_path(self) -> Path:

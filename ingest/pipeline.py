@@ -193,7 +193,7 @@ class Ingestor:
         if not prepared:
             return outcomes
         if redact:
-            self._redact(prepared)
+            self._redact(prepared, collection)
         for item in prepared:
             item.chunks = chunk_document(
                 item.doc,
@@ -203,14 +203,16 @@ class Ingestor:
         self._store(prepared, collection, acl)
         return outcomes
 
-    def _redact(self, prepared: list[_Prepared]) -> None:
-        """Redact every title and block of the batch in one batched NLP pass."""
+    def _redact(self, prepared: list[_Prepared], collection: str) -> None:
+        """Redact or pseudonymize every title, heading and block of the batch in one NLP pass."""
         texts: list[str] = []
+        owners: list[str] = []
         for item in prepared:
-            texts.append(item.doc.title)
-            texts.extend(b.text for b in item.doc.blocks)
-            texts.extend(sorted({b.heading for b in item.doc.blocks if b.heading}))
-        results = iter(self.core.redactor.redact_many(texts))
+            parts = [item.doc.title, *(b.text for b in item.doc.blocks)]
+            parts.extend(sorted({b.heading for b in item.doc.blocks if b.heading}))
+            texts.extend(parts)
+            owners.extend([item.doc_id] * len(parts))
+        results = iter(self.core.pii.process_many(collection, texts, owners))
         for item in prepared:
             counts: dict[str, int] = {}
 
@@ -289,8 +291,11 @@ class Ingestor:
         return updated
 
     def delete_document(self, collection: str, doc_id: str) -> int:
+        """Remove a document's points, its vault entries no other document uses, and its manifest row."""
         store = self.core.store
-        ids = store.document_point_ids(collection, doc_id)
+        record = self.manifest.get(collection, doc_id)
+        ids = set(record.chunk_ids) if record else store.document_point_ids(collection, doc_id)
         store.delete_points(collection, sorted(ids))
+        self.core.vault.forget_document(collection, doc_id)
         self.manifest.delete(collection, doc_id)
         return len(ids)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +62,14 @@ class VectorStore(Protocol):
     def set_document_payload(self, name: str, doc_id: str, payload: dict[str, Any]) -> None: ...
 
     def count(self, name: str) -> int: ...
+
+    def iter_points(self, name: str) -> Iterator[Hit]:
+        """Every point (id and payload, score 0): for erasure scans and exports."""
+        ...
+
+    def compact(self, name: str) -> None:
+        """Make deleted data unrecoverable from the store's files where the engine allows it."""
+        ...
 
     def search(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,36 @@ class QdrantStore:
             points=models.FilterSelector(filter=self._doc_filter(doc_id)),
             wait=True,
         )
+
+    def iter_points(self, name: str) -> Iterator[Hit]:
+        offset = None
+        while True:
+            points, offset = self._call(
+                "scroll",
+                self._client.scroll,
+                self._name(name),
+                limit=256,
+                offset=offset,
+                with_payload=True,
+                with_vectors=False,
+            )
+            for p in points:
+                yield Hit(str(p.id), 0.0, dict(p.payload or {}))
+            if offset is None:
+                return
+
+    def compact(self, name: str) -> None:
+        """The embedded engine keeps points in SQLite, whose free pages still hold deleted rows
+        until VACUUM; erasure must not leave them there. (The server compacts on its own.)"""
+        if self._remote:
+            return
+        local = getattr(self._client, "_client", None)
+        collection = getattr(local, "collections", {}).get(self._name(name))
+        persistence = getattr(collection, "storage", None)
+        connection = getattr(persistence, "storage", None)
+        if connection is not None:
+            with self._lock:
+                connection.execute("VACUUM")
 
     def count(self, name: str) -> int:
         return int(self._call("count", self._client.count, self._name(name), exact=True).count)

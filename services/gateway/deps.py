@@ -7,16 +7,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from enclave_core.errors import AccessDenied
 from enclave_core.identity import Principal
 from enclave_core.keys import KEY_PREFIX, KeyStore
 from enclave_core.oidc import OIDCVerifier, TokenInvalid
 from enclave_core.policy.access import Action
 from enclave_core.runtime import Core
+from enclave_core.service import RagService
 from ingest import Ingestor
 from services.gateway.errors import Unauthenticated
 
-__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "StateDep", "authorize"]
+__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "RagDep", "StateDep", "authorize"]
 
 
 @dataclass
@@ -84,19 +84,13 @@ def get_principal(request: Request, state: StateDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+def get_rag(core: CoreDep) -> RagService:
+    return RagService(core)
+
+
+RagDep = Annotated[RagService, Depends(get_rag)]
+
+
 def authorize(core: Core, principal: Principal, action: Action, collection: str, request: Request) -> None:
     """Collection-level check from the access policy; a refusal is audited, then 403."""
-    if core.access.allows(principal, action, collection):
-        return
-    core.audit.append(
-        "access.denied",
-        principal=principal.name,
-        groups=sorted(principal.groups),
-        collection=collection,
-        action_requested=action,
-        path=request.url.path,
-        policy_version=core.access.version,
-        decision="deny",
-        outcome="denied",
-    )
-    raise AccessDenied(f"'{principal.name}' may not {action} collection '{collection}'")
+    RagService(core).authorize(principal, action, collection, path=request.url.path)

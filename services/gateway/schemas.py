@@ -22,6 +22,8 @@ class ChatTurn(BaseModel):
 class QueryRequest(SearchRequest):
     stream: bool = False
     history: list[ChatTurn] = Field(default_factory=list, max_length=20)
+    reveal: bool = Field(False, description="replace pseudonyms by original values (role pii:reveal)")
+    reveal_reason: str | None = Field(None, max_length=500, description="why; kept in the audit trail")
 
 
 class Ranks(BaseModel):

@@ -1,0 +1,245 @@
+"""The read path as one service used by the gateway routes and the CLI alike:
+identity -> access check -> question pseudonymized -> ACL-filtered hybrid retrieval ->
+grounded answer -> output guard -> optional audited reveal -> audit record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from enclave_core.answering import generate_answer, stream_answer
+from enclave_core.errors import AccessDenied, EnclaveError
+from enclave_core.identity import REVEAL_ROLE, Principal
+from enclave_core.llm import ChatMessage
+from enclave_core.retrieval import Citation
+from enclave_core.runtime import Core
+
+__all__ = ["RagService", "SearchOutcome"]
+
+
+def _chunks(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": c["chunk_id"], "doc_id": c["doc_id"], "score": c["score"]} for c in citations]
+
+
+@dataclass
+class SearchOutcome:
+    question: str  # pseudonymized: what retrieval and the LLM see, and what the audit keeps
+    citations: list[Citation]
+
+
+class RagService:
+    def __init__(self, core: Core, via: str = "api") -> None:
+        self.core = core
+        self.via = via
+
+    def _audit(self, action: str, principal: Principal, collection: str, **fields: Any) -> None:
+        self.core.audit.append(
+            action,
+            principal=principal.name,
+            groups=sorted(principal.groups),
+            collection=collection,
+            policy_version=self.core.access.version,
+            via=self.via,
+            **fields,
+        )
+
+    def deny(
+        self, principal: Principal, collection: str, action: str, why: str, **fields: Any
+    ) -> AccessDenied:
+        self._audit(
+            "access.denied",
+            principal,
+            collection,
+            action_requested=action,
+            decision="deny",
+            outcome="denied",
+            **fields,
+        )
+        return AccessDenied(why)
+
+    def authorize(self, principal: Principal, action: str, collection: str, **fields: Any) -> None:
+        if not self.core.access.allows(principal, action, collection):  # type: ignore[arg-type]
+            raise self.deny(
+                principal,
+                collection,
+                action,
+                f"'{principal.name}' may not {action} collection '{collection}'",
+                **fields,
+            )
+
+    def _retrieve(
+        self, principal: Principal, collection: str, question: str, top_k: int | None, mode: str | None
+    ) -> SearchOutcome:
+        self.authorize(principal, "read", collection)
+        safe = self.core.pii.pseudonymize_query(collection, question).text
+        citations = self.core.retriever.search(collection, safe, principal.scope(), top_k=top_k, mode=mode)
+        return SearchOutcome(safe, citations)
+
+    def search(
+        self,
+        principal: Principal,
+        collection: str,
+        question: str,
+        top_k: int | None = None,
+        mode: str | None = None,
+    ) -> list[Citation]:
+        started = time.perf_counter()
+        try:
+            found = self._retrieve(principal, collection, question, top_k, mode)
+        except AccessDenied:
+            raise
+        except EnclaveError as exc:
+            self._audit("search", principal, collection, outcome="error", error=exc.__class__.__name__)
+            raise
+        out = [c.to_json() for c in found.citations]
+        self._audit(
+            "search",
+            principal,
+            collection,
+            question=found.question,
+            decision="allow",
+            outcome="ok",
+            chunks=_chunks(out),
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return found.citations
+
+    def _check_reveal(self, principal: Principal, collection: str, reveal: bool) -> None:
+        if reveal and REVEAL_ROLE not in principal.roles:
+            raise self.deny(
+                principal, collection, "reveal", "revealing personal data needs the 'pii:reveal' role"
+            )
+
+    def _reveal(self, principal: Principal, collection: str, text: str, reason: str | None) -> str:
+        revealed, placeholders = self.core.vault.reveal(collection, text)
+        self._audit(
+            "pii.reveal",
+            principal,
+            collection,
+            placeholders=sorted(set(placeholders)),
+            reason=self.core.redactor.redact(reason or "").text,
+            decision="allow",
+            outcome="ok",
+        )
+        return revealed
+
+    def answer(
+        self,
+        principal: Principal,
+        collection: str,
+        question: str,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        history: list[ChatMessage] | None = None,
+        reveal: bool = False,
+        reveal_reason: str | None = None,
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        self._check_reveal(principal, collection, reveal)
+        llm = self.core.settings.llm
+        try:
+            found = self._retrieve(principal, collection, question, top_k, mode)
+            answer = generate_answer(
+                self.core.llm,
+                self.core.guard,
+                found.question,
+                found.citations,
+                context_window=llm.context_window,
+                max_tokens=llm.max_tokens,
+                history=history,
+            )
+        except AccessDenied:
+            raise
+        except EnclaveError as exc:
+            self._audit("query", principal, collection, outcome="error", error=exc.__class__.__name__)
+            raise
+        out = answer.to_json()
+        self._audit(
+            "query",
+            principal,
+            collection,
+            question=found.question,
+            decision="allow",
+            outcome="ok",
+            model=answer.model or llm.model,
+            chunks=_chunks(out["citations"]),
+            guard_redactions=answer.guard_counts,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        if answer.guard_counts:
+            self._audit("guard.redacted", principal, collection, counts=answer.guard_counts, outcome="ok")
+        if reveal:
+            out["answer"] = self._reveal(principal, collection, out["answer"], reveal_reason)
+        return out
+
+    def stream(
+        self,
+        principal: Principal,
+        collection: str,
+        question: str,
+        *,
+        top_k: int | None = None,
+        mode: str | None = None,
+        history: list[ChatMessage] | None = None,
+        reveal: bool = False,
+        reveal_reason: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Checks and retrieval happen before the first event, so errors surface as HTTP statuses."""
+        started = time.perf_counter()
+        self._check_reveal(principal, collection, reveal)
+        llm = self.core.settings.llm
+        found = self._retrieve(principal, collection, question, top_k, mode)
+        events = stream_answer(
+            self.core.llm,
+            self.core.guard,
+            found.question,
+            found.citations,
+            context_window=llm.context_window,
+            max_tokens=llm.max_tokens,
+            history=history,
+        )
+        return self._stream_events(events, principal, collection, found, started, reveal, reveal_reason)
+
+    def _stream_events(
+        self,
+        events: Iterator[dict[str, Any]],
+        principal: Principal,
+        collection: str,
+        found: SearchOutcome,
+        started: float,
+        reveal: bool,
+        reveal_reason: str | None,
+    ) -> Iterator[dict[str, Any]]:
+        cited: list[dict[str, Any]] = []
+        try:
+            for event in events:
+                if event["type"] == "citations":
+                    cited = event["citations"]
+                elif event["type"] == "done":
+                    self._audit(
+                        "query",
+                        principal,
+                        collection,
+                        question=found.question,
+                        decision="allow",
+                        outcome="ok",
+                        stream=True,
+                        model=event.get("model"),
+                        chunks=_chunks(cited),
+                        guard_redactions=event["guard"],
+                        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                    )
+                    if reveal:
+                        event = {
+                            **event,
+                            "answer": self._reveal(principal, collection, event["answer"], reveal_reason),
+                        }
+                yield event
+        except EnclaveError as exc:
+            self._audit(
+                "query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__
+            )
+            yield {"type": "error", "error": exc.__class__.__name__, "detail": str(exc)}
