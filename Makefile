@@ -8,7 +8,8 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install lint typecheck unit e2e bench-retrieval bench-store bench-pii clean distclean help
+.PHONY: run test install browser lint typecheck unit e2e bench-retrieval bench-store bench-pii bench-load clean distclean help
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
 	@echo "make run    - install, prepare the local model, ingest the samples, serve on 127.0.0.1:8000"
@@ -46,12 +47,17 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy enclave_core ingest services enclave_cli
+	$(VENV)/bin/mypy enclave_core ingest services enclave_cli benchmarks
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not e2e" -q
 
-test: install lint typecheck
+# Chromium for tests/browser: Debian's package (Playwright's own browser download is unreachable).
+browser:
+	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install browser lint typecheck
 	$(VENV)/bin/pytest -q
 
 bench-retrieval: $(VENV)/.installed
@@ -62,6 +68,9 @@ bench-store: $(VENV)/.installed
 
 bench-pii: $(VENV)/.installed
 	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/synth_dataset_v2.json
+
+bench-load: install
+	$(VENV)/bin/enclave bench load
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache test-artifacts

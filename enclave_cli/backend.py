@@ -37,9 +37,7 @@ class Backend(Protocol):
         self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
     ) -> dict[str, Any]: ...
 
-    def search(
-        self, question: str, collection: str, top_k: int | None, mode: str | None
-    ) -> dict[str, Any]: ...
+    def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]: ...
 
     def ask(self, question: str, collection: str, top_k: int | None) -> dict[str, Any]: ...
 
@@ -221,9 +219,7 @@ class RemoteBackend:
             batch: list[SourceFile] = files[batch_start : batch_start + 8]
             uploads = [("files", (f.source.rsplit("/", 1)[-1], f.read())) for f in batch]
             data = {"groups": ",".join(groups), "paths": [f.source for f in batch]}
-            body = self._check(
-                self._post(f"/v1/collections/{collection}/documents", files=uploads, data=data)
-            )
+            body = self._check(self._post(f"/v1/collections/{collection}/documents", files=uploads, data=data))
             for key in ("ingested", "unchanged", "failed", "chunks"):
                 result[key] += body[key]
             result["files"].extend(body["files"])

@@ -36,9 +36,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     files, _ = collect_files(args.paths)
     backend = open_backend(settings)
-    bar = tqdm(
-        total=len(files), unit="file", desc=f"ingest → {args.collection}", disable=args.quiet, file=sys.stderr
-    )
+    bar = tqdm(total=len(files), unit="file", desc=f"ingest → {args.collection}", disable=args.quiet, file=sys.stderr)
 
     def progress(outcome: Any) -> None:
         if outcome.status in ("ingested", "unchanged", "failed"):
@@ -348,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     llm_sub.add_parser("serve", help="start vLLM and wait")
     p.set_defaults(func=cmd_llm)
 
+    from benchmarks.cli import add_bench_parser
+    from enclave_cli.backup_cmd import add_backup_parsers
+
+    add_backup_parsers(sub)  # backup --out FILE, restore ARCHIVE
+
+    add_bench_parser(sub)  # bench retrieval | tune | store | pii | load (results under results/)
+
     p = sub.add_parser("collections", help="list collections")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_collections)
@@ -394,6 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnclaveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return _exit_code(exc)
+    except OSError as exc:  # disk full, permissions: one line, no traceback
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

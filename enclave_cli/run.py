@@ -76,7 +76,10 @@ def run_appliance(settings: Settings, sample: Path, collection: str) -> int:
             f"""
 Enclave is running at {url}
 
-Ask a question (the admin key is in {key_file}):
+Chat UI: open {url}/ and sign in with the key in {key_file}
+(create keys for users with: .venv/bin/enclave keys create --user NAME --groups GROUP).
+
+Ask a question over the API:
 
   curl -s {url}/v1/query \\
     -H "Authorization: Bearer $(cat {key_file})" \\
@@ -88,9 +91,7 @@ Stop with Ctrl-C.
 """,
             flush=True,
         )
-        uvicorn.run(
-            create_app(settings), host=settings.gateway.host, port=settings.gateway.port, log_level="info"
-        )
+        uvicorn.run(create_app(settings), host=settings.gateway.host, port=settings.gateway.port, log_level="info")
     finally:
         if process is not None:
             _say("stopping vLLM")

@@ -105,6 +105,4 @@ class LLMClient:
         except (httpx.HTTPError, ValueError, AttributeError, TypeError) as exc:
             raise self._unavailable(exc) from exc
         if self._settings.model not in served:
-            raise DependencyUnavailable(
-                "llm", f"model '{self._settings.model}' not served (has {sorted(served)})"
-            )
+            raise DependencyUnavailable("llm", f"model '{self._settings.model}' not served (has {sorted(served)})")

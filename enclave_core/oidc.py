@@ -27,7 +27,8 @@ def _claim_list(value: Any) -> frozenset[str]:
     if isinstance(value, str):
         return frozenset(v for v in value.replace(",", " ").split() if v)
     if isinstance(value, list):
-        return frozenset(str(v) for v in value if isinstance(v, str | int))
+        # Strings and numbers are group names; booleans and objects are not.
+        return frozenset(str(v) for v in value if isinstance(v, str | int) and not isinstance(v, bool) and v != "")
     return frozenset()
 
 
@@ -42,8 +43,10 @@ class OIDCVerifier:
     def _load_jwks(path: Path) -> dict[str, jwt.PyJWK]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("expected a JSON object with a 'keys' list")
             keyset = jwt.PyJWKSet.from_dict(data)
-        except (OSError, ValueError, jwt.exceptions.PyJWKSetError) as exc:
+        except (OSError, ValueError, TypeError, jwt.exceptions.PyJWKSetError) as exc:
             raise PolicyError(f"cannot read the JWKS file {path}: {exc}") from exc
         return {str(k.key_id or ""): k for k in keyset.keys}
 
@@ -58,9 +61,7 @@ class OIDCVerifier:
         except jwt.InvalidTokenError as exc:
             raise TokenInvalid(f"malformed token: {exc}") from exc
         kid = str(header.get("kid") or "")
-        key = self._keys.get(kid) or (
-            next(iter(self._keys.values())) if len(self._keys) == 1 and not kid else None
-        )
+        key = self._keys.get(kid) or (next(iter(self._keys.values())) if len(self._keys) == 1 and not kid else None)
         if key is None:
             raise TokenInvalid("token signed with an unknown key")
         try:

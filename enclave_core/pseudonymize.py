@@ -42,9 +42,7 @@ class PiiPolicy:
             d = d or {}
             return CollectionPii(d.get("mode", "pseudonymize"), frozenset(d.get("keep", [])))
 
-        return cls(
-            rule(data.get("default")), {k: rule(v) for k, v in (data.get("collections") or {}).items()}
-        )
+        return cls(rule(data.get("default")), {k: rule(v) for k, v in (data.get("collections") or {}).items()})
 
     def rule(self, collection: str) -> CollectionPii:
         return self.collections.get(collection, self.default)

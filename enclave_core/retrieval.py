@@ -17,7 +17,7 @@ from enclave_core.settings import RetrievalSettings
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope, Hit, VectorStore
 
-__all__ = ["Citation", "Retriever", "embedding_text", "validate_collection_name"]
+__all__ = ["Citation", "Retriever", "embedding_text", "fuse", "validate_collection_name"]
 
 _COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -29,12 +29,36 @@ def validate_collection_name(name: str) -> str:
 
 
 def embedding_text(title: str, heading: str | None, text: str) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its document title and heading give context."""
-    parts = [title.strip()]
-    if heading:
-        parts.append(heading.strip())
+    """What gets embedded and BM25-indexed for a chunk: its document title and heading give context.
+
+    A prefix the chunk already carries is not repeated (a plain-text file's first line is both its
+    title and the start of its first chunk; a Markdown H1 is both title and heading): repeating it
+    would double its BM25 term frequency and spend the embedder's 256-token window on a duplicate.
+    """
+    body = text.lstrip()
+    parts: list[str] = []
+    for part in (title.strip(), (heading or "").strip()):
+        if part and part not in parts and not body.startswith(part):
+            parts.append(part)
     parts.append(text)
     return "\n".join(p for p in parts if p)
+
+
+def fuse(dense_hits: list[Hit], sparse_hits: list[Hit], settings: RetrievalSettings) -> list[tuple[Hit, float]]:
+    """Weighted reciprocal-rank fusion: score = sum of weight / (rrf_k + rank) over the retrievers.
+
+    Ties are broken by id so that every backend returns the same order. A public function (not only
+    a method) so benchmarks can tune the weights on stored candidate lists without searching again.
+    """
+    k = settings.rrf_k
+    scores: dict[str, float] = {}
+    hits: dict[str, Hit] = {}
+    for weight, hit_list in ((settings.dense_weight, dense_hits), (settings.sparse_weight, sparse_hits)):
+        for rank, hit in enumerate(hit_list, start=1):
+            scores[hit.id] = scores.get(hit.id, 0.0) + weight / (k + rank)
+            hits.setdefault(hit.id, hit)
+    order = sorted(scores, key=lambda i: (-scores[i], i))
+    return [(hits[i], scores[i]) for i in order]
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,9 @@ class Retriever:
         dense = self._embedder.embed_query(question) if mode in ("hybrid", "dense") else None
         sparse = self._sparse.encode_query(question) if mode in ("hybrid", "sparse") else None
         dense_hits, sparse_hits = self._store.search(collection, dense, sparse, scope, limit)
+        # Equal scores in id order: engines order ties their own way, every backend must rank alike.
+        dense_hits = sorted(dense_hits, key=lambda h: (-h.score, h.id))
+        sparse_hits = sorted(sparse_hits, key=lambda h: (-h.score, h.id))
         if mode == "dense":
             ranked = [(h, h.score) for h in dense_hits]
         elif mode == "sparse":
@@ -105,19 +132,7 @@ class Retriever:
         return [self._citation(h, s, dense_rank.get(h.id), sparse_rank.get(h.id)) for h, s in ranked[:top_k]]
 
     def _fuse(self, dense_hits: list[Hit], sparse_hits: list[Hit]) -> list[tuple[Hit, float]]:
-        k = self._settings.rrf_k
-        scores: dict[str, float] = {}
-        hits: dict[str, Hit] = {}
-        for weight, hit_list in (
-            (self._settings.dense_weight, dense_hits),
-            (self._settings.sparse_weight, sparse_hits),
-        ):
-            for rank, hit in enumerate(hit_list, start=1):
-                scores[hit.id] = scores.get(hit.id, 0.0) + weight / (k + rank)
-                hits.setdefault(hit.id, hit)
-        # Ties broken by id so that every backend returns the same order.
-        order = sorted(scores, key=lambda i: (-scores[i], i))
-        return [(hits[i], scores[i]) for i in order]
+        return fuse(dense_hits, sparse_hits, self._settings)
 
     @staticmethod
     def _citation(hit: Hit, score: float, dense_rank: int | None, sparse_rank: int | None) -> Citation:

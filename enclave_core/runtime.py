@@ -58,12 +58,14 @@ class Core:
         return Retriever(self.store, self.embedder, self.sparse, self.settings.retrieval)
 
     @cached_property
-    def vault(self) -> Vault:
+    def data_key(self) -> bytes:
+        """AES-256 key for data at rest: the pseudonym vault and staged uploads."""
         s = self.settings
-        key = load_vault_key(
-            os.environ.get("ENCLAVE_VAULT_KEY"), s.vault_key_file, create=s.env != "production"
-        )
-        return Vault(s.data_dir / "vault", key)
+        return load_vault_key(os.environ.get("ENCLAVE_VAULT_KEY"), s.vault_key_file, create=s.env != "production")
+
+    @cached_property
+    def vault(self) -> Vault:
+        return Vault(self.settings.data_dir / "vault", self.data_key)
 
     @cached_property
     def pii(self) -> Pseudonymizer:

@@ -40,9 +40,7 @@ def problems(settings: Settings) -> list[str]:
     if vs.url and _is_placeholder(vs.api_key.get_secret_value() if vs.api_key else None):
         found.append("vector_store.api_key (QDRANT_API_KEY) is missing or a placeholder")
     host = urlparse(settings.llm.url).hostname or ""
-    if host not in ("127.0.0.1", "localhost", "::1") and _is_placeholder(
-        settings.llm.api_key.get_secret_value()
-    ):
+    if host not in ("127.0.0.1", "localhost", "::1") and _is_placeholder(settings.llm.api_key.get_secret_value()):
         found.append("llm.api_key (ENCLAVE_LLM_API_KEY) is a placeholder while the LLM is not on loopback")
     return found
 

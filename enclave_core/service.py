@@ -4,19 +4,29 @@ grounded answer -> output guard -> optional audited reveal -> audit record."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from enclave_core.answering import generate_answer, stream_answer
-from enclave_core.errors import AccessDenied, EnclaveError
+from enclave_core.errors import AccessDenied, EnclaveError, InputError
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
+from enclave_core.reasoning import generate_reasoned_answer, profile_for_settings, stream_reasoned_answer
 from enclave_core.retrieval import Citation
 from enclave_core.runtime import Core
 
 __all__ = ["RagService", "SearchOutcome"]
+
+
+def _require_unicode(*texts: str) -> None:
+    """Lone surrogates survive JSON decoding but break every encoder downstream (spaCy, HTTP)."""
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError("the text is not valid Unicode") from exc
 
 
 def _chunks(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -45,9 +55,7 @@ class RagService:
             **fields,
         )
 
-    def deny(
-        self, principal: Principal, collection: str, action: str, why: str, **fields: Any
-    ) -> AccessDenied:
+    def deny(self, principal: Principal, collection: str, action: str, why: str, **fields: Any) -> AccessDenied:
         self._audit(
             "access.denied",
             principal,
@@ -73,6 +81,7 @@ class RagService:
         self, principal: Principal, collection: str, question: str, top_k: int | None, mode: str | None
     ) -> SearchOutcome:
         self.authorize(principal, "read", collection)
+        _require_unicode(question)
         safe = self.core.pii.pseudonymize_query(collection, question).text
         citations = self.core.retriever.search(collection, safe, principal.scope(), top_k=top_k, mode=mode)
         return SearchOutcome(safe, citations)
@@ -108,9 +117,7 @@ class RagService:
 
     def _check_reveal(self, principal: Principal, collection: str, reveal: bool) -> None:
         if reveal and REVEAL_ROLE not in principal.roles:
-            raise self.deny(
-                principal, collection, "reveal", "revealing personal data needs the 'pii:reveal' role"
-            )
+            raise self.deny(principal, collection, "reveal", "revealing personal data needs the 'pii:reveal' role")
 
     def _reveal(self, principal: Principal, collection: str, text: str, reason: str | None) -> str:
         revealed, placeholders = self.core.vault.reveal(collection, text)
@@ -142,7 +149,7 @@ class RagService:
         llm = self.core.settings.llm
         try:
             found = self._retrieve(principal, collection, question, top_k, mode)
-            answer = generate_answer(
+            answer = generate_reasoned_answer(
                 self.core.llm,
                 self.core.guard,
                 found.question,
@@ -150,13 +157,16 @@ class RagService:
                 context_window=llm.context_window,
                 max_tokens=llm.max_tokens,
                 history=history,
+                profile=profile_for_settings(llm),
             )
         except AccessDenied:
             raise
         except EnclaveError as exc:
             self._audit("query", principal, collection, outcome="error", error=exc.__class__.__name__)
             raise
-        out = answer.to_json()
+        out: dict[str, Any] = {"answer": answer.answer, "citations": [c.to_json() for c in answer.citations]}
+        if answer.reasoning:
+            out["reasoning"] = answer.reasoning
         self._audit(
             "query",
             principal,
@@ -192,16 +202,32 @@ class RagService:
         self._check_reveal(principal, collection, reveal)
         llm = self.core.settings.llm
         found = self._retrieve(principal, collection, question, top_k, mode)
-        events = stream_answer(
-            self.core.llm,
-            self.core.guard,
-            found.question,
-            found.citations,
-            context_window=llm.context_window,
-            max_tokens=llm.max_tokens,
-            history=history,
+        events = iter(
+            stream_reasoned_answer(
+                self.core.llm,
+                self.core.guard,
+                found.question,
+                found.citations,
+                context_window=llm.context_window,
+                max_tokens=llm.max_tokens,
+                history=history,
+                profile=profile_for_settings(llm),
+            )
         )
-        return self._stream_events(events, principal, collection, found, started, reveal, reveal_reason)
+        # Reach the LLM before the response starts, so that an LLM that is down is a 503 with
+        # Retry-After, not a 200 whose stream carries an error.
+        first: list[dict[str, Any]] = []
+        try:
+            for event in events:
+                first.append(event)
+                if event["type"] != "citations":
+                    break
+        except EnclaveError as exc:
+            self._audit("query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__)
+            raise
+        return self._stream_events(
+            itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
+        )
 
     def _stream_events(
         self,
@@ -239,7 +265,5 @@ class RagService:
                         }
                 yield event
         except EnclaveError as exc:
-            self._audit(
-                "query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__
-            )
+            self._audit("query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__)
             yield {"type": "error", "error": exc.__class__.__name__, "detail": str(exc)}

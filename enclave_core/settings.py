@@ -64,6 +64,10 @@ class LLMSettings(BaseModel):
     max_tokens: int = 320
     temperature: float = 0.1
     context_window: int = 4096
+    # Reasoning models (<think> blocks, reasoning_content): never part of the answer; "show" passes
+    # the (guarded) reasoning separately to clients that ask. Per-model overrides by name or pattern.
+    reasoning: Literal["strip", "show"] = "strip"
+    reasoning_models: dict[str, dict[str, Any]] = {}
 
 
 class LLMServerSettings(BaseModel):

@@ -11,6 +11,7 @@ forgetting a document drops the values only it mentioned.
 from __future__ import annotations
 
 import base64
+import binascii
 import fcntl
 import json
 import re
@@ -45,17 +46,21 @@ def normalise(entity: str, value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+def _decode_key(raw: bytes | str, problem: str) -> bytes:
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PolicyError(problem) from exc
+    if len(key) != 32:
+        raise PolicyError(problem)
+    return key
+
+
 def load_vault_key(env_value: str | None, key_file: Path, create: bool) -> bytes:
     if env_value:
-        key = base64.b64decode(env_value)
-        if len(key) != 32:
-            raise PolicyError("ENCLAVE_VAULT_KEY must be 32 bytes, base64-encoded")
-        return key
+        return _decode_key(env_value.strip(), "ENCLAVE_VAULT_KEY must be 32 bytes, base64-encoded")
     if key_file.exists():
-        key = base64.b64decode(key_file.read_bytes().strip())
-        if len(key) != 32:
-            raise PolicyError(f"{key_file}: a vault key must be 32 bytes, base64-encoded")
-        return key
+        return _decode_key(key_file.read_bytes().strip(), f"{key_file}: a vault key must be 32 bytes, base64-encoded")
     if not create:
         raise PolicyError(f"no vault key: set ENCLAVE_VAULT_KEY or create {key_file}")
     key = AESGCM.generate_key(bit_length=256)
@@ -116,9 +121,7 @@ class Vault:
         try:
             raw = self._aead.decrypt(blob[:12], blob[12:], collection.encode())
         except (InvalidTag, ValueError) as exc:
-            raise VaultError(
-                f"cannot decrypt the vault of '{collection}': wrong key or damaged file"
-            ) from exc
+            raise VaultError(f"cannot decrypt the vault of '{collection}': wrong key or damaged file") from exc
         return _CollectionVault.from_json(raw)
 
     def _write(self, collection: str, vault: _CollectionVault) -> None:
@@ -186,13 +189,15 @@ class Vault:
         with self._locked(collection):
             vault = self._read(collection)
             removed = []
+            changed = False
             for key, entry in list(vault.entries.items()):
                 if doc_id in entry.docs:
                     entry.docs.discard(doc_id)
+                    changed = True
                     if not entry.docs:
                         removed.append(entry)
                         del vault.entries[key]
-            if removed or any(doc_id in e.docs for e in vault.entries.values()):
+            if changed:
                 self._write(collection, _CollectionVault(list(vault.entries.values()), vault.counters))
             return removed
 

@@ -15,11 +15,14 @@ from ingest.pipeline import Ingestor
 __all__ = ["Eraser", "ErasureReport", "find_plaintext"]
 
 
+# Shorter values ("45", "OH") occur by chance in any binary file; scanning for them proves nothing.
+MIN_SCAN_LENGTH = 5
+
+
 def find_plaintext(root: Path, values: list[str]) -> list[str]:
     """Files under root holding any of the values as UTF-8 or JSON-escaped text (relative paths)."""
-    forms = [
-        f for v in values if v for f in {v.encode(), json.dumps(v)[1:-1].encode(), v.casefold().encode()}
-    ]
+    values = [v for v in values if len(v.strip()) >= MIN_SCAN_LENGTH]
+    forms = [f for v in values for f in {v.encode(), json.dumps(v)[1:-1].encode(), v.casefold().encode()}]
     hits: list[str] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         blob = path.read_bytes()
@@ -53,9 +56,7 @@ class Eraser:
         chunks = self.ingestor.delete_document(collection, doc_id)
         self.core.store.compact(collection)
         report = ErasureReport(collection, [doc_id], chunks, sorted(e.placeholder for e in removed_entries))
-        report.remaining_plaintext = find_plaintext(
-            self.core.settings.data_dir, [e.value for e in removed_entries]
-        )
+        report.remaining_plaintext = find_plaintext(self.core.settings.data_dir, [e.value for e in removed_entries])
         return report
 
     def forget_value(self, collection: str, value: str) -> ErasureReport:

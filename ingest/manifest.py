@@ -75,9 +75,7 @@ class Manifest:
             row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), tuple(json.loads(row[5])), row[6]
         )
 
-    def put(
-        self, collection: str, doc_id: str, source: str, sha: str, chunk_ids: list[str], acl: list[str]
-    ) -> None:
+    def put(self, collection: str, doc_id: str, source: str, sha: str, chunk_ids: list[str], acl: list[str]) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock, self._db:
             self._db.execute("BEGIN")
@@ -101,8 +99,7 @@ class Manifest:
                 (collection,),
             ).fetchall()
         return [
-            DocumentRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), tuple(json.loads(r[5])), r[6])
-            for r in rows
+            DocumentRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), tuple(json.loads(r[5])), r[6]) for r in rows
         ]
 
     def close(self) -> None:

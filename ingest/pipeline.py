@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ from typing import Literal
 
 from enclave_core.documents import Chunk, LoadedDocument
 from enclave_core.errors import EnclaveError, InputError, NotFoundError
+from enclave_core.failpoints import failpoint
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
@@ -261,7 +263,10 @@ class Ingestor:
                 position += 1
             try:
                 self._commit(collection, item, points, acl)
-            except EnclaveError as exc:
+            except (EnclaveError, OSError, sqlite3.Error) as exc:
+                # The document could not be stored (store down, disk full): it fails alone, its
+                # commit marker is not written, and a retry starts it over cleanly.
+                log.warning("storing %s failed: %s", item.doc_id, exc.__class__.__name__)
                 item.outcome.status, item.outcome.error = "failed", f"{item.file.source}: {exc}"
                 continue
             item.outcome.chunks = len(points)
@@ -272,9 +277,13 @@ class Ingestor:
         previous = self.manifest.get(collection, item.doc_id)
         old_ids = set(previous.chunk_ids if previous else ()) | self.manifest.pending(collection, item.doc_id)
         self.manifest.begin(collection, item.doc_id, sorted(old_ids | set(new_ids)))
+        failpoint("ingest.after_begin")
         store.upsert(collection, points)
+        failpoint("ingest.after_upsert")
         store.delete_points(collection, sorted(old_ids - set(new_ids)))
+        failpoint("ingest.after_delete")
         self.manifest.put(collection, item.doc_id, item.file.source, item.sha, new_ids, acl)
+        failpoint("ingest.after_commit")
 
     def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> DocumentRecord:
         """Change a document's readers: payload update of its chunks, no re-embedding."""
@@ -283,9 +292,7 @@ class Ingestor:
             raise NotFoundError(f"no document '{doc_id}' in collection '{collection}'")
         acl = validate_groups(groups)
         self.core.store.set_document_payload(collection, doc_id, {payload.ACL: acl})
-        self.manifest.put(
-            collection, doc_id, record.source, record.content_sha256, list(record.chunk_ids), acl
-        )
+        self.manifest.put(collection, doc_id, record.source, record.content_sha256, list(record.chunk_ids), acl)
         updated = self.manifest.get(collection, doc_id)
         assert updated is not None
         return updated

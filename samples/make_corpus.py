@@ -172,9 +172,7 @@ class SimplePdf:
         op = b"BT /%s %.1f Tf %.2f %.2f Td %s Tj ET" % (font.encode(), size, x, y, _pdf_string(text))
         self.pages[-1].append(op)
 
-    def _lines(
-        self, style: str, text: str, indent: float = 0.0, prefix: str = "", keep_with_next: float = 0.0
-    ) -> None:
+    def _lines(self, style: str, text: str, indent: float = 0.0, prefix: str = "", keep_with_next: float = 0.0) -> None:
         font, size, leading, before = self.STYLES[style]
         bold = font == "F2"
         text = _protect(text, self.keep_together)
@@ -258,9 +256,7 @@ class SimplePdf:
         catalog = add_obj(b"")  # placeholder, filled below
         pages_obj = add_obj(b"")
         f1 = add_obj(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-        f2 = add_obj(
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-        )
+        f2 = add_obj(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
         stamp = FIXED_TIMESTAMP.strftime("D:%Y%m%d%H%M%SZ").encode()
         info = add_obj(
             b"<< /Title %s /Author %s /Producer (Enclave samples/make_corpus.py) "
@@ -587,9 +583,7 @@ def verify_manifest(
     questions = manifest.get("questions") or []
     for q in questions:
         if q.get("expected_source") not in documents:
-            print(
-                f"FAIL question {q.get('question')!r}: unknown expected_source {q.get('expected_source')!r}"
-            )
+            print(f"FAIL question {q.get('question')!r}: unknown expected_source {q.get('expected_source')!r}")
             ok = False
     if n_questions is not None and len(questions) != n_questions:
         print(f"FAIL expected {n_questions} questions, found {len(questions)}")

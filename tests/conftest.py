@@ -66,9 +66,8 @@ class VLLMServer:
 _server: VLLMServer | None = None
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: no server for a run without e2e tests
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run end-to-end tests last (the server warms up meanwhile) and start the server if any are selected."""
     global _server
     e2e = [i for i in items if i.get_closest_marker("e2e")]

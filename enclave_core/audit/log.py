@@ -13,6 +13,7 @@ Callers must never put raw personal data in a record: questions arrive already r
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -24,10 +25,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from enclave_core.audit.signing import AuditSigner, load_public_key, verify_signed, write_json_atomic
 from enclave_core.errors import EnclaveError
 
-__all__ = ["GENESIS", "AuditLog", "AuditLogDamaged", "VerifyResult", "canonical", "record_hash"]
+__all__ = ["GENESIS", "AuditLog", "AuditLogDamaged", "AuditWriteFailed", "VerifyResult", "canonical", "record_hash"]
+
+
+class AuditWriteFailed(EnclaveError):
+    """A record could not be written (disk full, I/O error); the log is left as it was."""
 
 
 class AuditLogDamaged(EnclaveError):
@@ -119,26 +126,45 @@ class AuditLog:
                 signer = self._get_signer()
                 if signer is not None:
                     # Each record signed: a forged record, even in a fully recomputed chain, is named.
-                    record["sig"] = signer.sign(record["seq"], record["hash"])["sig"]
-                fh.seek(0, os.SEEK_END)
-                fh.write(canonical(record) + b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-                self._sign_head(record["seq"], record["hash"])
+                    record["sig"] = signer.sign(record["seq"], record["hash"], "record")["sig"]
+                end = fh.seek(0, os.SEEK_END)
+                checkpoints_end = self.checkpoints_path.stat().st_size if self.checkpoints_path.exists() else 0
+                try:
+                    fh.write(canonical(record) + b"\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    self._sign_head(record["seq"], record["hash"])
+                except OSError as exc:
+                    # A full disk must not leave a record without its signed head: undo it all.
+                    self._roll_back(fh, end, checkpoints_end, seq, prev)
+                    raise AuditWriteFailed(f"audit record not written: {exc.strerror or exc}") from exc
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         return record
 
-    def _sign_head(self, seq: int, digest: str) -> None:
+    def _roll_back(self, fh: Any, end: int, checkpoints_end: int, seq: int, digest: str) -> None:
+        """Best effort (the disk may still be full): restore the log, checkpoints and head as they were."""
+        with contextlib.suppress(OSError):
+            fh.truncate(end)
+            os.fsync(fh.fileno())
+        with contextlib.suppress(OSError):
+            if self.checkpoints_path.exists():
+                os.truncate(self.checkpoints_path, checkpoints_end)
+        with contextlib.suppress(OSError):
+            self._sign_head(seq, digest, checkpoint=False) if seq else self.head_path.unlink(missing_ok=True)
+
+    def _sign_head(self, seq: int, digest: str, checkpoint: bool = True) -> None:
         """Called under the file lock: sign the new head; every N records keep a checkpoint."""
         signer = self._get_signer()
         if signer is None:
             return
-        entry = signer.sign(seq, digest)
-        write_json_atomic(self.head_path, entry)
-        if seq % self.checkpoint_every == 0:
+        head = signer.sign(seq, digest, "head")
+        write_json_atomic(self.head_path, head)
+        if self.anchor_path is not None:
+            write_json_atomic(self.anchor_path, head)
+        if checkpoint and seq % self.checkpoint_every == 0:
             with open(self.checkpoints_path, "ab") as cp:
-                cp.write(canonical(entry) + b"\n")
+                cp.write(canonical(signer.sign(seq, digest, "checkpoint")) + b"\n")
                 cp.flush()
                 os.fsync(cp.fileno())
 
@@ -154,7 +180,10 @@ class AuditLog:
         """Walk the chain; name the first record whose content, order or link is wrong."""
         prev = GENESIS
         count = 0
-        public_key = load_public_key(self.public_key_path) if self.public_key_path.exists() else None
+        try:
+            public_key = self._trusted_public_key(0 if not self.path.exists() else int(self.path.stat().st_size > 0))
+        except ValueError as exc:
+            return VerifyResult(False, 0, 1, str(exc))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+b") as fh:
             fh.seek(0)
@@ -167,44 +196,86 @@ class AuditLog:
                 if not isinstance(record, dict) or "hash" not in record:
                     return VerifyResult(False, number - 1, number, "not an audit record")
                 if record.get("seq") != number:
-                    return VerifyResult(
-                        False, number - 1, number, f"sequence {record.get('seq')} != {number}"
-                    )
+                    return VerifyResult(False, number - 1, number, f"sequence {record.get('seq')} != {number}")
                 if record.get("prev") != prev:
                     return VerifyResult(False, number - 1, number, "link to the previous record is broken")
                 if record_hash(record) != record["hash"]:
                     return VerifyResult(False, number - 1, number, "content does not match its hash")
                 if public_key is not None and not verify_signed(
-                    public_key, {"seq": number, "hash": record["hash"], "sig": record.get("sig", "")}
+                    public_key, {"seq": number, "hash": record["hash"], "sig": record.get("sig", "")}, "record"
                 ):
                     return VerifyResult(False, number - 1, number, "record signature is missing or invalid")
                 prev = record["hash"]
         return self._verify_signatures(count, prev)
 
+    @property
+    def anchor_path(self) -> Path | None:
+        """A copy of the signed head kept beside the private key, outside the audit directory: it
+        shows a deleted or rolled-back audit directory (a replayed older head.json) for what it is."""
+        return self._signing_key.with_name(self._signing_key.name + ".head") if self._signing_key else None
+
+    def _trusted_public_key(self, count: int) -> Ed25519PublicKey | None:
+        """With the private key at hand, trust only its public half (a public key file in the audit
+        directory could have been swapped along with a rebuilt chain); without it, the file."""
+        has_file = self.public_key_path.exists()
+        if self._signing_key is not None and self._signing_key.exists():
+            signer = AuditSigner(self._signing_key)
+            if has_file and self.public_key_path.read_bytes() != signer.public_pem():
+                raise ValueError("audit-signing.pub does not match the signing key")
+            anchored = self.anchor_path is not None and self.anchor_path.exists()
+            if not has_file and (count or self.head_path.exists() or anchored):
+                raise ValueError("public signing key is missing")
+            return signer.public_key()
+        if self._signing_key is not None and (count or self.head_path.exists()):
+            # Configured to sign, yet the key is gone while a signed log exists: trust nothing here.
+            raise ValueError("the configured audit signing key is missing")
+        if has_file:
+            return load_public_key(self.public_key_path)
+        if self.head_path.exists():
+            raise ValueError("public signing key is missing")
+        return None
+
     def _verify_signatures(self, count: int, last_hash: str) -> VerifyResult:
-        """The chain is intact; now check it against the signed head and checkpoints."""
-        if not self.public_key_path.exists():
-            if self._signing_key is None and not self.head_path.exists():
-                return VerifyResult(True, count)
-            return VerifyResult(False, count, count + 1 if count else 1, "public signing key is missing")
-        public_key = load_public_key(self.public_key_path)
+        """The chain is intact; now check it against the signed head, checkpoints and anchor."""
+        try:
+            public_key = self._trusted_public_key(count)
+        except ValueError as exc:
+            return VerifyResult(False, count, 1, str(exc))
+        if public_key is None:
+            return VerifyResult(True, count)
         if not self.head_path.exists():
+            if count == 0:
+                return VerifyResult(True, 0)  # a new appliance: nothing written, nothing signed yet
             return VerifyResult(False, count, 1, "signed head is missing")
-        head = json.loads(self.head_path.read_text(encoding="utf-8"))
-        if not verify_signed(public_key, head):
-            return VerifyResult(False, count, int(head.get("seq", 1)), "signature of the head is invalid")
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+            checkpoints = [
+                json.loads(line) for line in self._read_optional(self.checkpoints_path).splitlines() if line.strip()
+            ]
+            anchor = (
+                json.loads(self.anchor_path.read_text()) if self.anchor_path and self.anchor_path.exists() else None
+            )
+            head_seq = int(head["seq"])
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            return VerifyResult(False, count, 1, f"signature files unreadable: {exc.__class__.__name__}")
+        if not verify_signed(public_key, head, "head"):
+            return VerifyResult(False, count, min(max(head_seq, 1), max(count, 1)), "signature of the head is invalid")
+        if anchor is not None and verify_signed(public_key, anchor, "head") and int(anchor["seq"]) > head_seq:
+            return VerifyResult(False, count, head_seq + 1, "log rolled back: a newer signed head exists")
         hashes = self._hashes()
-        if self.checkpoints_path.exists():
-            for line in self.checkpoints_path.read_bytes().splitlines():
-                cp = json.loads(line)
-                seq = int(cp["seq"])
-                if not verify_signed(public_key, cp):
-                    return VerifyResult(False, count, seq, "a checkpoint's signature is invalid")
-                if seq > count:
-                    return VerifyResult(False, count, count + 1, f"log truncated: checkpoint at record {seq}")
-                if hashes[seq - 1] != cp["hash"]:
-                    return VerifyResult(False, count, seq, "record differs from its signed checkpoint")
-        head_seq = int(head["seq"])
+        seen: set[int] = set()
+        for cp in checkpoints:
+            seq = int(cp.get("seq", 0)) if isinstance(cp, dict) else 0
+            if not verify_signed(public_key, cp, "checkpoint"):
+                return VerifyResult(False, count, max(seq, 1), "a checkpoint's signature is invalid")
+            seen.add(seq)
+            if seq > count:
+                return VerifyResult(False, count, count + 1, f"log truncated: checkpoint at record {seq}")
+            if hashes[seq - 1] != cp["hash"]:
+                return VerifyResult(False, count, seq, "record differs from its signed checkpoint")
+        expected = set(range(self.checkpoint_every, head_seq + 1, self.checkpoint_every))
+        if missing := sorted(expected - seen):
+            return VerifyResult(False, count, missing[0], f"signed checkpoint of record {missing[0]} is missing")
         if head_seq > count:
             return VerifyResult(False, count, count + 1, f"log truncated: signed head is record {head_seq}")
         if head_seq < count:
@@ -212,6 +283,10 @@ class AuditLog:
         if head["hash"] != last_hash:
             return VerifyResult(False, count, count, "last record differs from the signed head")
         return VerifyResult(True, count)
+
+    @staticmethod
+    def _read_optional(path: Path) -> str:
+        return path.read_text(encoding="utf-8") if path.exists() else ""
 
     def _hashes(self) -> list[str]:
         return [str(r["hash"]) for r in self.records()]

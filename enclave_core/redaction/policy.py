@@ -48,6 +48,7 @@ SUPPORTED_ENTITIES: frozenset[str] = NER_ENTITIES | frozenset(
         "IP_ADDRESS",
         "STREET_ADDRESS",
         "DATE_OF_BIRTH",
+        "AGE",
         "US_PASSPORT",
         "US_DRIVER_LICENSE",
         "US_BANK_NUMBER",

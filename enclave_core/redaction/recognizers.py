@@ -9,14 +9,18 @@ Street-type words ("Street", "Ave", "rue", ...) are matched case-insensitively i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 import regex as re
 from presidio_analyzer import Pattern, PatternRecognizer
 
 __all__ = [
+    "AgeRecognizer",
+    "CardNearKeywordRecognizer",
     "DateOfBirthRecognizer",
     "ExtraPhoneRecognizer",
+    "PlaceNameRecognizer",
     "StreetAddressRecognizer",
     "deny_list_recognizer",
 ]
@@ -26,29 +30,53 @@ _CAP = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"  # capitalised word (\w is Unicode: ß, é, 
 _US_SUFFIX = (
     r"(?i:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Ter"
     r"|Way|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Row|Close|Crescent|Cres|Gardens"
-    r"|Mews|Grove|Walk|Alley|Plaza|Loop|Pike)"
+    r"|Mews|Grove|Walk|Alley|Plaza|Loop|Pike|Streets|Avenues|Roads|Drives|Courts|Lanes|Ways|Annex|Arcade"
+    r"|Bypass|Canyon|Causeway|Center|Centre|Common|Commons|Corners?|Cove|Creek|Crest|Crossing|Curve|Dale"
+    r"|Estates?|Expressway|Expy|Extension|Falls|Ferry|Fields?|Forest|Forge|Fork|Freeway|Fwy|Glen|Greens?"
+    r"|Groves|Harbou?rs?|Haven|Heights|Hts|Hills?|Hollow|Isle|Junction|Knolls?|Lakes?|Landing|Lodge|Manor"
+    r"|Meadows?|Mills?|Motorway|Mount|Orchard|Oval|Parks?|Pass|Path|Pines|Plains?|Points?|Ports?|Prairie"
+    r"|Ranch|Ridges?|River|Route|Rte|Run|Shores?|Springs?|Station|Summit|Trace|Track|Turnpike|Valley"
+    r"|Via|Viaduct|Views?|Village|Ville|Vista|Wells?|Wharf|Wynd|Rise|Hill|Parade|Esplanade|Quay|Embankment"
+    r"|Unions?|Throughway|Burgs?|Stravenue|Trafficway|Skyway|Spurs?|Squares|Tunnel|Underpass|Overpass|Locks?"
+    r"|Lights?|Keys?|Islands?|Fords?|Flats?|Forks|Gateway|Fort|Inlet|Mission|Mountains?|Neck|Radial|Ramp"
+    r"|Rapids?|Rest|Shoals?|Stream|Walks|Pines?|Estates|Gardens?|Crossroad|Divide|Junctions|Glens|Harbor)"
 )
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _UNIT = r"(?:(?i:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Flat)\.?|\#)[ \t]*\#?[A-Za-z0-9-]{1,6}"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}"
-_POSTAL = r"(?:\d{5}(?:-\d{4})?|" + _UK_POSTCODE + r")"
+_CA_POSTCODE = r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
+_POSTAL = r"(?:\d{5}(?:-\d{4})?|" + _UK_POSTCODE + r"|" + _CA_POSTCODE + r")"
 # City words: not a state ("IL", "NSW") nor the start of a UK postcode ("SW1A"), which follow it.
 _CITY_WORD = r"(?![A-Z]{2,3}\b|[A-Z]{1,2}\d)" + _CAP
 _CITY = _CITY_WORD + r"(?:[ \t]+" + _CITY_WORD + r"){0,2}"
 _STATE = r"[A-Z]{2,3}\b(?:[ \t]+\d{4}\b)?"  # IL, NSW 2000 (AU postcodes follow the state)
-# ", Springfield, IL 62704" / ", London SW1A 1AA"; on the next line (mailing label) only when a
-# state or postal code confirms it, so a following sentence is not swallowed.
+_PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.txt"
+_PLACES = sorted(
+    (ln.strip() for ln in _PLACES_FILE.read_text(encoding="utf-8").splitlines() if ln.strip() and ln[0] != "#"),
+    key=len,
+    reverse=True,
+)
+_COUNTRY = r"(?:" + "|".join(re.escape(p).replace(r"\ ", r"[ \t]+") for p in _PLACES) + r")"
+_UPPER_WORD = r"(?![A-Z]{1,2}\d)[A-ZÀ-ÖØ-Þ]{2,}(?:[-'][A-ZÀ-ÖØ-Þ]+)?"  # LAPPEENRANTA
+# One item of a locality: a city word, a state code, a postcode, a country.
+_LOC_ITEM = r"(?:" + _POSTAL + r"|\d{4,6}(?:-\d{3,4})?|" + _COUNTRY + r"|" + _CITY_WORD + r"|" + _UPPER_WORD + r")"
+# ", Springfield, IL 62704" / ", London SW1A 1AA" on the same line; then up to four more lines made
+# only of locality items (mailing labels: city / ", ST" / "Country 12345"). A line with anything
+# else (lower-case words, a sentence) ends the address.
+_LOC_ITEMS = _LOC_ITEM + r"(?:[ \t]*,?[ \t]+" + _LOC_ITEM + r"){0,4}[ \t]*(?=\r?\n|$|[.;,)])"
+# A line holding a postcode, a number, a state code or an all-caps town, or a country name only...
+_STRONG_LINE = (
+    r"[ \t]*,?[ \t]*(?:(?=[^\n]*(?:\d|\b[A-Z]{2,}\b))" + _LOC_ITEMS + r"|" + _COUNTRY + r"[ \t]*(?=\r?\n|$|[.;,)]))"
+)
+# ... or a line of town words only when a strong line follows ("Artilleros" then ", CO").
+_LOC_LINE = r"(?:" + _STRONG_LINE + r"|[ \t]*,?[ \t]*" + _LOC_ITEMS + r"(?=\r?\n" + _STRONG_LINE + r"))"
+_UNIT_LINE = r"[ \t]*" + _UNIT + r"[ \t]*(?=\r?\n|$|[.;,)])"
 _LOCALITY = (
     r"(?:,[ \t]*" + _CITY + r"(?:,?[ \t]+" + _STATE + r")?(?:,?[ \t]+" + _POSTAL + r")?"
-    r"|[ \t]*\r?\n[ \t]*"
-    + _CITY
-    + r",?[ \t]+(?:"
-    + _STATE
-    + r"(?:[ \t]+"
-    + _POSTAL
-    + r")?|"
-    + _POSTAL
-    + r"))?"
+    r"(?:,?[ \t]+" + _COUNTRY + r"(?:[ \t]+\d{4,6})?)?"
+    r"|[ \t]+" + _CITY + r",?[ \t]+(?:" + _STATE + r"(?:[ \t]+" + _POSTAL + r")?|" + _COUNTRY + r"|" + _POSTAL + r")"
+    r")?"
+    r"(?:[ \t]*\r?\n(?:" + _UNIT_LINE + r"|" + _LOC_LINE + r")){0,4}"
 )
 
 # 1234 Main Street, 221B Baker St., 1600 Pennsylvania Avenue NW, 350 5th Ave, Suite 3300, ...
@@ -63,26 +91,58 @@ _US_UK_STREET = (
     r"(?:,?[ \t]+" + _UNIT + r")?" + _LOCALITY
 )
 
+_ZIP_AFTER_KEYWORD = (
+    r"(?<=\b(?i:zip|zip[ \t]?code|postal[ \t]+code|post[ \t]?code)[ \t]*[:#]?[ \t]*)"
+    r"(?:\d{5}(?:-\d{4})?|\d{3,4}(?:[ \t]?[A-Z]{2})?|" + _UK_POSTCODE + r"|\d{3}[ \t]\d{2})(?![\w-])"
+)
+
+# Street name + house number, then (comma or line break) postcode + town: the European shape
+# ("Simonsenlunden 70, 0547 Oslo", "Debreceni utca 18.\nH-5130 Szerbfalu", "Lizdreef 1\n2170GG\nTonden").
+# The postcode + capitalised town confirm it, so the street part can be any capitalised words.
+_EU_POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ \t]\d{2}|\d{4}[ \t]?[A-Z]{2}|\d{4,5})"
+_TOWN = (
+    _CAP
+    + r"(?:[ \t]+(?:(?:op|am|an|im|de|la|le|sur|en|del|di|da|do|dos|das|du|des|upon|on)[ \t]+)?"
+    + _CAP
+    + r"){0,2}(?:[ \t]+\([A-Z]{2}\))?"
+)
+_ANY_STREET = (
+    r"(?<![\w.-])(?:(?:\d{1,6}[ \t]+)?(?:(?:"
+    + _CAP
+    + r"|(?i:ulica|ul\.|utca|u\.|pod|nad|na|via|rua|calle))[ \t]+){0,3}"
+    + _CAP
+    + r"(?:[ \t]+[^\W\d_][\w'’.-]*){0,2},?[ \t]+\d{1,5}[a-zA-Z]?(?:[/-]\d{1,5}[a-zA-Z]?)?\.?"
+    + r"(?:,?[ \t]+(?:"
+    + _UNIT
+    + r"|(?i:Appartamento|Piso|Piano|Étage|Puerta)[ \t]+\w{1,4}|S/N))?)"
+    + r"(?:,[ \t]*|[ \t]*\r?\n[ \t]*)"
+    + _EU_POSTCODE
+    + r",?(?:[ \t]+|[ \t]*\r?\n[ \t]*)"
+    + _TOWN
+    + _LOCALITY
+)
+
 _PO_BOX = r"(?<![\w-])(?i:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box)[ \t]+\d{1,7}" + _LOCALITY
 
 # Hauptstraße 5, 10115 Berlin / Berliner Straße 12a / Kalverstraat 92, 1012 PH Amsterdam
 _GERMANIC_STREET_NAME = (
     r"(?:[A-ZÄÖÜÅØÆ][\w-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig"
-    r"|pfad|markt|straat|laan|plein|gracht|kade|vägen|gatan|gade|vej)"
+    r"|pfad|markt|straat|laan|plein|gracht|kade|vägen|gatan|gade|vej|katu|tie|kuja|polku|väylä|gata|veien"
+    r"|vegen|utca|út|tér|ulica|cesta|iela|gatvė|tee|steeg|hof)"
     r"|" + _CAP + r"[ \t]+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer))"
 )
 _EU_POSTAL_CITY = (
-    r"(?:,?[ \t]+(?:[A-Z]{1,2}-)?(?:\d{4}[ \t]?[A-Z]{2}|\d{4,5})[ \t]+"
-    + _CAP
-    + r"|,[ \t]*"
-    + _CITY_WORD
-    + r")?"
+    r"(?:,?[ \t]+(?:[A-Z]{1,2}-)?(?:\d{4}[ \t]?[A-Z]{2}|\d{4,5})[ \t]+" + _CAP + r"|,[ \t]*" + _CITY_WORD + r")?"
 )
 _GERMANIC_STREET = (
-    r"(?<![\w-])"
+    r"(?<![\w-])(?:\d{1,6}[ \t]+)?"
     + _GERMANIC_STREET_NAME
     + r"(?!\w)[ \t]+\d{1,5}[a-zA-Z]?(?:[-/]\d{1,5}[a-zA-Z]?)?(?!\w)"
+    + r"(?:,?[ \t]+"
+    + _UNIT
+    + r")?"
     + _EU_POSTAL_CITY
+    + _LOCALITY
 )
 
 # Via Roma 12, 00184 Roma / Calle Mayor 5 / Rua Augusta 100
@@ -95,6 +155,7 @@ _ROMANCE_STREET = (
     + _CAP
     + r"){0,2},?[ \t]+\d{1,5}[a-zA-Z]?(?!\w)"
     + _EU_POSTAL_CITY
+    + _LOCALITY
 )
 
 # 12 rue de Rivoli, 75001 Paris / 5 bis avenue Victor Hugo
@@ -147,6 +208,8 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("street (DE/NL/Nordic)", _GERMANIC_STREET, 0.55),
             Pattern("street (IT/ES/PT)", _ROMANCE_STREET, 0.5),
             Pattern("street (FR)", _FRENCH_STREET, 0.55),
+            Pattern("postcode after 'zip' / 'postal code'", _ZIP_AFTER_KEYWORD, 0.6),
+            Pattern("street + number, postcode + town", _ANY_STREET, 0.55),
         ]
         super().__init__(
             supported_entity="STREET_ADDRESS",
@@ -160,7 +223,7 @@ class StreetAddressRecognizer(PatternRecognizer):
 
 # +CC then 2-6 digit groups (spaces, dots, dashes, "(0)"), optional extension.
 _INTL_PHONE = (
-    r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,5}\)?){2,6}"
+    r"(?<![\w+])(?:\+|\b00)\d{1,3}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,5}\)?){2,6}"
     r"(?:[ \t]*(?:ext\.?|x|extension)[ \t]*\d{1,6})?(?![\w])"
 )
 # (555) 123-4567, 555.123.4567, +1 123 456 7890: NANP-shaped whether or not the number is assignable.
@@ -170,6 +233,13 @@ _NANP_PHONE = (
 )
 # 555-0143: too ambiguous on its own, so it needs a context word ("call", "phone", ...).
 _LOCAL_PHONE = r"(?<![\w.-])\d{3}-\d{4}(?![\w-])"
+# Trunk-prefixed national numbers: 07700 900123, (07700) 900 123, 020 7946 0958, 0301234567.
+_TRUNK_PHONE = r"(?<![\w.+-])(?:\(0\d{2,5}\)|0\d{2,5})[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w-])"
+# Unseparated 10-11 digits, 3-7 split, digit pairs (60-56-85-91, 84 23 30): context needed.
+_BARE_PHONE = (
+    r"(?<![\w.+-])(?:\d{10,11}|\d{3}-\d{7}|\d{2}(?:[ .-]\d{2}){2,4})"
+    r"(?:[ \t]*(?:ext\.?|x)[ \t]*\d{1,6})?(?![\w-])"
+)
 
 
 class ExtraPhoneRecognizer(PatternRecognizer):
@@ -190,6 +260,15 @@ class ExtraPhoneRecognizer(PatternRecognizer):
         "fax",
         "number",
         "contact",
+        "reach",
+        "dial",
+        "text",
+        "registered",
+        "whatsapp",
+        "sms",
+        "landline",
+        "ph",
+        "tel.",
     )
 
     def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
@@ -197,6 +276,8 @@ class ExtraPhoneRecognizer(PatternRecognizer):
             Pattern("international (+CC)", _INTL_PHONE, 0.5),
             Pattern("NANP shape", _NANP_PHONE, 0.45),
             Pattern("local 7-digit (context needed)", _LOCAL_PHONE, 0.1),
+            Pattern("trunk-prefixed national", _TRUNK_PHONE, 0.4),
+            Pattern("bare digits (context needed)", _BARE_PHONE, 0.1),
         ]
         super().__init__(
             supported_entity="PHONE_NUMBER",
@@ -224,7 +305,7 @@ _DATE = (
 )
 _DOB = (
     r"(?<=\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?)"
-    r"\s*[:=–-]?\s*(?:is\s+|was\s+)?\(?)" + _DATE + r"(?!\d)"
+    r"[\s|:=–-]{0,8}(?:is\s+|was\s+)?\(?)" + _DATE + r"(?!\d)"
 )
 
 
@@ -245,14 +326,65 @@ class DateOfBirthRecognizer(PatternRecognizer):
         )
 
 
+class AgeRecognizer(PatternRecognizer):
+    """AGE: the number in "79 year old", "aged 34", "age: 41", "34 y/o" (a quasi-identifier)."""
+
+    def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
+        number = r"(?<![\w.-])\d{1,3}(?:\.\d)?(?![\w.-]|\.\d)"
+        patterns = [
+            Pattern("N years old", number + r"(?=[ \t-]*(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)", 0.6),
+            Pattern("N y/o", number + r"(?=[ \t]*(?i:y/?o|yo)\b)", 0.6),
+            Pattern("aged N", r"(?<=\b(?i:aged|age|ages|age:)[ \t:]*)" + number, 0.5),
+        ]
+        super().__init__(
+            supported_entity="AGE",
+            name="AgeRecognizer",
+            supported_language=supported_language,
+            patterns=patterns,
+            context=context or ["age", "old", "aged"],
+        )
+
+
+class CardNearKeywordRecognizer(PatternRecognizer):
+    """A 13-19 digit number shortly after "card", "cc", "visa", ...: redacted even if the Luhn check fails.
+
+    Presidio's CreditCardRecognizer drops numbers that fail the checksum (typos, test data,
+    partial numbers); for redaction the keyword is evidence enough.
+    """
+
+    def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
+        keyword = (
+            r"(?i:card|cc|visa|mastercard|master[ \t]card|amex|american[ \t]express|credit|debit|discover|maestro)"
+        )
+        pattern = r"(?<=\b" + keyword + r"\b[^\d\n]{0,40})(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"
+        super().__init__(
+            supported_entity="CREDIT_CARD",
+            name="CardNearKeywordRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("card number after a card keyword", pattern, 0.6)],
+            context=context or [],
+        )
+
+
+class PlaceNameRecognizer(PatternRecognizer):
+    """LOCATION: country and US state names (data/places.txt), case-sensitive whole words."""
+
+    def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity="LOCATION",
+            name="PlaceNameRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("country or state name", r"(?<![\w-])" + _COUNTRY + r"(?![\w-])", 0.6)],
+            context=context or [],
+        )
+
+
 def deny_list_recognizer(entity: str, terms: list[str]) -> PatternRecognizer:
     """Whole-word, case-insensitive literals scored 1.0: a deny list is an instruction, not a guess."""
     return PatternRecognizer(
         supported_entity=entity,
         name=f"DenyList_{entity}",
-        deny_list=sorted(
-            set(terms), key=len, reverse=True
-        ),  # longest first: "Bluebird Cloud" before "Bluebird"
+        deny_list=sorted(set(terms), key=len, reverse=True),  # longest first: "Bluebird Cloud" before "Bluebird"
         deny_list_score=1.0,
         global_regex_flags=re.IGNORECASE | re.MULTILINE,
     )

@@ -95,15 +95,19 @@ class Redactor:
         self._hash_key = _resolve_hash_key(policy)
         self._entities = list(policy.detected_entities)
         self._thresholds = {
-            name: rule.score_threshold
-            for name, rule in policy.entities.items()
-            if rule.score_threshold is not None
+            name: rule.score_threshold for name, rule in policy.entities.items() if rule.score_threshold is not None
         }
         self._min_threshold = min([policy.score_threshold, *self._thresholds.values()])
         extra = sorted(p for p in policy.placeholders if not PLACEHOLDER_PATTERN.fullmatch(p))
+        # Also protected: citation markers ("[1]", "[2][3]") that answers carry; digits in brackets
+        # are never a phone number or an ID, and the guard must not break the answer's citations.
         self._protect_re = re.compile(
             "|".join(
-                [PLACEHOLDER_PATTERN.pattern, *(re.escape(p) for p in sorted(extra, key=len, reverse=True))]
+                [
+                    PLACEHOLDER_PATTERN.pattern,
+                    r"\[\d{1,3}\]",
+                    *(re.escape(p) for p in sorted(extra, key=len, reverse=True)),
+                ]
             )
         )
         allow = sorted(policy.allow_list, key=len, reverse=True)
@@ -180,9 +184,7 @@ class Redactor:
             offsets[owner] = base + len(segment)
         return out
 
-    def _segment_spans(
-        self, texts: Sequence[str], batch_size: int
-    ) -> tuple[list[int], list[str], list[list[_Span]]]:
+    def _segment_spans(self, texts: Sequence[str], batch_size: int) -> tuple[list[int], list[str], list[list[_Span]]]:
         """Cut texts into segments, run spaCy in batches, return the final spans of every segment."""
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
@@ -200,9 +202,7 @@ class Redactor:
             with _NLP_LOCK:
                 artifacts = [
                     art
-                    for _, art in analyzer.nlp_engine.process_batch(
-                        batch, self._policy.language, batch_size=batch_size
-                    )
+                    for _, art in analyzer.nlp_engine.process_batch(batch, self._policy.language, batch_size=batch_size)
                 ]
             for k, segment, art in zip(chunk, batch, artifacts, strict=True):
                 spans[k] = self._detect_segment(analyzer, segment, art)
@@ -240,9 +240,7 @@ class Redactor:
                     nlp_artifacts=warm,
                 )
                 self._analyzer = built
-                logger.info(
-                    "redaction policy %s loaded: %d entity types", self._policy.version, len(self._entities)
-                )
+                logger.info("redaction policy %s loaded: %d entity types", self._policy.version, len(self._entities))
             return self._analyzer
 
     def _detect_segment(self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts) -> list[_Span]:

@@ -50,7 +50,7 @@ class QdrantStore:
 
     @classmethod
     def remote(cls, url: str, api_key: str | None, timeout_s: float, prefix: str = "enclave_") -> QdrantStore:
-        client = QdrantClient(url=url, api_key=api_key, timeout=int(max(1, timeout_s)))
+        client = QdrantClient(url=url, api_key=api_key, timeout=int(max(1, timeout_s)), check_compatibility=False)
         return cls(client, prefix, remote=True)
 
     def _name(self, collection: str) -> str:
@@ -120,9 +120,7 @@ class QdrantStore:
             self._call("delete", self._client.delete, self._name(name), points_selector=selector, wait=True)
 
     def _doc_filter(self, doc_id: str) -> models.Filter:
-        return models.Filter(
-            must=[models.FieldCondition(key=payload.DOC_ID, match=models.MatchValue(value=doc_id))]
-        )
+        return models.Filter(must=[models.FieldCondition(key=payload.DOC_ID, match=models.MatchValue(value=doc_id))])
 
     def document_point_ids(self, name: str, doc_id: str) -> set[str]:
         ids: set[str] = set()
@@ -199,9 +197,7 @@ class QdrantStore:
         requests: list[models.QueryRequest] = []
         if dense is not None:
             requests.append(
-                models.QueryRequest(
-                    query=dense.tolist(), using=DENSE, filter=flt, limit=limit, with_payload=True
-                )
+                models.QueryRequest(query=dense.tolist(), using=DENSE, filter=flt, limit=limit, with_payload=True)
             )
         if sparse is not None and sparse.indices:
             requests.append(

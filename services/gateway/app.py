@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,7 +15,19 @@ from enclave_core.runtime import Core
 from enclave_core.secrets_check import check_secrets
 from enclave_core.settings import Settings, get_settings
 from ingest import Ingestor
-from services.gateway.api.routes import audit, collections, documents, health, query, search
+from ingest.jobs import JobJournal, JobRunner, Staging
+from services.gateway.api.routes import (
+    audit,
+    collections,
+    conversations,
+    documents,
+    health,
+    openai_compat,
+    query,
+    search,
+    ui,
+)
+from services.gateway.api.routes.conversations import open_conversation_store
 from services.gateway.deps import AppState
 from services.gateway.errors import install_error_handlers
 
@@ -27,9 +40,31 @@ def build_state(settings: Settings) -> AppState:
     check_secrets(settings)
     core = Core(settings)
     _ = core.access  # validate policies/access.yaml now: a bad policy refuses start-up
+    ingestor = Ingestor(core)
+    journal = JobJournal(settings.state_dir / "jobs.sqlite")
+
+    def audit_job(job: dict[str, Any], redactions: dict[str, int]) -> None:
+        files = job["files"]
+        core.audit.append(
+            "ingest",
+            principal=job["principal"],
+            collection=job["collection"],
+            job_id=job["job_id"],
+            documents=[f["doc_id"] for f in files if f["doc_id"]],
+            acl=job["acl"],
+            policy_version=core.access.version,
+            decision="allow",
+            outcome={"done": "ok" if not job["progress"]["failed"] else "partial"}.get(job["status"], job["status"]),
+            files=[{"doc_id": f["doc_id"], "status": f["status"], "chunks": f["chunks"]} for f in files],
+            redactions=redactions,
+        )
+
+    staging = Staging(settings.state_dir / "staging", core.data_key)
+    jobs = JobRunner(ingestor, journal, staging, on_finished=audit_job)
     return AppState(
         core=core,
-        ingestor=Ingestor(core),
+        ingestor=ingestor,
+        jobs=jobs,
         keys=KeyStore(settings.secrets_dir / "api-keys.json"),
         oidc=OIDCVerifier.from_settings(settings.auth),
     )
@@ -47,10 +82,14 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
             state.core.store.check()
             _ = state.core.embedder.dimension
             state.core.redactor.warm_up()
+        state.jobs.start()  # resumes jobs a previous process left unfinished
+        open_conversation_store(app.state, settings)  # checks retention.yaml, purges expired history
         log.info("gateway ready (data dir %s)", settings.data_dir)
         try:
             yield
         finally:
+            state.jobs.stop()
+            state.jobs.journal.close()
             state.ingestor.manifest.close()
             state.core.close()
 
@@ -64,5 +103,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
     )
     install_error_handlers(app)
     for module in (health, search, query, documents, collections, audit):
+        app.include_router(module.router)
+    for module in (openai_compat, conversations, ui):  # OpenAI-compatible API, chat UI
         app.include_router(module.router)
     return app

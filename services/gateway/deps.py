@@ -14,9 +14,10 @@ from enclave_core.policy.access import Action
 from enclave_core.runtime import Core
 from enclave_core.service import RagService
 from ingest import Ingestor
+from ingest.jobs import JobRunner
 from services.gateway.errors import Unauthenticated
 
-__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "RagDep", "StateDep", "authorize"]
+__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "JobsDep", "RagDep", "StateDep", "authorize"]
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppState:
     core: Core
     ingestor: Ingestor
     keys: KeyStore
+    jobs: JobRunner
     oidc: OIDCVerifier | None = None
 
 
@@ -43,8 +45,13 @@ def get_ingestor(state: StateDep) -> Ingestor:
     return state.ingestor
 
 
+def get_jobs(state: StateDep) -> JobRunner:
+    return state.jobs
+
+
 CoreDep = Annotated[Core, Depends(get_core)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 
 
 def _presented_credential(request: Request) -> str | None:

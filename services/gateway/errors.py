@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from enclave_core.errors import (
@@ -41,20 +42,35 @@ def status_for(exc: EnclaveError) -> int:
         return 404
     if isinstance(exc, DependencyUnavailable):
         return 503
+    if hasattr(exc, "retry_after"):  # over a limit (services.gateway.limits.TooBusy)
+        return 429
     return 500
 
 
+def _safe(value: object) -> str:
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Never echo the rejected input: it may hold personal data, or values JSON cannot encode.
+        errors = [
+            {"type": _safe(e.get("type")), "loc": [_safe(p) for p in e.get("loc", ())], "msg": _safe(e.get("msg"))}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "InvalidRequest", "detail": errors}, status_code=422)
+
     @app.exception_handler(EnclaveError)
     async def _enclave_error(request: Request, exc: EnclaveError) -> JSONResponse:
         status = status_for(exc)
         headers: dict[str, str] = {}
         if status == 503:
             headers["Retry-After"] = "5"
+        if status == 429:
+            headers["Retry-After"] = str(getattr(exc, "retry_after", 1))
         if status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         if status >= 500:
             log.warning("%s %s -> %d %s", request.method, request.url.path, status, exc.__class__.__name__)
-        return JSONResponse(
-            {"error": exc.__class__.__name__, "detail": str(exc)}, status_code=status, headers=headers
-        )
+        return JSONResponse({"error": exc.__class__.__name__, "detail": str(exc)}, status_code=status, headers=headers)

@@ -54,13 +54,23 @@ class QueryResponse(BaseModel):
 
 class FileResult(BaseModel):
     source: str
-    status: Literal["ingested", "unchanged", "failed", "skipped"]
+    status: Literal["queued", "ingested", "unchanged", "failed", "skipped"]
     doc_id: str | None
     chunks: int
     error: str | None
 
 
+class JobProgress(BaseModel):
+    files_total: int
+    files_done: int
+    chunks: int
+    failed: int
+
+
 class IngestResponse(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "interrupted", "done"]
+    progress: JobProgress | None = None
     collection: str
     ingested: int
     unchanged: int
@@ -71,6 +81,12 @@ class IngestResponse(BaseModel):
 
 class AclUpdate(BaseModel):
     groups: list[str] = Field(max_length=256, description="groups allowed to read; [] = administrators only")
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"]
+    status_url: str
 
 
 class CollectionOut(BaseModel):

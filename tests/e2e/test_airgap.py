@@ -26,12 +26,8 @@ SAMPLES = REPO / "samples" / "corpus"
 GUARD = REPO / "tests" / "airgap_guard.py"
 
 
-def _run(
-    args: list[str], env: dict[str, str], prefix: list[str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*(prefix or []), *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO
-    )
+def _run(args: list[str], env: dict[str, str], prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*(prefix or []), *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO)
 
 
 def test_ingest_search_ask_make_no_outbound_connection(vllm: VLLMServer, tmp_path: Path) -> None:

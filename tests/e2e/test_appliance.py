@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,17 +44,19 @@ def _leaks(root: Path, values: list[str]) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def appliance(vllm: VLLMServer, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    data = tmp_path_factory.mktemp("appliance") / "data"
-    settings = make_settings(data, vllm.url)
+    root = tmp_path_factory.mktemp("appliance")
+    policies = root / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    # Staff may upload to any collection here (the shipped default lets only admins write).
+    (policies / "access.yaml").write_text(
+        "version: 1\ndefault:\n  read: ['*']\n  write: ['staff']\n  admin: []\n", encoding="utf-8"
+    )
+    settings = make_settings(root / "data", vllm.url, ENCLAVE_POLICIES_DIR=str(policies))
     keys = KeyStore(settings.secrets_dir / "api-keys.json")
     _, key = keys.create("alice", ["staff"], [])
     with running_gateway(settings) as url:
         client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=300)
-        files = [
-            ("files", (p.name, p.read_bytes()))
-            for p in sorted(EVAL.iterdir())
-            if p.name in MANIFEST["documents"]
-        ]
+        files = [("files", (p.name, p.read_bytes())) for p in sorted(EVAL.iterdir()) if p.name in MANIFEST["documents"]]
         response = client.post("/v1/collections/eval/documents", files=files, data={"groups": "staff"})
         assert response.status_code == 200, response.text
         yield settings, client, response.json()
@@ -73,9 +76,7 @@ def test_query_answers_from_the_real_llm_with_the_right_citation(
     _, client, _ = appliance
     question = MANIFEST["questions"][0]
     caplog.set_level(logging.DEBUG)
-    response = client.post(
-        "/v1/query", json={"question": question["question"], "collection": "eval", "top_k": 3}
-    )
+    response = client.post("/v1/query", json={"question": question["question"], "collection": "eval", "top_k": 3})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["answer"].strip()
@@ -91,9 +92,7 @@ def test_query_streams_server_sent_events(appliance: Any) -> None:
     _, client, _ = appliance
     question = MANIFEST["questions"][1]["question"]
     events = []
-    with client.stream(
-        "POST", "/v1/query", json={"question": question, "collection": "eval", "stream": True}
-    ) as r:
+    with client.stream("POST", "/v1/query", json={"question": question, "collection": "eval", "stream": True}) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         for line in r.iter_lines():
@@ -150,9 +149,7 @@ def test_bad_input_fails_alone_and_clearly(appliance: Any) -> None:
     for name in ("broken.pdf", "empty.txt", "tool.exe"):
         assert by_source[name]["status"] == "failed"
         assert name in by_source[name]["error"] and "\n" not in by_source[name]["error"]
-    hits = client.post(
-        "/v1/search", json={"question": "When does the canteen open?", "collection": "eval-bad"}
-    )
+    hits = client.post("/v1/search", json={"question": "When does the canteen open?", "collection": "eval-bad"})
     assert hits.json()["citations"][0]["source"] == "fine.md"
     unknown = client.post("/v1/search", json={"question": "x", "collection": "no-such-collection"})
     assert unknown.status_code == 404 and "no-such-collection" in unknown.json()["detail"]

@@ -70,11 +70,7 @@ def test_collection_restricted_to_one_group(gateway: Gateway) -> None:
     assert "hr-only" in denied.json()["detail"]
     assert "hr-only" not in [c["name"] for c in listed]
     record = [r for r in read_audit(gateway.settings) if r["action"] == "access.denied"][-1]
-    assert (
-        record["action"] == "access.denied"
-        and record["principal"] == "eddie"
-        and record["collection"] == "hr-only"
-    )
+    assert record["action"] == "access.denied" and record["principal"] == "eddie" and record["collection"] == "hr-only"
 
 
 def test_upload_needs_write_permission(gateway: Gateway) -> None:
@@ -103,12 +99,8 @@ def test_changing_a_documents_acl_updates_payloads_without_reembedding(gateway: 
     assert r.json()["acl"] == ["eng", "hr"]
     # Same points (ids) now visible to eng: a payload update, not a re-ingest.
     assert _doc_chunk_ids(gateway, "eng", question, doc_id) == before
-    assert [r for r in read_audit(gateway.settings) if r["action"] == "acl.change"][-1]["documents"] == [
-        doc_id
-    ]
-    assert not [
-        r for r in read_audit(gateway.settings) if r["action"] == "ingest" and r["documents"] == [doc_id]
-    ][1:]
+    assert [r for r in read_audit(gateway.settings) if r["action"] == "acl.change"][-1]["documents"] == [doc_id]
+    assert not [r for r in read_audit(gateway.settings) if r["action"] == "ingest" and r["documents"] == [doc_id]][1:]
 
 
 def test_acl_change_needs_collection_admin(gateway: Gateway, near_duplicates: dict[str, str]) -> None:

@@ -100,9 +100,7 @@ def test_search_returns_exactly_the_chunks_sharing_a_group(
 
 @PROPS
 @given(data=chunks, query=query_vectors)
-def test_admin_sees_every_chunk_including_empty_acls(
-    store: QdrantStore, data: list, query: list[float]
-) -> None:
+def test_admin_sees_every_chunk_including_empty_acls(store: QdrantStore, data: list, query: list[float]) -> None:
     chunks_by_id = load_chunks(store, data)
     dense, sparse = visible(store, AccessScope.unrestricted(), query)
     assert dense == sparse == set(chunks_by_id)
@@ -148,9 +146,7 @@ def test_doc_id_narrowing_is_combined_with_the_acl(
     store: QdrantStore, data: list, groups: frozenset[str] | None, doc_ids: frozenset[str], query: list[float]
 ) -> None:
     chunks_by_id = load_chunks(store, data)
-    expected = {
-        pid for pid, (acl, doc) in chunks_by_id.items() if (groups is None or acl & groups) and doc in doc_ids
-    }
+    expected = {pid for pid, (acl, doc) in chunks_by_id.items() if (groups is None or acl & groups) and doc in doc_ids}
     dense, sparse = visible(store, AccessScope(groups=groups, doc_ids=doc_ids), query)
     assert dense == expected
     assert sparse == expected
@@ -183,9 +179,7 @@ def test_scope_filter_conditions(scope: AccessScope, expected_any: list[list[str
     assert flt.should is None and flt.must_not is None
     assert isinstance(flt.must, list)
     got = [(c.key, c.match.any) for c in flt.must]  # type: ignore[union-attr]
-    keys = ([payload.ACL] if scope.groups is not None else []) + (
-        [payload.DOC_ID] if scope.doc_ids is not None else []
-    )
+    keys = ([payload.ACL] if scope.groups is not None else []) + ([payload.DOC_ID] if scope.doc_ids is not None else [])
     assert got == list(zip(keys, expected_any, strict=True))
 
 

@@ -242,9 +242,7 @@ def test_a_trimming_guard_keeps_the_segment_whitespace() -> None:
 
 sentences = st.lists(
     st.tuples(
-        st.lists(
-            st.sampled_from(["alpha", "SECRET", "3.5", "x", "beta-gamma", "e.g"]), min_size=1, max_size=8
-        ),
+        st.lists(st.sampled_from(["alpha", "SECRET", "3.5", "x", "beta-gamma", "e.g"]), min_size=1, max_size=8),
         st.sampled_from([".", "!", "?", ""]),
         st.sampled_from([" ", "\n"]),
     ),
@@ -253,9 +251,7 @@ sentences = st.lists(
 
 
 @FUZZ
-@given(
-    parts=sentences, cuts=st.lists(st.integers(1, 7), min_size=1, max_size=40), min_chars=st.integers(1, 60)
-)
+@given(parts=sentences, cuts=st.lists(st.integers(1, 7), min_size=1, max_size=40), min_chars=st.integers(1, 60))
 def test_concatenated_output_equals_the_guarded_full_text(
     parts: list[tuple[list[str], str, str]], cuts: list[int], min_chars: int
 ) -> None:

@@ -333,10 +333,7 @@ def test_concurrent_appends_from_two_processes_keep_a_valid_chain(tmp_path: Path
     per_process = 40
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Event()
-    procs = [
-        ctx.Process(target=_process_worker, args=(str(directory), f"p{n}", per_process, start))
-        for n in range(2)
-    ]
+    procs = [ctx.Process(target=_process_worker, args=(str(directory), f"p{n}", per_process, start)) for n in range(2)]
     for p in procs:
         p.start()
     start.set()

@@ -55,9 +55,7 @@ def completion_json(content: str | None = "Hello [1].", usage: bool = True) -> d
         "object": "chat.completion",
         "created": 1700000000,
         "model": "served-model",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
     }
     if usage:
         body["usage"] = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
@@ -251,9 +249,7 @@ class FakeGet:
 
 
 def models_response(*ids: str, status: int = 200) -> httpx.Response:
-    return httpx.Response(
-        status, json={"object": "list", "data": [{"id": i, "object": "model"} for i in ids]}
-    )
+    return httpx.Response(status, json={"object": "list", "data": [{"id": i, "object": "model"} for i in ids]})
 
 
 @pytest.mark.parametrize("url", [URL, URL + "/"])

@@ -74,9 +74,7 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
     xref_at = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref_at}\n%%EOF\n".encode()
-    )
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref_at}\n%%EOF\n".encode()
     return bytes(out)
 
 
@@ -597,9 +595,7 @@ DOCX_PARTS = _docx_parts()
 
 @FUZZ
 @given(
-    part=st.sampled_from(
-        ["word/document.xml", "word/styles.xml", "[Content_Types].xml", "docProps/core.xml"]
-    ),
+    part=st.sampled_from(["word/document.xml", "word/styles.xml", "[Content_Types].xml", "docProps/core.xml"]),
     edits=st.lists(
         st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(list(b'<>/"= wp:09\x00\xff'))),
         min_size=1,

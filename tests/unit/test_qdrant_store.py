@@ -23,9 +23,7 @@ def pid(i: int) -> str:
     return str(uuid.UUID(int=i))
 
 
-def point(
-    i: int, doc: str = "d1", acl: tuple[str, ...] = ("hr",), dense: list[float] | None = None
-) -> PointRecord:
+def point(i: int, doc: str = "d1", acl: tuple[str, ...] = ("hr",), dense: list[float] | None = None) -> PointRecord:
     vec = dense if dense is not None else [1.0, float(i), 0.5, 0.25]
     return PointRecord(
         id=pid(i),
@@ -84,9 +82,7 @@ def test_list_collections_strips_the_prefix_and_ignores_foreign_collections(clie
     for name in ("zeta", "alpha", "mid-1"):
         ours.ensure_collection(name, dimension=4)
     theirs.ensure_collection("alpha", dimension=4)
-    client.create_collection(
-        "unprefixed", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
-    )
+    client.create_collection("unprefixed", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
     assert ours.list_collections() == ["alpha", "mid-1", "zeta"]
     assert theirs.list_collections() == ["alpha"]
     ours.upsert("alpha", [point(1)])
@@ -160,23 +156,13 @@ def test_search_returns_dense_and_sparse_lists_each_sorted_by_score(store: Qdran
     store.upsert(
         "docs",
         [
-            PointRecord(
-                pid(1), np.array([1, 0, 0, 0], np.float32), SparseVector([5], [0.2]), {"acl": ["hr"]}
-            ),
-            PointRecord(
-                pid(2), np.array([0, 1, 0, 0], np.float32), SparseVector([5], [2.0]), {"acl": ["hr"]}
-            ),
-            PointRecord(
-                pid(3), np.array([1, 1, 0, 0], np.float32), SparseVector([5, 6], [1.0, 1.0]), {"acl": ["hr"]}
-            ),
-            PointRecord(
-                pid(4), np.array([0, 0, 1, 0], np.float32), SparseVector([6], [1.0]), {"acl": ["hr"]}
-            ),
+            PointRecord(pid(1), np.array([1, 0, 0, 0], np.float32), SparseVector([5], [0.2]), {"acl": ["hr"]}),
+            PointRecord(pid(2), np.array([0, 1, 0, 0], np.float32), SparseVector([5], [2.0]), {"acl": ["hr"]}),
+            PointRecord(pid(3), np.array([1, 1, 0, 0], np.float32), SparseVector([5, 6], [1.0, 1.0]), {"acl": ["hr"]}),
+            PointRecord(pid(4), np.array([0, 0, 1, 0], np.float32), SparseVector([6], [1.0]), {"acl": ["hr"]}),
         ],
     )
-    dense, sparse = store.search(
-        "docs", np.array([1, 0.2, 0, 0], np.float32), SparseVector([5], [1.0]), ALL, limit=10
-    )
+    dense, sparse = store.search("docs", np.array([1, 0.2, 0, 0], np.float32), SparseVector([5], [1.0]), ALL, limit=10)
     assert [h.id for h in dense] == [pid(1), pid(3), pid(2), pid(4)]
     assert [h.score for h in dense] == sorted((h.score for h in dense), reverse=True)
     assert dense[0].score == pytest.approx(1 / np.sqrt(1.04), rel=1e-5)

@@ -178,9 +178,7 @@ PLACEHOLDER_TEXTS = [
 
 
 @pytest.mark.parametrize(("text", "expected", "counts"), CASES, ids=[c[1][:40] for c in CASES])
-def test_redacts_each_entity_type(
-    redactor: Redactor, text: str, expected: str, counts: dict[str, int]
-) -> None:
+def test_redacts_each_entity_type(redactor: Redactor, text: str, expected: str, counts: dict[str, int]) -> None:
     result = redactor.redact(text)
     assert result == Redacted(expected, counts)
 
@@ -218,12 +216,8 @@ def test_counts_hold_entity_types_only(redactor: Redactor) -> None:
         assert result.total == sum(result.counts.values())
 
 
-def test_guard_redacts_raw_pii_next_to_placeholders(
-    redactor: Redactor, caplog: pytest.LogCaptureFixture
-) -> None:
-    answer = (
-        "<PERSON> wrote to bob.jones@example.org from <LOCATION>; her SSN is 536-90-4399 (see <PERSON_7>)."
-    )
+def test_guard_redacts_raw_pii_next_to_placeholders(redactor: Redactor, caplog: pytest.LogCaptureFixture) -> None:
+    answer = "<PERSON> wrote to bob.jones@example.org from <LOCATION>; her SSN is 536-90-4399 (see <PERSON_7>)."
     with caplog.at_level(logging.WARNING, logger="enclave.redaction"):
         result = redactor.guard(answer)
     assert result == Redacted(
@@ -327,9 +321,7 @@ LIST_CASES = [
 
 
 @pytest.mark.parametrize(("text", "expected", "counts"), LIST_CASES, ids=[c[0][:30] for c in LIST_CASES])
-def test_deny_and_allow_lists(
-    make_redactor: MakeRedactor, text: str, expected: str, counts: dict[str, int]
-) -> None:
+def test_deny_and_allow_lists(make_redactor: MakeRedactor, text: str, expected: str, counts: dict[str, int]) -> None:
     r = make_redactor(LISTS_POLICY)
     assert r.policy_version == "lists-1"
     assert r.redact(text) == Redacted(expected, counts)
@@ -375,9 +367,7 @@ def test_keep_leaves_the_entity_and_does_not_count_it(ops_redactor: Redactor) ->
 
 def test_mask_keeps_separators_and_the_last_digits(ops_redactor: Redactor) -> None:
     result = ops_redactor.redact("Card 4111 1111 1111 1111 and SSN 536-90-4399.")
-    assert result == Redacted(
-        "Card **** **** **** 1111 and SSN ###-##-####.", {"CREDIT_CARD": 1, "US_SSN": 1}
-    )
+    assert result == Redacted("Card **** **** **** 1111 and SSN ###-##-####.", {"CREDIT_CARD": 1, "US_SSN": 1})
 
 
 def test_hash_is_keyed_stable_and_typed(ops_redactor: Redactor, make_redactor: MakeRedactor) -> None:
@@ -424,6 +414,29 @@ def test_model_is_found_inside_the_installed_wheel() -> None:
     assert "ner" in nlp.pipe_names and "parser" not in nlp.pipe_names  # parser disabled: not needed
 
 
+def test_fine_tuned_model_is_loaded_and_reports_street_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """models/en_pii_ner (training/pii_ner) replaces the packaged NER when present; ENCLAVE_PII_NER=0 opts out."""
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    from enclave_core.redaction import engine
+    from enclave_core.redaction.policy import load_redaction_policy
+
+    if engine.pii_model_path() is None:
+        pytest.skip("models/en_pii_ner not built (make train-pii-ner)")
+    nlp = engine.shared_nlp_engine().get_nlp("en")
+    assert {"STREET_ADDRESS", "PHONE_NUMBER", "PERSON"} <= set(nlp.get_pipe("ner").labels)
+    assert "lemmatizer" in nlp.pipe_names  # Presidio's context words match lemmas
+    analyzer = engine.build_analyzer(
+        load_redaction_policy(policies_dir() / "redaction.yaml"), engine.shared_nlp_engine()
+    )
+    spacy_recognizers = [r for r in analyzer.registry.recognizers if isinstance(r, SpacyRecognizer)]
+    assert spacy_recognizers and "STREET_ADDRESS" in spacy_recognizers[0].supported_entities
+    assert engine.active_model_path() == engine.PII_MODEL_DIR
+    monkeypatch.setenv("ENCLAVE_PII_NER", "0")
+    assert engine.pii_model_path() is None
+    assert engine.active_model_path() == engine.model_path()
+
+
 AIRGAP_CHILD = r"""
 import ipaddress, json, socket, sys
 attempts = []
@@ -458,3 +471,11 @@ def test_loading_and_redacting_need_no_network() -> None:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["attempts"] == []
     assert report["text"] == "Mail <EMAIL_ADDRESS> or <EMAIL_ADDRESS>, <PERSON>."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Employees get 20 days of leave [1].", "See [2][3] for details.", "Approved by <PERSON_4> [12]."],
+)
+def test_guard_keeps_citation_markers(redactor: Redactor, answer: str) -> None:
+    assert redactor.guard(answer).text == answer

@@ -74,9 +74,7 @@ def make(
 # -- fusion -----------------------------------------------------------------------------------------
 
 # (dense ids, sparse ids, settings, expected [(id, score, dense_rank, sparse_rank)] in order)
-FUSION_CASES: list[
-    tuple[list[str], list[str], dict[str, Any], list[tuple[str, float, int | None, int | None]]]
-] = [
+FUSION_CASES: list[tuple[list[str], list[str], dict[str, Any], list[tuple[str, float, int | None, int | None]]]] = [
     (
         ["a", "b", "c"],
         ["c", "a"],
@@ -224,9 +222,7 @@ def test_top_k_and_candidate_limit(
     setting_top_k: int, arg_top_k: int | None, candidates: int, expected_n: int, expected_limit: int
 ) -> None:
     letters = [chr(ord("a") + i) for i in range(26)]
-    retriever, store, _ = make(
-        hits(*letters), hits(*reversed(letters)), top_k=setting_top_k, candidates=candidates
-    )
+    retriever, store, _ = make(hits(*letters), hits(*reversed(letters)), top_k=setting_top_k, candidates=candidates)
     got = retriever.search("docs", "q", SCOPE, top_k=arg_top_k)
     assert store.calls[0]["limit"] == expected_limit
     assert len(got) == expected_n
@@ -325,6 +321,11 @@ def test_citation_with_an_empty_payload() -> None:
         ("", "  H  ", "body", "H\nbody"),
         ("", None, "body", "body"),
         ("T", "", "body", "T\nbody"),
+        # A prefix the chunk already carries is not repeated (plain-text title line, Markdown H1).
+        ("Title", "Title", "body", "Title\nbody"),
+        ("Title", None, "Title\n\nbody", "Title\n\nbody"),
+        ("Title", "Methods", "Title\n\nbody", "Methods\nTitle\n\nbody"),
+        ("Doc", "Doc > Part", "body", "Doc\nDoc > Part\nbody"),
     ],
 )
 def test_embedding_text(title: str, heading: str | None, text: str, expected: str) -> None:

@@ -278,9 +278,7 @@ def test_unrelated_variables_are_ignored(main_file: Path) -> None:
         ("ENCLAVE_ENV", "staging", "env"),
     ],
 )
-def test_invalid_value_is_a_policy_error_naming_the_key(
-    main_file: Path, name: str, value: str, key: str
-) -> None:
+def test_invalid_value_is_a_policy_error_naming_the_key(main_file: Path, name: str, value: str, key: str) -> None:
     with pytest.raises(PolicyError) as info:
         load(main_file, **{name: value})
     message = str(info.value)

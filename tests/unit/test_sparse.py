@@ -161,3 +161,10 @@ def test_query_and_document_share_terms(text: str) -> None:
     assert len(d.values) == len(d.indices)
     assert all(0 < v < 2.2 for v in d.values)
     assert enc.encode_document(text) == d  # deterministic
+
+
+def test_placeholders_are_single_terms_distinct_from_words() -> None:
+    tokens = tokenize("Ask <PERSON_7> or <PERSON> about the person in room 7")
+    assert "<person_7>" in tokens and "<person>" in tokens
+    assert tokens.count("person") == 1 and tokens.count("7") == 1  # only the real words
+    assert tokenize("<PERSON_7>") != tokenize("<PERSON_8>")

@@ -16,9 +16,7 @@ def list_collections(core: CoreDep, ingestor: IngestorDep, principal: CurrentPri
         if not core.access.allows(principal, "read", name):
             continue
         visible = principal.groups | {"*"}
-        docs = [
-            d for d in ingestor.manifest.documents(name) if principal.is_admin or visible.intersection(d.acl)
-        ]
+        docs = [d for d in ingestor.manifest.documents(name) if principal.is_admin or visible.intersection(d.acl)]
         if docs or principal.is_admin:
             out.append({"name": name, "documents": len(docs), "chunks": sum(len(d.chunk_ids) for d in docs)})
     return {"collections": out}

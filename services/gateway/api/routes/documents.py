@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from enclave_core.errors import DocumentTooLarge, InputError, NotFoundError, UnknownCollection
 from enclave_core.retrieval import validate_collection_name
-from ingest import SourceFile
-from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep, authorize
-from services.gateway.schemas import AclUpdate, DocumentOut, DocumentsResponse, IngestResponse
+from ingest.pipeline import validate_groups
+from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep, JobsDep, authorize
+from services.gateway.schemas import AclUpdate, DocumentOut, DocumentsResponse, IngestResponse, JobAccepted
 
 router = APIRouter(tags=["documents"])
 
@@ -29,56 +30,72 @@ def _groups(value: str) -> list[str]:
     return groups
 
 
-@router.post("/v1/collections/{name}/documents", response_model=IngestResponse)
+@router.post(
+    "/v1/collections/{name}/documents",
+    response_model=IngestResponse,
+    responses={202: {"model": JobAccepted, "description": "with wait=false: queued as a job"}},
+)
 def upload_documents(
     name: str,
     request: Request,
     files: Annotated[list[UploadFile], File(description="one or more documents")],
     core: CoreDep,
-    ingestor: IngestorDep,
+    jobs: JobsDep,
     principal: CurrentPrincipal,
     groups: Annotated[str, Form(description="comma-separated groups allowed to read; '*' = everyone")] = "",
     paths: Annotated[list[str] | None, Form(description="relative path per file, in order")] = None,
-) -> dict[str, object]:
-    """Ingest uploaded files into a collection; each file succeeds or fails on its own."""
+    wait: Annotated[bool, Query(description="false: return 202 with a job id at once")] = True,
+) -> Any:
+    """Ingest uploaded files as a job; each file succeeds or fails on its own.
+
+    The job and its (encrypted) files are journaled before any work starts, so a crash resumes
+    it on restart. ``wait=true`` (default) answers when it is done; ``wait=false`` answers 202
+    with ``job_id`` to poll at ``GET /v1/jobs/{job_id}``.
+    """
     validate_collection_name(name)
     authorize(core, principal, "write", name, request)
     limit = core.settings.gateway.max_upload_mb << 20
     if paths is not None and len(paths) != len(files):
         raise InputError("'paths' must give one relative path per uploaded file")
-    sources: list[SourceFile] = []
+    staged: list[tuple[str, bytes]] = []
     for i, upload in enumerate(files):
         source = (paths[i] if paths else None) or upload.filename or f"upload-{i}"
-        if source.startswith("/") or ".." in source.split("/") or len(source) > 512:
-            raise InputError(f"invalid source path '{source[:80]}'")
-        sources.append(SourceFile(source, data=_read_limited(upload, limit)))
-    acl = _groups(groups)
-    report = ingestor.ingest(sources, name, acl)
-    core.audit.append(
-        "ingest",
-        principal=principal.name,
-        groups=sorted(principal.groups),
-        collection=name,
-        documents=[o.doc_id for o in report.outcomes if o.doc_id],
-        acl=acl,
-        policy_version=core.access.version,
-        decision="allow",
-        outcome="ok" if not report.failed else "partial",
-        files=[{"doc_id": o.doc_id, "status": o.status, "chunks": o.chunks} for o in report.outcomes],
-        redactions=_sum_counts([o.redactions for o in report.outcomes]),
-        latency_ms=round(report.seconds * 1000, 1),
-    )
+        if source.startswith("/") or ".." in source.split("/") or len(source) > 512 or not source.isprintable():
+            raise InputError(f"invalid source path {source[:80]!r}")
+        staged.append((source, _read_limited(upload, limit)))
+    acl = validate_groups(_groups(groups))
+    job_id = jobs.submit(name, acl, principal.name, staged)
+    if not wait:
+        jobs.enqueue(job_id)
+        body = {"job_id": job_id, "status": "queued", "status_url": f"/v1/jobs/{job_id}"}
+        return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
+    job = jobs.run(job_id)
+    return _job_report(job)
+
+
+def _job_report(job: dict[str, Any]) -> dict[str, Any]:
+    files = job["files"]
     return {
-        "collection": name,
-        "ingested": report.count("ingested"),
-        "unchanged": report.count("unchanged"),
-        "failed": report.count("failed"),
-        "chunks": report.chunks,
-        "files": [
-            {"source": o.source, "status": o.status, "doc_id": o.doc_id, "chunks": o.chunks, "error": o.error}
-            for o in report.outcomes
-        ],
+        "job_id": job["job_id"],
+        "status": job["status"],
+        "collection": job["collection"],
+        "ingested": sum(f["status"] == "ingested" for f in files),
+        "unchanged": sum(f["status"] == "unchanged" for f in files),
+        "failed": sum(f["status"] == "failed" for f in files),
+        "chunks": sum(f["chunks"] for f in files),
+        "files": files,
     }
+
+
+@router.get("/v1/jobs/{job_id}", response_model=IngestResponse)
+def get_job(job_id: str, jobs: JobsDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    """State and per-file progress of an ingestion job (its owner and admins only)."""
+    if len(job_id) > 64:
+        raise NotFoundError("no such job")
+    job = jobs.journal.get(job_id)
+    if job["principal"] != principal.name and not principal.is_admin:
+        raise NotFoundError(f"no job '{job_id}'")  # do not confirm that someone else's job exists
+    return {**_job_report(job), "progress": job["progress"]}
 
 
 def _sum_counts(counts: list[dict[str, int]]) -> dict[str, int]:

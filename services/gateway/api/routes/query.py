@@ -4,10 +4,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from services.gateway.deps import CurrentPrincipal, RagDep
+from services.gateway.limits import llm_admission
 from services.gateway.schemas import QueryRequest, QueryResponse
 
 router = APIRouter(tags=["query"])
@@ -16,7 +17,11 @@ router = APIRouter(tags=["query"])
 @router.post(
     "/v1/query",
     response_model=QueryResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream=true"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream=true"},
+        429: {"description": "over the caller's rate limit or the LLM queue is full; see Retry-After"},
+    },
+    dependencies=[Depends(llm_admission)],
 )
 def query(body: QueryRequest, rag: RagDep, principal: CurrentPrincipal) -> Any:
     """Retrieve, answer from the sources with citations, guard the output; SSE when ``stream``.
