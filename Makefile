@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser lint typecheck unit e2e bench-retrieval bench-store bench-pii bench-load clean distclean help
+.PHONY: run test install browser lint typecheck unit e2e bench-retrieval bench-store bench-pii bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -68,6 +68,12 @@ bench-store: $(VENV)/.installed
 
 bench-pii: $(VENV)/.installed
 	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/synth_dataset_v2.json
+
+# Retrain the PII NER model (enclave_core/redaction/models/en_pii_ner) from our own synthetic text.
+train-pii-ner: $(VENV)/.installed
+	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 15000 --seed 20240611
+	$(VENV)/bin/python -m training.pii_ner.train --data training/pii_ner/data \
+		--out enclave_core/redaction/models/en_pii_ner --epochs 8 --max-minutes 14
 
 bench-load: install
 	$(VENV)/bin/enclave bench load

@@ -196,6 +196,7 @@ class RagService:
         history: list[ChatMessage] | None = None,
         reveal: bool = False,
         reveal_reason: str | None = None,
+        llm_errors_in_stream: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Checks and retrieval happen before the first event, so errors surface as HTTP statuses."""
         started = time.perf_counter()
@@ -216,11 +217,12 @@ class RagService:
         )
         # Reach the LLM before the response starts, so that an LLM that is down is a 503 with
         # Retry-After, not a 200 whose stream carries an error.
+        # (The chat UI asks for LLM errors as an event instead, to keep showing the sources.)
         first: list[dict[str, Any]] = []
         try:
             for event in events:
                 first.append(event)
-                if event["type"] != "citations":
+                if event["type"] != "citations" or llm_errors_in_stream:
                     break
         except EnclaveError as exc:
             self._audit("query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__)

@@ -20,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from enclave_core import service
 from enclave_core.errors import DependencyUnavailable, EnclaveError, PolicyError
 from enclave_core.identity import Principal
 from enclave_core.keys import KeyStore
@@ -360,6 +361,7 @@ def test_reasoning_never_reaches_content(env: Env) -> None:
 
 def test_reasoning_shown_as_guarded_reasoning_content(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(openai_compat, "profile_for_settings", lambda _: ReasoningProfile(mode="show"))
+    monkeypatch.setattr(service, "profile_for_settings", lambda _: ReasoningProfile(mode="show"))
     env.core.llm.text = "<think>Alice Smith's file says 16.</think>Sixteen weeks [1]."
     env.core.llm.chunks = ["<think>Alice Smith's file says 16.", "</think>Sixteen weeks [1]."]
     client = env.client()
@@ -566,6 +568,7 @@ def test_ui_chat_reports_llm_unavailable_as_an_event(env: Env) -> None:
 @pytest.mark.parametrize("mode", ["strip", "show"])
 def test_ui_chat_reasoning_is_kept_out_of_the_answer(env: Env, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setattr(conversations, "profile_for_settings", lambda _: ReasoningProfile(mode=mode))  # type: ignore[arg-type]
+    monkeypatch.setattr(service, "profile_for_settings", lambda _: ReasoningProfile(mode=mode))  # type: ignore[arg-type]
     env.core.llm.chunks = ["<think>Alice Smith's file ", "says ZEBRA.</th", "ink>Sixteen weeks [1]."]
     events = ui_ask(env, "How long is parental leave?")
     deltas = "".join(e["text"] for e in events if isinstance(e, dict) and e["type"] == "delta")

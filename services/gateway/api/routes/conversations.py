@@ -108,6 +108,7 @@ def chat(
         history=_history(conversation),
         reveal=body.reveal,
         reveal_reason=body.reveal_reason,
+        llm_errors_in_stream=True,
     )
     question = core.redactor.redact(body.question).text  # what history keeps: never the raw question
     profile = profile_for_settings(core.settings.llm)

@@ -292,10 +292,12 @@ def chat_completions(
 
     if not body.stream:
         out = rag.answer(principal, collection, question, history=history)
+        # The service already separated (and guarded) any reasoning; splitting again is a no-op then.
         split = split_reasoning(out["answer"], None, profile)
         message: dict[str, Any] = {"role": "assistant", "content": split.answer.strip()}
-        if profile.mode == "show" and split.reasoning.strip():
-            message["reasoning_content"] = split.reasoning.strip()
+        reasoning = (out.get("reasoning") or split.reasoning).strip()
+        if profile.mode == "show" and reasoning:
+            message["reasoning_content"] = reasoning
         return JSONResponse(
             {
                 "id": completion_id,
