@@ -142,7 +142,7 @@ def test_bad_input_fails_alone_and_clearly(appliance: Any) -> None:
         ("files", ("tool.exe", b"MZ\x90\x00binary")),
         ("files", ("fine.md", b"# Canteen\n\nThe canteen opens at 11:30 on weekdays.")),
     ]
-    r = client.post("/v1/collections/eval-bad/documents", files=files)
+    r = client.post("/v1/collections/eval-bad/documents", files=files, data={"groups": "staff"})
     assert r.status_code == 200, r.text
     by_source = {f["source"]: f for f in r.json()["files"]}
     assert by_source["fine.md"]["status"] == "ingested"
