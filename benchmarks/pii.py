@@ -7,7 +7,7 @@ Both detectors run in the same process on the same texts, interleaved, so their 
 be compared (measure ratios, not absolute times: the 2-core host is shared):
 
 - ``vanilla``: Presidio's ``AnalyzerEngine`` with every predefined recognizer and the same
-  en_core_web_sm model (via ``NlpEngineProvider``; a bare ``AnalyzerEngine()`` would ask for
+  en_core_web_sm model (via ``NlpEngineProvider``; an AnalyzerEngine built without an NLP engine would ask for
   en_core_web_lg), threshold 0.4, batched with ``BatchAnalyzerEngine`` (nlp.pipe);
 - ``enclave``: ``Redactor.detect_many`` with ``policies/redaction.yaml`` (what ``redact_many``
   replaces), plus ``redact_many`` itself for the end-to-end rate.

@@ -7,7 +7,7 @@ synthetic PII text, see training/pii_ner/ and its MODEL_CARD.md; it adds STREET_
 PHONE_NUMBER and AGE labels), else the packaged en_core_web_sm. ``ENCLAVE_PII_NER=0`` forces the
 packaged model (A/B runs, or a deployment that does not want the fine-tuned one).
 
-Never ``AnalyzerEngine()`` bare: its default NLP config asks for en_core_web_lg, which is not
+Never an AnalyzerEngine without an explicit NLP engine: its default NLP config asks for en_core_web_lg, which is not
 installed, so Presidio would try ``spacy download`` (no network here).
 """
 
