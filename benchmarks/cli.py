@@ -18,6 +18,7 @@ def _retrieval(args: argparse.Namespace) -> int:
     fusion = {
         key: value
         for key, value in (
+            ("fusion", args.fusion),
             ("rrf_k", args.rrf_k),
             ("dense_weight", args.dense_weight),
             ("sparse_weight", args.sparse_weight),
@@ -105,6 +106,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     r.add_argument("--keep-data", action="store_true", help="keep the ingested data dir (for --reuse-data)")
     r.add_argument("--reuse-data", type=Path, default=None, help="query an already ingested data dir (no ingest)")
+    r.add_argument("--fusion", choices=["zscore", "rrf"], default=None, help="override retrieval.fusion")
     r.add_argument("--rrf-k", type=int, default=None)
     r.add_argument("--dense-weight", type=float, default=None)
     r.add_argument("--sparse-weight", type=float, default=None)

@@ -4,7 +4,8 @@ By default the benchmark brings up everything but the LLM itself, in a fresh dat
 API keys for N users (group ``staff``), a gateway (``enclave serve``) on a free loopback port,
 the sample corpus ingested; then N locust users (default 50) mix search, query and upload
 (weights 6:3:1) for ``--duration`` seconds (default 600). The LLM is whatever ``llm.url`` points
-at (``ENCLAVE_LLM_URL``; start one with ``enclave llm serve``); it must answer before the run.
+at (``ENCLAVE_LLM_URL``); when nothing answers there, the benchmark starts the CPU vLLM server
+itself (as ``make run`` does) and stops it at the end.
 ``--url`` with ``--keys-file`` targets a gateway that is already running instead.
 
 It prints throughput, p50/p95/p99 per endpoint and the error breakdown, and writes all of it as
@@ -170,12 +171,17 @@ def run_load(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     work = Path(tempfile.mkdtemp(prefix="enclave-load-run-"))
     gateway: _Gateway | None = None
+    llm_process: subprocess.Popen[bytes] | None = None
     try:
         if url is None:
             gateway = _Gateway(users, data_dir, llm_url)
-            from enclave_core.llm import LLMClient
+            from services.llm.launch import serving, start_server, wait_until_ready
 
-            LLMClient(gateway.settings.llm).check()  # fail now, not 50 users later: start `enclave llm serve`
+            if not serving(gateway.settings):
+                # No LLM at llm.url: start the CPU vLLM here (as `make run` does) and stop it afterwards.
+                print(f"starting vLLM for {gateway.settings.llm.model} (a minute or two on a CPU)", file=sys.stderr)
+                llm_process = start_server(gateway.settings, out / f"load-{stamp}-vllm.log")
+                wait_until_ready(gateway.settings, llm_process)
             gateway.start(out / f"load-{stamp}-gateway.log")
             gateway.ingest_samples(collection)
             url, keys = gateway.url, gateway.user_keys
@@ -261,6 +267,10 @@ def run_load(
     finally:
         if gateway is not None:
             gateway.stop()
+        if llm_process is not None:
+            from services.llm.launch import stop_server
+
+            stop_server(llm_process)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -69,6 +69,10 @@ class EnclaveUser(HttpUser):
             response.success()
         elif response.status_code == 429 and response.headers.get("Retry-After"):
             response.failure(DOCUMENTED_429)
+        elif response.status_code == 0:
+            # No HTTP response at all: name the client-side exception, or the breakdown says nothing.
+            error = response.error
+            response.failure(f"0 {type(error).__name__}: {str(error)[:160]}")
         else:
             detail = (response.text or "")[:120].replace("\n", " ")
             response.failure(f"{response.status_code} {detail}")

@@ -178,26 +178,8 @@ def _load_dump(path: Path) -> dict[str, tuple[list[Hit], list[Hit]]]:
     return out  # type: ignore[return-value]
 
 
-def _zscore_fuse(dense: list[Hit], sparse: list[Hit], alpha: float) -> list[str]:
-    """Convex combination of per-query z-normalised scores (missing = the list's minimum)."""
-
-    def norm(hits: list[Hit]) -> tuple[dict[str, float], float]:
-        if not hits:
-            return {}, 0.0
-        arr = np.asarray([h.score for h in hits])
-        mu, sd = float(arr.mean()), float(arr.std()) or 1.0
-        z = {h.id: (h.score - mu) / sd for h in hits}
-        return z, min(z.values())
-
-    dz, dmin = norm(dense)
-    sz, smin = norm(sparse)
-    ids = set(dz) | set(sz)
-    score = {i: alpha * dz.get(i, dmin) + (1 - alpha) * sz.get(i, smin) for i in ids}
-    return sorted(ids, key=lambda i: (-score[i], i))
-
-
 def fusion_grid(dataset: Dataset, dump: Path) -> list[dict[str, Any]]:
-    """Weighted RRF (rrf_k x weights x candidate depth) and z-score fusion on the train lists."""
+    """Weighted RRF (rrf_k x weights x candidate depth) and z-score fusion (the product's ``fuse``) on train."""
     qrels = dataset.qrels[SPLIT]
     lists = _load_dump(dump)
 
@@ -216,7 +198,7 @@ def fusion_grid(dataset: Dataset, dump: Path) -> list[dict[str, Any]]:
     for depth in (50, 100, 200):
         for k in (1, 5, 10, 20, 40, 60, 100):
             for dw in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
-                settings = RetrievalSettings(rrf_k=k, dense_weight=dw, sparse_weight=1.0)
+                settings = RetrievalSettings(fusion="rrf", rrf_k=k, dense_weight=dw, sparse_weight=1.0)
                 fn = lambda d, s, st=settings, n=depth: [h.id for h, _ in fuse(d[:n], s[:n], st)]  # noqa: E731
                 rows.append(
                     {
@@ -230,7 +212,8 @@ def fusion_grid(dataset: Dataset, dump: Path) -> list[dict[str, Any]]:
                 )
     for depth in (50, 100, 200):
         for alpha in (0.3, 0.4, 0.5, 0.6, 0.7):
-            fn = lambda d, s, a=alpha, n=depth: _zscore_fuse(d[:n], s[:n], a)  # noqa: E731
+            zs = RetrievalSettings(fusion="zscore", dense_weight=alpha, sparse_weight=round(1 - alpha, 2))
+            fn = lambda d, s, st=zs, n=depth: [h.id for h, _ in fuse(d[:n], s[:n], st)]  # noqa: E731
             rows.append({"method": "zscore", "candidates": depth, "alpha_dense": alpha, **_score(qrels, run_of(fn))})
     rows.sort(key=lambda r: -r["ndcg@10"])
     return rows
@@ -366,11 +349,13 @@ def run_store_tuning(
     best = next(r for r in grid if r["method"] in ("rrf", "zscore"))
     n = int(best["candidates"])
     if best["method"] == "rrf":
-        st = RetrievalSettings(rrf_k=int(best["rrf_k"]), dense_weight=float(best["dense_weight"]), sparse_weight=1.0)
-        chosen: Callable[..., list[str]] = lambda d, s: [h.id for h, _ in fuse(d[:n], s[:n], st)]  # noqa: E731
+        st = RetrievalSettings(
+            fusion="rrf", rrf_k=int(best["rrf_k"]), dense_weight=float(best["dense_weight"]), sparse_weight=1.0
+        )
     else:
         alpha = float(best["alpha_dense"])
-        chosen = lambda d, s: _zscore_fuse(d[:n], s[:n], alpha)  # noqa: E731
+        st = RetrievalSettings(fusion="zscore", dense_weight=alpha, sparse_weight=round(1 - alpha, 2))
+    chosen: Callable[..., list[str]] = lambda d, s: [h.id for h, _ in fuse(d[:n], s[:n], st)]  # noqa: E731
     test = offline_lists(data, "test", store, index)  # the test split is read once, after choosing
     result = {
         "bm25": {"stem": stem, "stopwords": stop, "k1": k1, "b": b, "avg_len": avg_len},

@@ -165,13 +165,9 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from services.gateway.server import serve
 
-    from services.gateway.app import create_app
-
-    host = args.host or settings.gateway.host
-    port = args.port or settings.gateway.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=True)
+    serve(settings, host=args.host, port=args.port)
     return EXIT_OK
 
 

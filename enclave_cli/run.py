@@ -7,14 +7,10 @@ both.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from enclave_core.errors import DependencyUnavailable
-from enclave_core.llm import LLMClient
 from enclave_core.runtime import Core
 from enclave_core.settings import Settings
 
@@ -27,31 +23,13 @@ def _say(message: str) -> None:
     print(f"[enclave] {message}", file=sys.stderr, flush=True)
 
 
-def _llm_already_serving(settings: Settings) -> bool:
-    try:
-        LLMClient(settings.llm).check()
-        return True
-    except DependencyUnavailable:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 def run_appliance(settings: Settings, sample: Path, collection: str) -> int:
-    import uvicorn
-
     from enclave_cli.backend import LocalBackend, local_admin_key
-    from services.gateway.app import create_app
-    from services.llm.launch import start_server, wait_until_ready
+    from services.gateway.server import serve
+    from services.llm.launch import serving, start_server, stop_server, wait_until_ready
 
     process: subprocess.Popen[bytes] | None = None
-    if _llm_already_serving(settings):
+    if serving(settings):
         _say(f"using the LLM already served at {settings.llm.url}")
     else:
         _say(f"starting vLLM (CPU) for '{settings.llm.model}' - log: {settings.logs_dir / 'vllm.log'}")
@@ -91,9 +69,9 @@ Stop with Ctrl-C.
 """,
             flush=True,
         )
-        uvicorn.run(create_app(settings), host=settings.gateway.host, port=settings.gateway.port, log_level="info")
+        serve(settings)
     finally:
         if process is not None:
             _say("stopping vLLM")
-            _stop(process)
+            stop_server(process)
     return 0

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (embeddings) and sparse (BM25) candidates fused by weighted RRF.
+"""Hybrid retrieval: dense (embeddings) and sparse (BM25) candidates fused by score or by rank.
 
 Both candidate lists come from the vector store already filtered by the caller's access
 scope; fusion happens here so that each citation can say how each retriever ranked it.
@@ -45,20 +45,41 @@ def embedding_text(title: str, heading: str | None, text: str) -> str:
 
 
 def fuse(dense_hits: list[Hit], sparse_hits: list[Hit], settings: RetrievalSettings) -> list[tuple[Hit, float]]:
-    """Weighted reciprocal-rank fusion: score = sum of weight / (rrf_k + rank) over the retrievers.
+    """Merge the two candidate lists into one ranking, as ``settings.fusion`` says.
 
-    Ties are broken by id so that every backend returns the same order. A public function (not only
-    a method) so benchmarks can tune the weights on stored candidate lists without searching again.
+    ``zscore``: each list's scores are z-normalised per query (cosine and BM25 live on different
+    scales) and summed with the weights; a chunk missing from one list gets that list's lowest z.
+    Unlike rank fusion it keeps how far ahead a clear winner is. ``rrf``: sum of
+    weight / (rrf_k + rank). Ties are broken by id so that every backend returns the same order.
+    A public function so benchmarks can tune it on stored candidate lists without searching again.
     """
-    k = settings.rrf_k
+    weighted = ((settings.dense_weight, dense_hits), (settings.sparse_weight, sparse_hits))
     scores: dict[str, float] = {}
     hits: dict[str, Hit] = {}
-    for weight, hit_list in ((settings.dense_weight, dense_hits), (settings.sparse_weight, sparse_hits)):
-        for rank, hit in enumerate(hit_list, start=1):
-            scores[hit.id] = scores.get(hit.id, 0.0) + weight / (k + rank)
+    for _, hit_list in weighted:
+        for hit in hit_list:
             hits.setdefault(hit.id, hit)
+            scores.setdefault(hit.id, 0.0)
+    for weight, hit_list in weighted:
+        if not hit_list:
+            continue
+        if settings.fusion == "rrf":
+            for rank, hit in enumerate(hit_list, start=1):
+                scores[hit.id] += weight / (settings.rrf_k + rank)
+            continue
+        z = _zscores(hit_list)
+        floor = min(z.values())
+        for chunk_id in scores:
+            scores[chunk_id] += weight * z.get(chunk_id, floor)
     order = sorted(scores, key=lambda i: (-scores[i], i))
     return [(hits[i], scores[i]) for i in order]
+
+
+def _zscores(hits: list[Hit]) -> dict[str, float]:
+    values = [h.score for h in hits]
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
+    return {h.id: (h.score - mean) / sd for h in hits}
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,10 @@ class EmbeddingSettings(BaseModel):
 
 class VectorStoreSettings(BaseModel):
     url: str | None = None  # Qdrant server; unset = embedded store under the data directory
+    # Embedded engine (when url is unset): qdrant-client's local mode (pure Python, ~100 ms per
+    # query at 10k chunks, linear) or qdrant-edge (Qdrant's Rust engine in-process, milliseconds at
+    # 100k). Chosen once per data directory: the two keep different files, switching means re-ingest.
+    embedded_engine: Literal["local", "edge"] = "local"
     api_key: SecretStr | None = None
     timeout_s: float = 5.0
     collection_prefix: str = "enclave_"
@@ -106,9 +110,12 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     top_k: int = Field(5, ge=1, le=100)
     candidates: int = Field(50, ge=1, le=1000)  # per retriever, before fusion
+    # zscore: weighted sum of each list's z-normalised scores; rrf: weighted reciprocal-rank fusion.
+    # Chosen on SciFact's train split only (`enclave bench tune`): zscore 0.4/0.6 beat the best RRF.
+    fusion: Literal["zscore", "rrf"] = "zscore"
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = 1.0
-    sparse_weight: float = 1.0
+    dense_weight: float = Field(0.4, ge=0.0)
+    sparse_weight: float = Field(0.6, ge=0.0)
 
 
 class AuditSettings(BaseModel):
@@ -141,6 +148,11 @@ class GatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_mb: int = Field(50, ge=1)
+    # Idle keep-alive connections are closed after this long. It must outlast the idle time of
+    # clients and proxies that reuse connections (nginx keeps 60 s, requests/urllib3 pools keep
+    # them forever): a server that closes first races a client sending on the same socket, and
+    # the client sees a reset instead of a response. uvicorn's own default is 5 s.
+    keep_alive_s: int = Field(75, ge=1)
 
 
 class Settings(BaseModel):

@@ -12,6 +12,8 @@ Retriever, so every backend returns the same ranking (tests/unit/test_store_cong
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
@@ -26,7 +28,7 @@ from enclave_core.errors import DependencyUnavailable
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope, Hit, PointRecord
 from enclave_core.vectorstore.filters import MATCH_NOTHING_GROUP
-from enclave_core.vectorstore.qdrant import DENSE, SPARSE
+from enclave_core.vectorstore.qdrant import DENSE, SPARSE, StoreLocked
 
 __all__ = ["EdgeStore", "edge_scope_filter"]
 
@@ -57,11 +59,18 @@ def _hits(points: Sequence[Any]) -> list[Hit]:
 
 
 class EdgeStore:
-    """``VectorStore`` over qdrant-edge shards under ``root`` (``<root>/<prefix><collection>``)."""
+    """``VectorStore`` over qdrant-edge shards under ``root`` (``<root>/<prefix><collection>``).
+
+    One process at a time: like qdrant-client's local mode, the store takes an exclusive lock on
+    ``<root>/.lock`` (the same file and kind of lock, so ``enclave backup`` and the CLI's
+    hand-over to a running gateway work alike for both engines) and raises ``StoreLocked`` when
+    another process holds it.
+    """
 
     def __init__(self, root: Path, prefix: str = "enclave_", *, max_search_threads: int | None = None) -> None:
         self._root = Path(root)
         self._root.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock_directory(self._root)
         self._prefix = prefix
         self._threads = max_search_threads
         self._shards: dict[str, qe.EdgeShard] = {}
@@ -112,8 +121,9 @@ class EdgeStore:
 
     def list_collections(self) -> list[str]:
         with self._lock:
-            names = {p.name[len(self._prefix) :] for p in self._root.iterdir() if p.is_dir()}
-            return sorted(n for n in names | set(self._shards) if (self._root / f"{self._prefix}{n}").is_dir())
+            dirs = [p.name for p in self._root.iterdir() if p.is_dir()]
+            names = {d[len(self._prefix) :] for d in dirs if d.startswith(self._prefix)}
+            return sorted(n for n in names | set(self._shards) if self._path(n).is_dir())
 
     def delete_collection(self, name: str) -> None:
         with self._lock:
@@ -228,3 +238,16 @@ class EdgeStore:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the directory lock
+                self._lock_fd = None
+
+
+def _lock_directory(root: Path) -> int | None:
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        os.close(fd)
+        raise StoreLocked("vector store", f"{root} is in use by another process") from exc
+    return fd

@@ -46,13 +46,14 @@ def source_stem(source: str) -> str:
 
 
 def short_reason(exc: BaseException) -> str:
-    """A one-line, bounded description of a library error for a user-facing message.
+    """The library error's class name, for a user-facing message; never its text.
 
-    Bounded so that a parser echoing document content cannot leak much of it.
+    Parsers quote the document in their messages (an XML error shows the offending markup, a
+    PDF error the broken object), and these messages are kept in job state, logs and API
+    responses, where no plaintext of a document may go. The full error stays on the exception
+    chain for a debugger, not in any record.
     """
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    reason = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
-    return reason if len(reason) <= 120 else reason[:117] + "..."
+    return type(exc).__name__
 
 
 def decode_text(data: bytes, source: str, declared: str | None = None) -> tuple[str, str]:

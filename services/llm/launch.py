@@ -7,7 +7,9 @@ is started with every telemetry switch off and the Hugging Face hub offline.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +21,7 @@ from enclave_core.llm import LLMClient
 from enclave_core.offline import OFFLINE_ENV
 from enclave_core.settings import Settings
 
-__all__ = ["prepare_model", "start_server", "vllm_command", "vllm_env", "wait_until_ready"]
+__all__ = ["prepare_model", "serving", "start_server", "stop_server", "vllm_command", "vllm_env", "wait_until_ready"]
 
 PREPARE_SCRIPT = Path(__file__).with_name("prepare_model.py")
 
@@ -83,6 +85,25 @@ def start_server(settings: Settings, log_path: Path | None = None) -> subprocess
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: stopped as a whole
         )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by :func:`start_server` (its whole process group; SIGKILL after 30 s)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def serving(settings: Settings) -> bool:
+    """Whether an LLM server already answers at ``llm.url`` with the configured model."""
+    try:
+        LLMClient(settings.llm).check()
+        return True
+    except DependencyUnavailable:
+        return False
 
 
 def wait_until_ready(

@@ -608,3 +608,17 @@ def test_mutated_docx_xml_never_escapes_as_other_errors(part: str, edits: list[t
     for where, value in edits:
         xml[int(where * len(xml))] = value
     _load_or_input_error(make_zip({**DOCX_PARTS, part: bytes(xml)}), "x.docx")
+
+
+def test_parser_messages_never_reach_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Parsers quote the document in their messages; the error a user (and the job journal) sees
+    # names only the parser's exception class.
+    import ingest.loaders as loaders
+
+    def leaky(data: bytes, source: str, max_bytes: int) -> None:
+        raise ValueError("unexpected token near 'Jane Doe, 078-05-1120' at line 3")
+
+    monkeypatch.setitem(loaders._LOADERS, ".txt", leaky)
+    with pytest.raises(CorruptDocument) as info:
+        load_document(b"Jane Doe, 078-05-1120", "notes.txt")
+    assert str(info.value) == "notes.txt: could not be parsed (ValueError)"

@@ -1,7 +1,8 @@
-"""Tests for enclave_core.retrieval: weighted RRF fusion, modes, top_k, errors, citations.
+"""Tests for enclave_core.retrieval: z-score and weighted RRF fusion, modes, top_k, errors, citations.
 
 The vector store and the embedder are small fakes, so every expected score is computed by hand:
-RRF score = sum over retrievers of weight / (rrf_k + rank), ranks 1-based.
+RRF score = sum over retrievers of weight / (rrf_k + rank), ranks 1-based; z-score fusion = sum of
+weight * (score - mean) / sd per list, a chunk absent from a list taking that list's lowest z.
 """
 
 from __future__ import annotations
@@ -149,10 +150,57 @@ def test_rrf_fusion(
     cfg: dict[str, Any],
     expected: list[tuple[str, float, int | None, int | None]],
 ) -> None:
+    cfg = {"fusion": "rrf", "dense_weight": 1.0, "sparse_weight": 1.0, **cfg}
     retriever, _, _ = make(hits(*dense), hits(*sparse), top_k=10, **cfg)
     got = retriever.search("docs", "travel policy", SCOPE)
     assert [(c.chunk_id, c.dense_rank, c.sparse_rank) for c in got] == [(i, d, s) for i, _, d, s in expected]
     assert [c.score for c in got] == pytest.approx([s for _, s, _, _ in expected], abs=1e-12)
+
+
+# hits() scores fall by 0.1 per rank: three hits have z = +-sqrt(1.5) and 0, two hits +-1, one hit 0.
+Z3 = 1.5**0.5
+ZSCORE_CASES: list[tuple[list[str], list[str], dict[str, Any], list[tuple[str, float]]]] = [
+    (
+        # Shipped weights (0.4 dense, 0.6 sparse): c, second in both lists' favour, wins.
+        ["a", "b", "c"],
+        ["c", "a"],
+        {},
+        [("c", 0.4 * -Z3 + 0.6 * 1), ("a", 0.4 * Z3 + 0.6 * -1), ("b", 0.4 * 0 + 0.6 * -1)],
+    ),
+    (
+        # Equal weights: dense's clear winner a now leads; b, absent from sparse, takes its floor (-1).
+        ["a", "b", "c"],
+        ["c", "a"],
+        {"dense_weight": 1.0, "sparse_weight": 1.0},
+        [("a", Z3 - 1), ("c", -Z3 + 1), ("b", 0 - 1)],
+    ),
+    # A list of one has no spread: z = 0, no division by zero.
+    (["a"], ["b"], {}, [("a", 0.0), ("b", 0.0)]),
+    # One retriever empty: the other's order, scaled by its weight.
+    (["a", "b"], [], {}, [("a", 0.4), ("b", -0.4)]),
+    ([], [], {}, []),
+]
+
+
+@pytest.mark.parametrize(("dense", "sparse", "cfg", "expected"), ZSCORE_CASES)
+def test_zscore_fusion(
+    dense: list[str], sparse: list[str], cfg: dict[str, Any], expected: list[tuple[str, float]]
+) -> None:
+    retriever, _, _ = make(hits(*dense), hits(*sparse), top_k=10, **cfg)
+    got = retriever.search("docs", "travel policy", SCOPE)
+    assert [c.chunk_id for c in got] == [i for i, _ in expected]
+    assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-9)
+
+
+def test_zscore_keeps_margins_that_rank_fusion_drops() -> None:
+    # Dense is sure about z (0.9 vs 0.2, 0.1); sparse barely prefers y (5.1 vs 5.0). RRF sees one
+    # first and one second place each, a tie that the id breaks (y); z-score fusion keeps dense's margin.
+    dense = [Hit("z", 0.9, {}), Hit("y", 0.2, {}), Hit("x", 0.1, {})]
+    sparse = [Hit("y", 5.1, {}), Hit("z", 5.0, {}), Hit("x", 1.0, {})]
+    rrf, _, _ = make(dense, sparse, top_k=3, fusion="rrf", dense_weight=1.0, sparse_weight=1.0)
+    z, _, _ = make(dense, sparse, top_k=3, fusion="zscore", dense_weight=1.0, sparse_weight=1.0)
+    assert [c.chunk_id for c in rrf.search("docs", "q", SCOPE)] == ["y", "z", "x"]
+    assert [c.chunk_id for c in z.search("docs", "q", SCOPE)] == ["z", "y", "x"]
 
 
 def test_fused_hit_keeps_the_dense_payload() -> None:
@@ -230,7 +278,7 @@ def test_top_k_and_candidate_limit(
 
 def test_top_k_keeps_the_best_fused_hits() -> None:
     retriever, _, _ = make(hits("a", "b", "c"), hits("c", "a"), top_k=2)
-    assert [c.chunk_id for c in retriever.search("docs", "q", SCOPE)] == ["a", "c"]
+    assert [c.chunk_id for c in retriever.search("docs", "q", SCOPE)] == ["c", "a"]  # see ZSCORE_CASES[0]
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -280,7 +328,7 @@ def test_citation_fields_come_from_the_payload() -> None:
         payload.PAGE: 3,
         payload.HEADING: "Annual leave",
     }
-    retriever, _, _ = make([Hit("c1", 0.8, p)], [])
+    retriever, _, _ = make([Hit("c1", 0.8, p)], [], fusion="rrf", dense_weight=1.0)
     (c,) = retriever.search("docs", "q", SCOPE)
     assert c == Citation(
         source="hr/leave.pdf",
