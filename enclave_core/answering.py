@@ -1,4 +1,7 @@
-"""Grounded answers: numbered sources in, cited answer out, through the output PII guard.
+"""Grounded prompts: numbered sources in; the guarded, segment-wise release of an answer stream.
+
+``enclave_core.reasoning`` builds the answer functions on these (they also keep a reasoning
+model's thinking out of answers).
 
 The prompt treats retrieved text strictly as data: instructions hidden inside an ingested
 document are quoted to the model as source material, never as the system's words.
@@ -8,21 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from enclave_core.llm import ChatMessage, LLMClient
+from enclave_core.llm import ChatMessage
 from enclave_core.retrieval import Citation
 
 __all__ = [
     "NO_SOURCES_ANSWER",
     "SYSTEM_PROMPT",
-    "Answer",
     "Guard",
     "GuardedStream",
     "build_messages",
-    "generate_answer",
-    "stream_answer",
 ]
 
 SYSTEM_PROMPT = (
@@ -47,17 +46,6 @@ class Guard(Protocol):
     """The output PII guard (enclave_core.redaction.Redactor.guard)."""
 
     def __call__(self, text: str) -> tuple[str, dict[str, int]]: ...
-
-
-@dataclass
-class Answer:
-    answer: str
-    citations: list[Citation]
-    model: str | None
-    guard_counts: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"answer": self.answer, "citations": [c.to_json() for c in self.citations]}
 
 
 def _source_header(number: int, c: Citation) -> str:
@@ -92,28 +80,6 @@ def build_messages(
             messages.append({"role": turn["role"], "content": turn["content"]})
     messages.append({"role": "user", "content": user})
     return messages, used
-
-
-def _budget(llm: LLMClient, context_window: int, max_tokens: int) -> int:
-    return max(512, context_window - max_tokens - 400)
-
-
-def generate_answer(
-    llm: LLMClient,
-    guard: Guard,
-    question: str,
-    citations: list[Citation],
-    *,
-    context_window: int,
-    max_tokens: int,
-    history: list[ChatMessage] | None = None,
-) -> Answer:
-    if not citations:
-        return Answer(NO_SOURCES_ANSWER, [], None)
-    messages, used = build_messages(question, citations, history, _budget(llm, context_window, max_tokens))
-    completion = llm.complete(messages, max_tokens=max_tokens)
-    text, counts = guard(completion.text.strip())
-    return Answer(text, used, completion.model, counts)
 
 
 _SEGMENT_END = re.compile(r"[.!?\n]\s")
@@ -163,30 +129,3 @@ class GuardedStream:
         if self._buffer:
             segment, self._buffer = self._buffer, ""
             yield self._release(segment)
-
-
-def stream_answer(
-    llm: LLMClient,
-    guard: Guard,
-    question: str,
-    citations: list[Citation],
-    *,
-    context_window: int,
-    max_tokens: int,
-    history: list[ChatMessage] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Events: one ``citations``, then ``delta`` events, then ``done`` with the full guarded answer."""
-    if not citations:
-        yield {"type": "citations", "citations": []}
-        yield {"type": "delta", "text": NO_SOURCES_ANSWER}
-        yield {"type": "done", "answer": NO_SOURCES_ANSWER, "guard": {}, "model": None}
-        return
-    messages, used = build_messages(question, citations, history, _budget(llm, context_window, max_tokens))
-    yield {"type": "citations", "citations": [c.to_json() for c in used]}
-    guarded = GuardedStream(guard)
-    for delta in llm.stream(messages, max_tokens=max_tokens):
-        for segment in guarded.feed(delta):
-            yield {"type": "delta", "text": segment}
-    for segment in guarded.flush():
-        yield {"type": "delta", "text": segment}
-    yield {"type": "done", "answer": guarded.text.strip(), "guard": guarded.counts, "model": llm.model}

@@ -13,8 +13,9 @@ streamed chunks, several blocks, an unterminated block (everything after it is r
 and a separate ``reasoning_content`` are all handled. :class:`ReasonedStream` adds the
 output PII guard to both streams (reasoning is guarded exactly like an answer before it is
 shown; in ``strip`` mode it is dropped and never leaves the process). The two answer
-functions at the bottom are reasoning-aware versions of ``answering.generate_answer`` and
-``answering.stream_answer`` with the same event contract plus ``reasoning`` events.
+functions at the bottom are what the read path (``RagService``) answers with, for reasoning
+and plain models alike: a grounded prompt from ``answering.build_messages``, the model's
+output through the guard, ``reasoning`` events only in ``show`` mode.
 """
 
 from __future__ import annotations
@@ -292,7 +293,7 @@ def llm_parts(llm: ChatLLM, messages: list[ChatMessage], max_tokens: int) -> Ite
 
 
 def _budget(context_window: int, max_tokens: int) -> int:
-    # Same formula as enclave_core.answering: room for the sources after the answer and the prompt.
+    # Room for the sources after the answer and the prompt (system prompt, history, question).
     return max(512, context_window - max_tokens - 400)
 
 
@@ -322,7 +323,8 @@ def generate_reasoned_answer(
     history: list[ChatMessage] | None = None,
     profile: ReasoningProfile | None = None,
 ) -> ReasonedAnswer:
-    """Like ``answering.generate_answer``; the reasoning is separated, then both parts are guarded."""
+    """A grounded, guarded answer (no LLM call without sources); a reasoning model's thinking is
+    separated from the answer first, then both parts are guarded."""
     profile = profile or ReasoningProfile()
     if not citations:
         return ReasonedAnswer(NO_SOURCES_ANSWER, [], None)
@@ -406,7 +408,7 @@ def stream_reasoned_answer(
     history: list[ChatMessage] | None = None,
     profile: ReasoningProfile | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The events of ``answering.stream_answer`` (``citations``, ``delta``..., ``done``), plus
+    """Answer events: ``citations``, ``delta``..., ``done`` (the full guarded answer), plus
     ``reasoning`` events in ``show`` mode; ``done`` also carries ``reasoning`` and ``no_sources``."""
     if not citations:
         yield from no_sources_events()

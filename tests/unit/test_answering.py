@@ -1,4 +1,5 @@
-"""Tests for enclave_core.answering: prompt building, the sentence-buffered output guard, answers."""
+"""Tests for enclave_core.answering (prompt building, the sentence-buffered output guard) and the
+answer functions the read path builds on them (``enclave_core.reasoning``), with plain models."""
 
 from __future__ import annotations
 
@@ -8,16 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enclave_core.answering import (
-    NO_SOURCES_ANSWER,
-    SYSTEM_PROMPT,
-    Answer,
-    GuardedStream,
-    build_messages,
-    generate_answer,
-    stream_answer,
-)
+from enclave_core.answering import NO_SOURCES_ANSWER, SYSTEM_PROMPT, GuardedStream, build_messages
 from enclave_core.llm import ChatMessage, Completion
+from enclave_core.reasoning import generate_reasoned_answer, stream_reasoned_answer
 from enclave_core.retrieval import Citation
 
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None)
@@ -284,23 +278,22 @@ def test_whitespace_only_segments_are_not_duplicated(deltas: list[str], min_char
     assert "".join(out) == "".join(deltas)
 
 
-# -- generate_answer / stream_answer --------------------------------------------------------------
+# -- generate_reasoned_answer / stream_reasoned_answer with a model that does not reason -------------
 
 
 def test_generate_answer_without_citations_does_not_call_the_llm() -> None:
     guard = SecretGuard()
-    answer = generate_answer(ExplodingLLM(), guard, "q", [], context_window=4096, max_tokens=320)  # type: ignore[arg-type]
-    assert answer == Answer(NO_SOURCES_ANSWER, [], None)
+    answer = generate_reasoned_answer(ExplodingLLM(), guard, "q", [], context_window=4096, max_tokens=320)
+    assert (answer.answer, answer.citations, answer.model) == (NO_SOURCES_ANSWER, [], None)
     assert answer.guard_counts == {}
     assert guard.calls == []
-    assert answer.to_json() == {"answer": NO_SOURCES_ANSWER, "citations": []}
 
 
 def test_generate_answer_guards_and_strips_the_completion() -> None:
     llm = FakeLLM(text="  The code is SECRET [1].\n")
     guard = SecretGuard()
     c = cite(1, words=3)
-    answer = generate_answer(llm, guard, "What code?", [c], context_window=4096, max_tokens=100)  # type: ignore[arg-type]
+    answer = generate_reasoned_answer(llm, guard, "What code?", [c], context_window=4096, max_tokens=100)
     assert answer.answer == "The code is <X> [1]."
     assert answer.citations == [c]
     assert answer.model == "served-model"
@@ -323,8 +316,8 @@ def test_generate_answer_budget_follows_the_context_window(
     context_window: int, max_tokens: int, expected_used: int
 ) -> None:
     citations = [cite(n, words=331) for n in range(1, 9)]
-    answer = generate_answer(
-        FakeLLM(text="ok"),  # type: ignore[arg-type]
+    answer = generate_reasoned_answer(
+        FakeLLM(text="ok"),
         SecretGuard(),
         "q",
         citations,
@@ -335,11 +328,11 @@ def test_generate_answer_budget_follows_the_context_window(
 
 
 def test_stream_answer_without_citations() -> None:
-    events = list(stream_answer(ExplodingLLM(), SecretGuard(), "q", [], context_window=4096, max_tokens=320))  # type: ignore[arg-type]
+    events = list(stream_reasoned_answer(ExplodingLLM(), SecretGuard(), "q", [], context_window=4096, max_tokens=320))
     assert events == [
         {"type": "citations", "citations": []},
         {"type": "delta", "text": NO_SOURCES_ANSWER},
-        {"type": "done", "answer": NO_SOURCES_ANSWER, "guard": {}, "model": None},
+        {"type": "done", "answer": NO_SOURCES_ANSWER, "reasoning": "", "guard": {}, "model": None, "no_sources": True},
     ]
 
 
@@ -354,7 +347,7 @@ def test_stream_answer_events() -> None:
     ]
     llm = FakeLLM(deltas=deltas)
     c = cite(1, words=3)
-    events = list(stream_answer(llm, SecretGuard(), "q", [c], context_window=4096, max_tokens=64))  # type: ignore[arg-type]
+    events = list(stream_reasoned_answer(llm, SecretGuard(), "q", [c], context_window=4096, max_tokens=64))
     assert events[0] == {"type": "citations", "citations": [c.to_json()]}
     assert [e["type"] for e in events[1:-1]] == ["delta", "delta"]
     assert [e["text"] for e in events[1:-1]] == [
@@ -364,7 +357,9 @@ def test_stream_answer_events() -> None:
     assert events[-1] == {
         "type": "done",
         "answer": "The access code for the vault is <X> and it is old. It was changed [1].",
+        "reasoning": "",
         "guard": {"SECRET": 1},
         "model": "fake-model",
+        "no_sources": False,
     }
     assert llm.calls[0][1] == 64
