@@ -167,20 +167,9 @@ class RagService:
         out: dict[str, Any] = {"answer": answer.answer, "citations": [c.to_json() for c in answer.citations]}
         if answer.reasoning:
             out["reasoning"] = answer.reasoning
-        self._audit(
-            "query",
-            principal,
-            collection,
-            question=found.question,
-            decision="allow",
-            outcome="ok",
-            model=answer.model or llm.model,
-            chunks=_chunks(out["citations"]),
-            guard_redactions=answer.guard_counts,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        self._audit_answer(
+            principal, collection, found, answer.model or llm.model, out["citations"], answer.guard_counts, started
         )
-        if answer.guard_counts:
-            self._audit("guard.redacted", principal, collection, counts=answer.guard_counts, outcome="ok")
         if reveal:
             out["answer"] = self._reveal(principal, collection, out["answer"], reveal_reason)
         return out
@@ -231,6 +220,36 @@ class RagService:
             itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
         )
 
+    def _audit_answer(
+        self,
+        principal: Principal,
+        collection: str,
+        found: SearchOutcome,
+        model: str | None,
+        citations: list[dict[str, Any]],
+        guard_counts: dict[str, int],
+        started: float,
+        *,
+        stream: bool = False,
+    ) -> None:
+        """The record of an answered question, and one of the output guard's redactions if it made any."""
+        extra: dict[str, Any] = {"stream": True} if stream else {}
+        self._audit(
+            "query",
+            principal,
+            collection,
+            question=found.question,
+            decision="allow",
+            outcome="ok",
+            **extra,
+            model=model,
+            chunks=_chunks(citations),
+            guard_redactions=guard_counts,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        if guard_counts:
+            self._audit("guard.redacted", principal, collection, counts=guard_counts, outcome="ok", **extra)
+
     def _stream_events(
         self,
         events: Iterator[dict[str, Any]],
@@ -247,18 +266,8 @@ class RagService:
                 if event["type"] == "citations":
                     cited = event["citations"]
                 elif event["type"] == "done":
-                    self._audit(
-                        "query",
-                        principal,
-                        collection,
-                        question=found.question,
-                        decision="allow",
-                        outcome="ok",
-                        stream=True,
-                        model=event.get("model"),
-                        chunks=_chunks(cited),
-                        guard_redactions=event["guard"],
-                        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                    self._audit_answer(
+                        principal, collection, found, event.get("model"), cited, event["guard"], started, stream=True
                     )
                     if reveal:
                         event = {
