@@ -27,8 +27,14 @@ def free_port() -> int:
 
 
 def make_settings(data_dir: Path, llm_url: str = "http://127.0.0.1:9/v1", **env: str) -> Settings:
-    """Settings for a test: its own data dir, nothing read from the developer's environment."""
+    """Settings for a test: its own data dir, nothing read from the developer's environment.
+
+    ``ENCLAVE_TEST_EMBEDDED_ENGINE=edge`` runs the suite on the qdrant-edge embedded engine
+    (default: the shipped default, qdrant-client local mode).
+    """
     base = {"ENCLAVE_DATA_DIR": str(data_dir), "ENCLAVE_LLM_URL": llm_url, "ENCLAVE_ENV": "test"}
+    if engine := os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE"):
+        base["ENCLAVE_VECTOR_STORE__EMBEDDED_ENGINE"] = engine
     base.update(env)
     return load_settings(base)
 

@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -41,7 +42,8 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from enclave_core.errors import PolicyError
-from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary
+from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, load_name_list, name_lists
+from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy
 from enclave_core.redaction.recognizers import (
     AgeRecognizer,
@@ -204,12 +206,18 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     # SpacyRecognizer reports only its supported_entities: add the fine-tuned model's extra labels.
     ner_extra = _engine_extra_entities if nlp_engine is _engine else _ner_extra_entities(nlp_engine)
     ner_wanted = sorted(wanted & (NER_ENTITIES | ner_extra))
+    nlp = nlp_engine.get_nlp(policy.language) if isinstance(nlp_engine, SpacyNlpEngine) else None
     if ner_wanted:
+        first_names, surnames = name_lists()
+        shapes = (
+            SpanShapes(_vocabulary(nlp), first_names, surnames, load_name_list("places.txt"))
+            if policy.shape_checks
+            else None
+        )
         recognizers.append(
-            _NerRecognizer(supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer")
+            _NerRecognizer(shapes, supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer")
         )
     if "PERSON" in wanted:
-        nlp = nlp_engine.get_nlp(policy.language) if isinstance(nlp_engine, SpacyNlpEngine) else None
         recognizers.append(PersonNameRecognizer(vocabulary=_vocabulary(nlp)))
     if "LOCATION" in wanted:
         recognizers.append(PlaceNameRecognizer())
@@ -239,25 +247,37 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
 
 
 class _NerRecognizer(SpacyRecognizer):
-    """spaCy's entities, minus spans no name, place or phone number can be.
+    """spaCy's entities, minus spans no name, place, address or phone number can be.
 
     A span holding an e-mail/URL marker ("@", "://") or a Redactor placeholder ("<PERSON>") is the
     NER running over a structured identifier: the pattern recognizers own those, and a longer NER
     span would otherwise name (and widen) the merged detection. A lone upper-case token of at most
-    four letters ("NINO", "IBAN", "SSN") is an acronym, not a person.
+    four letters ("NINO", "IBAN", "SSN") is an acronym, not a person. The rest are shape rules
+    (``plausibility.SpanShapes``): connectives, headings, gene symbols, p-values.
     """
+
+    def __init__(self, shapes: SpanShapes | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shapes = shapes
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
-        return [r for r in results if not _implausible_ner_span(r.entity_type, text[r.start : r.end])]
+        cased = is_cased(text)
+        return [r for r in results if not self._implausible(text, r, cased)]
 
-
-def _implausible_ner_span(entity: str, value: str) -> bool:
-    if "@" in value or "://" in value or "<" in value or ">" in value:
-        return True
-    return entity == "PERSON" and value.isupper() and value.isalpha() and len(value) <= 4
+    def _implausible(self, text: str, result: RecognizerResult, cased: bool) -> bool:
+        entity, value = result.entity_type, text[result.start : result.end]
+        if "@" in value or "://" in value or "<" in value or ">" in value:
+            return True
+        if entity == "PERSON" and value.isupper() and value.isalpha() and len(value) <= 4:
+            return True
+        if self._shapes is None:
+            return False
+        if entity == "AGE" and not age_in_context(text, result.start, result.end):
+            return True
+        return self._shapes.implausible(entity, value, cased_text=cased)
 
 
 def _ner_extra_entities(nlp_engine: NlpEngine) -> frozenset[str]:

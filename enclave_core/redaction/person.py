@@ -35,7 +35,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
-__all__ = ["PersonNameRecognizer", "english_vocabulary", "load_name_list"]
+__all__ = ["PersonNameRecognizer", "english_vocabulary", "load_name_list", "name_lists"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _RECOGNIZER_NAME = "PersonNameRecognizer"
@@ -163,7 +163,8 @@ def load_name_list(name: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _lists() -> tuple[frozenset[str], frozenset[str]]:
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, surnames), loaded once per process."""
     return load_name_list("first_names.txt"), load_name_list("surnames.txt")
 
 
@@ -227,7 +228,7 @@ class PersonNameRecognizer(EntityRecognizer):
         first_names: frozenset[str] | None = None,
         surnames: frozenset[str] | None = None,
     ) -> None:
-        firsts, lasts = _lists()
+        firsts, lasts = name_lists()
         self.first_names = first_names if first_names is not None else firsts
         self.surnames = surnames if surnames is not None else lasts
         self.vocabulary = frozenset(vocabulary)

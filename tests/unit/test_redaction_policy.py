@@ -38,7 +38,8 @@ def write(tmp_path: Path, body: str) -> Path:
 
 def test_default_policy_loads_and_covers_the_required_entities() -> None:
     policy = load_redaction_policy(DEFAULT_POLICY)
-    assert policy.version == "2"  # 2: AGE, name lists, wider address/phone shapes
+    assert policy.version == "3"  # 2: AGE, name lists, wider address/phone shapes; 3: NER shape checks
+    assert policy.shape_checks
     assert policy.language == "en"
     assert policy.score_threshold == 0.4
     required = {
