@@ -334,7 +334,7 @@ def test_constructing_a_redactor_does_not_load_spacy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "2"
+    assert done.stdout.strip() == "3"
 
 
 def test_supported_entities_are_upper_snake_case() -> None:
