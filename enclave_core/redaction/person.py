@@ -35,7 +35,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
-__all__ = ["PersonNameRecognizer", "english_vocabulary", "load_name_list", "name_lists"]
+__all__ = ["NAME_PARTICLES", "PersonNameRecognizer", "english_vocabulary", "load_name_list", "name_lists"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _RECOGNIZER_NAME = "PersonNameRecognizer"
@@ -69,7 +69,7 @@ _TITLES = frozenset(
     ]
 )
 # Lower-case particles inside names: "Ludwig van Beethoven", "Maria de la Cruz", "Omar al-Farsi".
-_PARTICLES = frozenset(
+NAME_PARTICLES = frozenset(
     [
         "van",
         "von",
@@ -258,7 +258,7 @@ class PersonNameRecognizer(EntityRecognizer):
             return True
         # hyphenated / particle-prefixed surnames: "Smith-Jones", "al-Farsi"
         parts = [p for p in re.split(r"[-’']", token) if p]
-        return len(parts) > 1 and all(p in self.surnames or p.casefold() in _PARTICLES for p in parts)
+        return len(parts) > 1 and all(p in self.surnames or p.casefold() in NAME_PARTICLES for p in parts)
 
     def _unknown_name(self, token: str) -> bool:
         """Capitalised, not an English word, not a stop word: looks like a name we have not listed."""
@@ -360,7 +360,7 @@ class PersonNameRecognizer(EntityRecognizer):
             wb = w.rstrip(".")
             if len(wb) == 1 and wb.isupper():  # middle initial
                 parts.append((words[j][0], words[j][0] + len(w), wb))
-            elif (wb in _PARTICLES and j + 1 < n and self._cap(words[j + 1][2])) or (
+            elif (wb in NAME_PARTICLES and j + 1 < n and self._cap(words[j + 1][2])) or (
                 self._cap(wb) and wb.casefold() not in _STOP_AFTER and not wb.isupper()
             ):
                 parts.append((words[j][0], words[j][0] + len(wb), wb))
@@ -371,7 +371,7 @@ class PersonNameRecognizer(EntityRecognizer):
                 break
             j += 1
         # Drop trailing initials / particles
-        while len(parts) > 1 and (len(parts[-1][2]) == 1 or parts[-1][2] in _PARTICLES):
+        while len(parts) > 1 and (len(parts[-1][2]) == 1 or parts[-1][2] in NAME_PARTICLES):
             parts.pop()
             j -= 1
 

@@ -20,48 +20,17 @@ from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from enclave_core.redaction.person import NAME_PARTICLES
+
 __all__ = ["SpanShapes", "age_in_context", "is_cased"]
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*\.?", re.UNICODE)
 _HAS_DIGIT = re.compile(r"\d")
 _STATISTICS = re.compile(r"%|=|±|\+/-|\+-|;|<|>")
-# Particles that stay lower-case inside a name or a place: "Ludwig van Beethoven", "Rio de Janeiro".
-_PARTICLES = frozenset(
-    [
-        "van",
-        "von",
-        "der",
-        "den",
-        "de",
-        "del",
-        "della",
-        "di",
-        "da",
-        "das",
-        "dos",
-        "du",
-        "la",
-        "le",
-        "ter",
-        "ten",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "y",
-        "e",
-        "of",
-        "on",
-        "upon",
-        "am",
-        "an",
-        "im",
-        "sur",
-        "do",
-        "bei",
-        "aan",
-        "op",
-    ]
+# Lower-case words inside a name ("Ludwig van Beethoven") or a place ("Rio de Janeiro",
+# "Frankfurt am Main", "Newcastle upon Tyne").
+_PARTICLES = NAME_PARTICLES | frozenset(
+    ["y", "e", "of", "on", "upon", "am", "an", "im", "sur", "do", "bei", "aan", "op"]
 )
 # Street-type words (whole words, case-insensitive) and compound endings (German, Dutch, Nordic):
 # an address names its street with one of them, or starts with a house number, or has a postcode.
