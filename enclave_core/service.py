@@ -150,14 +150,7 @@ class RagService:
         try:
             found = self._retrieve(principal, collection, question, top_k, mode)
             answer = generate_reasoned_answer(
-                self.core.llm,
-                self.core.guard,
-                found.question,
-                found.citations,
-                context_window=llm.context_window,
-                max_tokens=llm.max_tokens,
-                history=history,
-                profile=profile_for_settings(llm),
+                self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
             )
         except AccessDenied:
             raise
@@ -190,18 +183,10 @@ class RagService:
         """Checks and retrieval happen before the first event, so errors surface as HTTP statuses."""
         started = time.perf_counter()
         self._check_reveal(principal, collection, reveal)
-        llm = self.core.settings.llm
         found = self._retrieve(principal, collection, question, top_k, mode)
         events = iter(
             stream_reasoned_answer(
-                self.core.llm,
-                self.core.guard,
-                found.question,
-                found.citations,
-                context_window=llm.context_window,
-                max_tokens=llm.max_tokens,
-                history=history,
-                profile=profile_for_settings(llm),
+                self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
             )
         )
         # Reach the LLM before the response starts, so that an LLM that is down is a 503 with
@@ -219,6 +204,16 @@ class RagService:
         return self._stream_events(
             itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
         )
+
+    def _generation(self, history: list[ChatMessage] | None) -> dict[str, Any]:
+        """The LLM settings both answer paths generate with."""
+        llm = self.core.settings.llm
+        return {
+            "context_window": llm.context_window,
+            "max_tokens": llm.max_tokens,
+            "history": history,
+            "profile": profile_for_settings(llm),
+        }
 
     def _audit_answer(
         self,
