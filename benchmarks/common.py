@@ -107,20 +107,14 @@ class BenchCore(Core):
     """The product's Core with stage timers, and a choice of embedded engine (``local`` or ``edge``)."""
 
     def __init__(self, settings: Settings, engine: str = "local") -> None:
-        super().__init__(settings)
+        # The engine is the product's own setting, so the bench builds the store as the product does.
+        store_settings = settings.vector_store.model_copy(update={"embedded_engine": engine})
+        super().__init__(settings.model_copy(update={"vector_store": store_settings}))
         self.engine = engine
 
     @cached_property
     def store(self) -> VectorStore:
-        if self.engine == "edge":
-            from enclave_core.vectorstore.edge import EdgeStore
-
-            inner: VectorStore = EdgeStore(
-                self.settings.data_dir / "edge", self.settings.vector_store.collection_prefix
-            )
-        else:
-            inner = build_store(self.settings)
-        store: VectorStore = _RecordingStore(inner)  # proxy: forwards every protocol method
+        store: VectorStore = _RecordingStore(build_store(self.settings))  # proxy: forwards every protocol method
         return store
 
     @cached_property

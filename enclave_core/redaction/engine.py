@@ -42,7 +42,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from enclave_core.errors import PolicyError
-from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, load_name_list, name_lists
+from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy
 from enclave_core.redaction.recognizers import (
@@ -209,11 +209,7 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     nlp = nlp_engine.get_nlp(policy.language) if isinstance(nlp_engine, SpacyNlpEngine) else None
     if ner_wanted:
         first_names, surnames = name_lists()
-        shapes = (
-            SpanShapes(_vocabulary(nlp), first_names, surnames, load_name_list("places.txt"))
-            if policy.shape_checks
-            else None
-        )
+        shapes = SpanShapes(_vocabulary(nlp), first_names, surnames, place_names()) if policy.shape_checks else None
         recognizers.append(
             _NerRecognizer(shapes, supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer")
         )

@@ -35,7 +35,14 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
-__all__ = ["NAME_PARTICLES", "PersonNameRecognizer", "english_vocabulary", "load_name_list", "name_lists"]
+__all__ = [
+    "NAME_PARTICLES",
+    "PersonNameRecognizer",
+    "english_vocabulary",
+    "load_name_list",
+    "name_lists",
+    "place_names",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _RECOGNIZER_NAME = "PersonNameRecognizer"
@@ -160,6 +167,12 @@ def load_name_list(name: str) -> frozenset[str]:
     """A committed list under data/ (comment lines start with '#'), NFC-normalised."""
     lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
     return frozenset(unicodedata.normalize("NFC", ln.strip()) for ln in lines if ln.strip() and ln[0] != "#")
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Country and US state names (data/places.txt), loaded once per process."""
+    return load_name_list("places.txt")
 
 
 @lru_cache(maxsize=1)

@@ -9,11 +9,12 @@ Street-type words ("Street", "Ave", "rue", ...) are matched case-insensitively i
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 import regex as re
 from presidio_analyzer import Pattern, PatternRecognizer
+
+from enclave_core.redaction.person import place_names
 
 __all__ = [
     "AgeRecognizer",
@@ -50,12 +51,7 @@ _POSTAL = r"(?:\d{5}(?:-\d{4})?|" + _UK_POSTCODE + r"|" + _CA_POSTCODE + r")"
 _CITY_WORD = r"(?![A-Z]{2,3}\b|[A-Z]{1,2}\d)" + _CAP
 _CITY = _CITY_WORD + r"(?:[ \t]+" + _CITY_WORD + r"){0,2}"
 _STATE = r"[A-Z]{2,3}\b(?:[ \t]+\d{4}\b)?"  # IL, NSW 2000 (AU postcodes follow the state)
-_PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.txt"
-_PLACES = sorted(
-    (ln.strip() for ln in _PLACES_FILE.read_text(encoding="utf-8").splitlines() if ln.strip() and ln[0] != "#"),
-    key=len,
-    reverse=True,
-)
+_PLACES = sorted(place_names(), key=len, reverse=True)
 _COUNTRY = r"(?:" + "|".join(re.escape(p).replace(r"\ ", r"[ \t]+") for p in _PLACES) + r")"
 _UPPER_WORD = r"(?![A-Z]{1,2}\d)[A-ZÀ-ÖØ-Þ]{2,}(?:[-'][A-ZÀ-ÖØ-Þ]+)?"  # LAPPEENRANTA
 # One item of a locality: a city word, a state code, a postcode, a country.

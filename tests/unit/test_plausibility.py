@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from enclave_core.redaction.engine import _vocabulary, shared_nlp_engine
-from enclave_core.redaction.person import load_name_list, name_lists
+from enclave_core.redaction.person import name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import load_redaction_policy
 from enclave_core.redaction.redactor import Redactor
@@ -19,7 +19,7 @@ from tests.conftest import REPO
 def shapes() -> SpanShapes:
     first, last = name_lists()
     nlp = shared_nlp_engine().get_nlp("en")
-    return SpanShapes(_vocabulary(nlp), first, last, load_name_list("places.txt"))
+    return SpanShapes(_vocabulary(nlp), first, last, place_names())
 
 
 KEEP = [
