@@ -98,7 +98,9 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--modes", nargs="+", default=["dense", "sparse", "hybrid"], choices=["dense", "sparse", "hybrid"])
     r.add_argument("--redaction", choices=["on", "off", "both"], default="both")
     r.add_argument("--splits", nargs="+", default=["test"], help="qrels splits to score (tune on train only)")
-    r.add_argument("--engine", choices=["local", "edge"], default="local", help="embedded vector store engine")
+    r.add_argument(
+        "--engine", choices=["local", "edge"], default="edge", help="embedded store engine (product default: edge)"
+    )
     r.add_argument("--candidates", type=int, default=200, help="chunks per retriever (recall@100 needs > 100)")
     r.add_argument("--limit-docs", type=int, default=None, help="ingest only the first N documents (smoke runs)")
     r.add_argument(

@@ -106,7 +106,7 @@ class _RecordingStore(_TimedProxy):
 class BenchCore(Core):
     """The product's Core with stage timers, and a choice of embedded engine (``local`` or ``edge``)."""
 
-    def __init__(self, settings: Settings, engine: str = "local") -> None:
+    def __init__(self, settings: Settings, engine: str = "edge") -> None:
         # The engine is the product's own setting, so the bench builds the store as the product does.
         store_settings = settings.vector_store.model_copy(update={"embedded_engine": engine})
         super().__init__(settings.model_copy(update={"vector_store": store_settings}))

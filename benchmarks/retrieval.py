@@ -214,7 +214,7 @@ def run_queries_only(
     modes: Sequence[str] = MODES,
     *,
     splits: Sequence[str] = ("test",),
-    engine: str = "local",
+    engine: str = "edge",
     candidates: int = 200,
     **retrieval: Any,
 ) -> dict[str, Any]:
@@ -250,7 +250,7 @@ def run_retrieval_bench(
     redact: bool | None = None,
     *,
     splits: Sequence[str] = ("test",),
-    engine: str = "local",
+    engine: str = "edge",
     candidates: int = 200,
     limit_docs: int | None = None,
     keep_data: bool = False,

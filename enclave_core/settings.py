@@ -92,10 +92,14 @@ class EmbeddingSettings(BaseModel):
 
 class VectorStoreSettings(BaseModel):
     url: str | None = None  # Qdrant server; unset = embedded store under the data directory
-    # Embedded engine (when url is unset): qdrant-client's local mode (pure Python, ~100 ms per
-    # query at 10k chunks, linear) or qdrant-edge (Qdrant's Rust engine in-process, milliseconds at
-    # 100k). Chosen once per data directory: the two keep different files, switching means re-ingest.
-    embedded_engine: Literal["local", "edge"] = "local"
+    # Embedded engine (when url is unset): qdrant-edge (Qdrant's Rust engine in-process,
+    # milliseconds at 100k chunks) or qdrant-client's local mode (pure Python, ~100 ms per query at
+    # 10k chunks, linear). "auto": the engine whose files the data directory already holds, edge for
+    # a new one. Chosen once per data directory: the two keep different files.
+    embedded_engine: Literal["auto", "local", "edge"] = "auto"
+    # qdrant-edge writes through memory maps, where a full disk is a crash (SIGBUS), not an error:
+    # it refuses a write unless this much stays free beyond the space its files already reserve.
+    min_free_mb: int = Field(64, ge=0)
     api_key: SecretStr | None = None
     timeout_s: float = 5.0
     collection_prefix: str = "enclave_"

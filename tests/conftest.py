@@ -29,8 +29,8 @@ def free_port() -> int:
 def make_settings(data_dir: Path, llm_url: str = "http://127.0.0.1:9/v1", **env: str) -> Settings:
     """Settings for a test: its own data dir, nothing read from the developer's environment.
 
-    ``ENCLAVE_TEST_EMBEDDED_ENGINE=edge`` runs the suite on the qdrant-edge embedded engine
-    (default: the shipped default, qdrant-client local mode).
+    ``ENCLAVE_TEST_EMBEDDED_ENGINE=local`` runs the suite on qdrant-client's local mode (default:
+    the shipped default, ``auto``, which is qdrant-edge for a new data directory).
     """
     base = {"ENCLAVE_DATA_DIR": str(data_dir), "ENCLAVE_LLM_URL": llm_url, "ENCLAVE_ENV": "test"}
     if engine := os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE"):

@@ -12,6 +12,7 @@ Retriever, so every backend returns the same ranking (tests/unit/test_store_cong
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
@@ -33,6 +34,7 @@ from enclave_core.vectorstore.qdrant import DENSE, SPARSE, StoreLocked
 __all__ = ["EdgeStore", "edge_scope_filter"]
 
 _SCROLL_PAGE = 256
+DEFAULT_MIN_FREE = 64 << 20
 
 
 def edge_scope_filter(scope: AccessScope) -> qe.Filter | None:
@@ -65,10 +67,25 @@ class EdgeStore:
     ``<root>/.lock`` (the same file and kind of lock, so ``enclave backup`` and the CLI's
     hand-over to a running gateway work alike for both engines) and raises ``StoreLocked`` when
     another process holds it.
+
+    Full disk: the engine writes through memory maps of sparse files it sizes ahead (32 MiB WAL
+    segments, vector chunks, payload pages). When the filesystem cannot back a page the kernel
+    kills the process with SIGBUS; no exception reaches Python. So every write first checks that
+    the free space covers what the shard's files have reserved but not yet written, plus
+    ``min_free_bytes``, and otherwise raises ``OSError(ENOSPC)`` (the Qdrant server guards its
+    update path the same way). The document fails alone; nothing is half-written.
     """
 
-    def __init__(self, root: Path, prefix: str = "enclave_", *, max_search_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        prefix: str = "enclave_",
+        *,
+        max_search_threads: int | None = None,
+        min_free_bytes: int = DEFAULT_MIN_FREE,
+    ) -> None:
         self._root = Path(root)
+        self._min_free = min_free_bytes
         self._root.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _lock_directory(self._root)
         self._prefix = prefix
@@ -113,6 +130,7 @@ class EdgeStore:
         with self._lock:
             if self.collection_exists(name):
                 return
+            self._ensure_room(None)
             shard = qe.EdgeShard.create(str(self._path(name)), self._config(dimension))
             # Keyword indexes: the ACL filter and document operations hit them on every request.
             for field in payload.INDEXED_KEYWORDS:
@@ -147,11 +165,13 @@ class EdgeStore:
             for p in points
         ]
         with self._lock:
+            self._ensure_room(name)
             self._shard(name).update(qe.UpdateOperation.upsert_points(structs))
 
     def delete_points(self, name: str, ids: Sequence[str]) -> None:
         if ids:
             with self._lock:
+                self._ensure_room(name)
                 self._shard(name).update(qe.UpdateOperation.delete_points(list(ids)))
 
     def document_point_ids(self, name: str, doc_id: str) -> set[str]:
@@ -169,6 +189,7 @@ class EdgeStore:
 
     def set_document_payload(self, name: str, doc_id: str, values: dict[str, Any]) -> None:
         with self._lock:
+            self._ensure_room(name)
             self._shard(name).update(qe.UpdateOperation.set_payload_by_filter(_doc_filter(doc_id), values))
 
     def iter_points(self, name: str) -> Iterator[Hit]:
@@ -186,6 +207,7 @@ class EdgeStore:
     def compact(self, name: str) -> None:
         """Vacuum segments holding deleted points (see ``_config``) and flush them to disk."""
         with self._lock:
+            self._ensure_room(name, rewrite=True)
             shard = self._shard(name)
             shard.optimize()
             shard.flush()
@@ -225,7 +247,24 @@ class EdgeStore:
     def optimize(self, name: str) -> bool:
         """Merge segments and build the HNSW and payload indexes now (blocking); call after bulk loads."""
         with self._lock:
+            self._ensure_room(name, rewrite=True)
             return bool(self._shard(name).optimize())
+
+    def _ensure_room(self, name: str | None, *, rewrite: bool = False) -> None:
+        """Raise ENOSPC unless a write cannot fault on an unbacked page (see the class docstring).
+
+        ``rewrite``: the optimizer copies the shard into new segments, so its written size counts too.
+        """
+        st = os.statvfs(self._root)
+        free = st.f_bavail * st.f_frsize
+        reserved, written = _file_space(self._path(name)) if name is not None else (0, 0)
+        needed = reserved + self._min_free + (written if rewrite else 0)
+        if free < needed:
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left on device: the vector store needs {needed >> 20} MiB free to write "
+                f"safely, {free >> 20} MiB are",
+            )
 
     def check(self) -> None:
         try:
@@ -241,6 +280,21 @@ class EdgeStore:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases the directory lock
                 self._lock_fd = None
+
+
+def _file_space(folder: Path) -> tuple[int, int]:
+    """(bytes sized but not yet backed by disk blocks, bytes backed) over the files under ``folder``."""
+    reserved = written = 0
+    for dirpath, _dirs, files in os.walk(folder):
+        for fname in files:
+            try:
+                st = os.stat(os.path.join(dirpath, fname))
+            except FileNotFoundError:  # the engine may rotate a file meanwhile
+                continue
+            backed = st.st_blocks * 512
+            written += backed
+            reserved += max(0, st.st_size - backed)
+    return reserved, written
 
 
 def _lock_directory(root: Path) -> int | None:

@@ -1,7 +1,8 @@
 """A full disk during ingest, on a real size-limited filesystem (tmpfs, mounted by the test; root
 only): the files that do not fit fail alone with a clear message, nothing already written is
 damaged (audit chain, vault, keys, manifest consistent with the store), and when space returns
-the same ingest picks up exactly the files that failed.
+the same ingest picks up exactly the files that failed. Both embedded engines: qdrant-edge, whose
+memory-mapped writes would die with SIGBUS on a full disk, must refuse them beforehand instead.
 
 The data directory is the only thing on the small filesystem; the models and the source files
 live elsewhere. A ballast file leaves a little room after a first document, so the disk fills
@@ -50,18 +51,24 @@ def _mount(point: Path, size: str) -> None:
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(point)], check=True)
 
 
+# Sizes per engine: qdrant-edge sizes its files ahead (sparse, ~150 MiB for a new collection) and
+# refuses a write unless the disk could back them, so its filesystem must hold that much.
+FS_SIZES = {"local": ("8m", "64m"), "edge": ("320m", "512m")}
+
+
+@pytest.fixture(params=["local", "edge"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
+def small_fs(tmp_path: Path, engine: str) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a size-limited tmpfs needs root")
-    if os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE") == "edge":
-        # Known and documented (docs/configuration.md): qdrant-edge writes through memory maps, and
-        # a full filesystem turns such a write into SIGBUS, which kills the process.
-        pytest.skip("qdrant-edge dies with SIGBUS on a full disk; the guarantee holds for the local engine")
     point = tmp_path / "small"
     point.mkdir()
     try:
-        _mount(point, "8m")
+        _mount(point, FS_SIZES[engine][0])
     except (subprocess.CalledProcessError, FileNotFoundError) as exc:
         pytest.skip(f"cannot mount a tmpfs here ({exc}); run as root with CAP_SYS_ADMIN")
     try:
@@ -138,9 +145,9 @@ def _assert_consistent(core: Core, settings: Settings) -> set[str]:
 
 
 def test_full_disk_fails_files_cleanly_and_resumes_when_space_returns(
-    small_fs: Path, tmp_path: Path, embedder: Any, redactor: Any
+    small_fs: Path, tmp_path: Path, engine: str, embedder: Any, redactor: Any
 ) -> None:
-    settings = make_settings(small_fs / "data")
+    settings = make_settings(small_fs / "data", ENCLAVE_VECTOR_STORE__EMBEDDED_ENGINE=engine)
     KeyStore(settings.secrets_dir / "api-keys.json").create("alice", ["staff"], [])
     paths = _documents(tmp_path / "src", 8)
     core = _core(settings, embedder, redactor)
@@ -163,7 +170,7 @@ def test_full_disk_fails_files_cleanly_and_resumes_when_space_returns(
 
         # Space comes back: the same command ingests what is missing, and only that.
         ballast.unlink()
-        subprocess.run(["mount", "-o", "remount,size=64m", str(small_fs)], check=True)
+        subprocess.run(["mount", "-o", f"remount,size={FS_SIZES[engine][1]}", str(small_fs)], check=True)
         again, error = _ingest(backend, paths)
         assert error is None and again is not None, error
         statuses = {f["source"]: f["status"] for f in again["files"]}

@@ -4,6 +4,8 @@ silently opened (as an empty store) by the other."""
 
 from __future__ import annotations
 
+import errno
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ from enclave_core.errors import PolicyError
 from enclave_core.settings import load_settings
 from enclave_core.vectorstore import StoreLocked, build_store
 from enclave_core.vectorstore.base import AccessScope, PointRecord
-from enclave_core.vectorstore.edge import EdgeStore
+from enclave_core.vectorstore.edge import EdgeStore, _file_space
 from enclave_core.vectorstore.qdrant import QdrantStore
 
 
@@ -62,3 +64,59 @@ def test_other_engines_files_are_refused(tmp_path: Path, written_by: str, opened
     store.close()
     with pytest.raises(PolicyError, match=f"written by the '{written_by}' embedded engine"):
         build_store(_settings(tmp_path, opened_with))
+
+
+@pytest.mark.parametrize(("written_by", "expected"), [(None, EdgeStore), ("local", QdrantStore), ("edge", EdgeStore)])
+def test_auto_opens_the_engine_whose_files_are_there(tmp_path: Path, written_by: str | None, expected: type) -> None:
+    """The default (auto): qdrant-edge for a new data directory; an existing store keeps its engine
+    (an upgrade from a release whose default was local mode must not hide the documents)."""
+    if written_by:
+        store = build_store(_settings(tmp_path, written_by))
+        store.ensure_collection("docs", 4)
+        store.upsert("docs", [_point(1)])
+        store.close()
+    store = build_store(_settings(tmp_path, "auto"))
+    try:
+        assert isinstance(store, expected)
+        if written_by:
+            assert store.count("docs") == 1
+    finally:
+        store.close()
+
+
+def test_edge_refuses_a_write_the_disk_could_not_back(tmp_path: Path) -> None:
+    """A memory-mapped write on a full disk is a SIGBUS; the store must refuse it with ENOSPC first
+    (the real full disk: tests/integration/test_full_disk.py). Here the reserve is set beyond any disk."""
+    store = EdgeStore(tmp_path / "edge")
+    store.ensure_collection("docs", 4)
+    store.upsert("docs", [_point(1)])
+    store.close()
+    free = shutil.disk_usage(tmp_path).free
+    cramped = EdgeStore(tmp_path / "edge", min_free_bytes=free + (1 << 30))
+    try:
+        with pytest.raises(OSError, match="No space left on device: the vector store needs") as info:
+            cramped.upsert("docs", [_point(2)])
+        assert info.value.errno == errno.ENOSPC
+        for write in (
+            lambda: cramped.delete_points("docs", [_point(1).id]),
+            lambda: cramped.set_document_payload("docs", "d", {"acl": ["x"]}),
+            lambda: cramped.compact("docs"),
+            lambda: cramped.ensure_collection("more", 4),
+        ):
+            with pytest.raises(OSError, match="No space left"):
+                write()
+        assert cramped.count("docs") == 1  # reads still work, nothing changed
+        assert not cramped.collection_exists("more")
+    finally:
+        cramped.close()
+
+
+def test_edge_counts_space_its_files_reserve_but_have_not_written(tmp_path: Path) -> None:
+    """A new shard's files are sized ahead but sparse: that difference must be free before a write."""
+    store = EdgeStore(tmp_path / "edge", min_free_bytes=0)
+    try:
+        store.ensure_collection("docs", 4)
+        reserved, written = _file_space(tmp_path / "edge" / "enclave_docs")
+        assert reserved > 16 << 20 > written  # tens of MiB sized ahead, little written
+    finally:
+        store.close()
