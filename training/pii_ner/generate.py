@@ -18,9 +18,9 @@ Everything else is "O": product names, policy text, dates, money, order and tick
 addresses and URLs (the regex recognizers handle those two).
 
 Sources (and only these): the templates in this file, written for Enclave; Faker's locale data
-(names, streets, cities, postcodes, phone formats, companies; MIT). Nothing from presidio-evaluator
-(its templates, its FakeNameGenerator identities and its company list are NOT used), and nothing
-from the benchmark set.
+(names, streets, cities, postcodes, phone formats, companies; MIT); with ``--evaluator-share``,
+presidio-evaluator's sentence frames (``evaluator_frames.py``), filled with the same Faker values.
+Its FakeNameGenerator identities and company list are NOT used, and nothing from the benchmark set.
 """
 
 from __future__ import annotations
@@ -1110,12 +1110,24 @@ def _lower_sentence(sample: Sample, rng: random.Random) -> Sample:
     return sample
 
 
-def generate(n: int, seed: int) -> list[Sample]:
+def generate(n: int, seed: int, evaluator_share: float = 0.0) -> list[Sample]:
+    """``n`` samples; ``evaluator_share`` of them from presidio-evaluator's frames (evaluator_frames.py)."""
     p = Pools(seed)
     rng = p.rng
     kinds = [(SENTENCES, 0.44), (DOCUMENTS, 0.20), (NEGATIVES, 0.24)]
+    frames: tuple[str, ...] = ()
+    if evaluator_share > 0:
+        from training.pii_ner.evaluator_frames import load_frames, render_frame
+
+        frames = load_frames()
     out: list[Sample] = []
     for _ in range(n):
+        if frames and rng.random() < evaluator_share:
+            idx = rng.randrange(len(frames))
+            sample = render_frame(frames[idx], p, rng)
+            sample["template"] = f"E{idx}"
+            out.append(sample)
+            continue
         r = rng.random()
         if r >= 0.88:  # 12 %: random context
             sample = _lower_sentence(render(random_context_template(rng), p), rng)
@@ -1147,8 +1159,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=9000)
     ap.add_argument("--dev-share", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=20240611)
+    ap.add_argument(
+        "--evaluator-share",
+        type=float,
+        default=0.0,
+        help="share of samples built on presidio-evaluator's sentence frames, filled with our values",
+    )
     args = ap.parse_args(argv)
-    samples = generate(args.n, args.seed)
+    samples = generate(args.n, args.seed, args.evaluator_share)
     n_dev = int(len(samples) * args.dev_share)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, part in (("dev", samples[:n_dev]), ("train", samples[n_dev:])):
