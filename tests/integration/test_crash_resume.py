@@ -18,15 +18,18 @@ import httpx
 import pytest
 
 from enclave_core.keys import KeyStore
-from enclave_core.vectorstore import QdrantStore
-from tests.conftest import REPO, free_port
+from enclave_core.vectorstore import build_store
+from tests.conftest import REPO, free_port, make_settings
 
 CORPUS = REPO / "samples" / "corpus"
 STAGES = ["ingest.after_begin", "ingest.after_upsert", "ingest.after_delete", "ingest.after_commit"]
 
 
 def _env(data: Path, **extra: str) -> dict[str, str]:
-    return {"PATH": os.environ["PATH"], "ENCLAVE_DATA_DIR": str(data), "PYTHONPATH": str(REPO), **extra}
+    env = {"PATH": os.environ["PATH"], "ENCLAVE_DATA_DIR": str(data), "PYTHONPATH": str(REPO), **extra}
+    if engine := os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE"):
+        env["ENCLAVE_VECTOR_STORE__EMBEDDED_ENGINE"] = engine
+    return env
 
 
 def _ingest(data: Path, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +38,7 @@ def _ingest(data: Path, **extra: str) -> subprocess.CompletedProcess[str]:
 
 
 def snapshot(data: Path, collection: str = "crash") -> dict[str, dict[str, Any]]:
-    store = QdrantStore.embedded(data / "qdrant")
+    store = build_store(make_settings(data))  # the engine the CLI chose for this data directory
     try:
         return {p.id: {k: v for k, v in p.payload.items() if k != "ingested_at"} for p in store.iter_points(collection)}
     finally:
@@ -52,7 +55,9 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     data = tmp_path_factory.mktemp("clean") / "data"
     result = _ingest(data)
     assert result.returncode == 0, result.stderr[-2000:]
-    return snapshot(data)
+    points = snapshot(data)
+    assert len(points) > 10, "the clean ingest stored nothing: the snapshot reads the wrong store"
+    return points
 
 
 def test_cli_killed_at_each_stage_in_turn_resumes_to_the_clean_state(clean: dict[str, Any], tmp_path: Path) -> None:
