@@ -42,12 +42,6 @@ def test_every_frame_renders_with_spans_on_word_boundaries(pools: Pools) -> None
             [[3, 5, "STREET_ADDRESS"], [6, 13, "STREET_ADDRESS"], [15, 20, "GPE"]],
             [[3, 20, "STREET_ADDRESS"]],
         ),
-        # a written-out line break joins them too (the Redactor reads it as whitespace)
-        (
-            r"12 High St\nLeeds",
-            [[0, 10, "STREET_ADDRESS"], [12, 17, "GPE"]],
-            [[0, 17, "STREET_ADDRESS"]],
-        ),
         # a town on its own, far from any street, stays a place
         (
             "Leeds and 12 High St",

@@ -42,9 +42,8 @@ from training.pii_ner.generate import (
 __all__ = ["load_frames", "render_frame"]
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
-# Between two address parts, only these make them one address ("12 High St, Leeds"); a line break
-# may be written out ("\\n"), which the Redactor reads as whitespace: label it like a real one.
-_ADDRESS_JOIN = re.compile(r"(?:[ ,\n]|\\n)*")
+# Between two address parts, only these make them one address ("12 High St, Leeds").
+_ADDRESS_JOIN = re.compile(r"[ ,\n]*")
 
 NATIONALITIES = [
     "American",

@@ -132,11 +132,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     nlp = spacy.load(base_path, exclude=list(DROP_PIPES))
     _log(f"base {base_path.name}: pipes {nlp.pipe_names}")
 
-    from enclave_core.redaction.redactor import analysis_text
-
-    # The Redactor's detectors read written-out line breaks as whitespace: train on what they read.
-    train_rows = [{**r, "text": analysis_text(r["text"])} for r in _read(args.data / "train.jsonl")]
-    dev_rows = [{**r, "text": analysis_text(r["text"])} for r in _read(args.data / "dev.jsonl")]
+    train_rows = _read(args.data / "train.jsonl")
+    dev_rows = _read(args.data / "dev.jsonl")
     if args.n_train:
         train_rows = train_rows[: args.n_train]
     _log(f"{len(train_rows)} train / {len(dev_rows)} dev samples")
