@@ -8,16 +8,7 @@ from enclave_core.settings import Settings
 from enclave_core.vectorstore.base import AccessScope, Hit, PointRecord, VectorStore
 from enclave_core.vectorstore.qdrant import QdrantStore, StoreLocked
 
-__all__ = [
-    "AccessScope",
-    "Hit",
-    "PointRecord",
-    "QdrantStore",
-    "StoreLocked",
-    "VectorStore",
-    "build_store",
-    "embedded_engine",
-]
+__all__ = ["AccessScope", "Hit", "PointRecord", "QdrantStore", "StoreLocked", "VectorStore", "build_store"]
 
 
 def build_store(settings: Settings) -> VectorStore:
@@ -25,7 +16,7 @@ def build_store(settings: Settings) -> VectorStore:
     if vs.url:
         key = vs.api_key.get_secret_value() if vs.api_key else None
         return QdrantStore.remote(vs.url, key, vs.timeout_s, vs.collection_prefix)
-    engine = embedded_engine(settings)
+    engine = _embedded_engine(settings)
     if engine == "edge":
         from enclave_core.vectorstore.edge import EdgeStore  # imports the Rust engine only when chosen
 
@@ -33,7 +24,7 @@ def build_store(settings: Settings) -> VectorStore:
     return QdrantStore.embedded(settings.qdrant_path, vs.collection_prefix)
 
 
-def embedded_engine(settings: Settings) -> str:
+def _embedded_engine(settings: Settings) -> str:
     """The engine for the data directory: the configured one, or with ``auto`` the one whose files
     are there (so an upgrade keeps a store written by local mode), edge for a new directory."""
     vs = settings.vector_store
