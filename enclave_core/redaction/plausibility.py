@@ -39,7 +39,7 @@ _STREET_WORD_TEXT = """
 street st road rd avenue ave av lane ln drive dr boulevard blvd way court ct place pl square sq
 terrace crescent close grove gardens parade highway hwy parkway pkwy circle cir trail trl row
 walk mews hill heights loop path pike plaza point ridge alley bend crossing expressway freeway
-route suite ste apt apartment unit floor fl building bldg house box postbox postfach po rue
+route suite ste apt apartment unit floor fl flat level studio building bldg house box postbox postfach po rue
 avenida calle carrer camino paseo plaza praça rua via viale corso largo piazza vicolo strada
 chemin allée allee impasse quai cours route platz markt ring damm ufer gasse weg ul ulica aleja
 plac utca ulice námestí náměstí
@@ -58,6 +58,7 @@ _POSTCODE = re.compile(
     r"|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
     r"|\b\d{4,6}\s+[A-ZÀ-Ý][a-zà-ÿ]+(?:[ -][A-ZÀ-Ý][a-zà-ÿ]+)?\s*(?:,|\n|$)"
     r"|\b\d{5}(?:-\d{4})?\s*$"
+    r"|\b\d{4}\s?[A-Z]{2}\b(?!\w)"  # Dutch: "1012 AB"
 )
 # A house number before a capitalised word: "221B Baker", "12, Rue", "4512 Maple".
 _HOUSE_NUMBER_FIRST = re.compile(r"^\s*\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?,?\s+[A-ZÀ-Ý][a-zà-ÿ]")
@@ -68,6 +69,7 @@ _PHONE_WORDS = frozenset(["x", "ext", "tel", "ph", "fax", "mob"])
 _MIN_PHONE_DIGITS = 7
 # Mixed case inside a word ("NusG", "siRNAs", "MuVSEL") is a symbol, unless a name prefix explains it.
 _INNER_CAPITAL = re.compile(r"[a-zà-ÿ][A-ZÀ-Ý]")
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|Da|Du|Le|La|Van|Von|Fitz|O['’])", re.UNICODE)
 # Upper-case place abbreviations; other acronyms (ADHD, CETP) are not places.
 # US states, Canadian provinces and territories, Australian states
@@ -128,10 +130,11 @@ class SpanShapes:
         """True when no real value of ``entity`` looks like ``value``.
 
         ``cased_text``: the surrounding text capitalises its words (see :func:`is_cased`), so a
-        place written in lower case ("in vitro", "mouse") is a common word, not a place.
+        place written in lower case ("in vitro", "mouse") is a common word, not a place, and a
+        lower-case word that is no known first name or surname is not a person.
         """
         if entity == "PERSON":
-            return self._not_a_name(value)
+            return self._not_a_name(value, cased_text)
         if entity == "LOCATION":
             return self._not_a_place(value, cased_text)
         if entity == "STREET_ADDRESS":
@@ -156,10 +159,20 @@ class SpanShapes:
 
     @staticmethod
     def _symbol(token: str) -> bool:
-        """Gene, protein and product symbols: digits (HER2, IL-6) or mixed case (NusG, siRNAs)."""
+        """Gene, protein and product symbols: digits (HER2, IL-6), mixed case (NusG, siRNAs), an
+        acronym in the plural (HSCs, SNPs), or a hyphenated word with a one-letter or acronym part
+        next to a part that is not (TGF-beta, G-CSF, N-cadherin). Hyphenated names have no such
+        part (Jean-Luc, Al-Sayed, Smith-Jones), and a name typed in capitals is all capitals."""
         if _HAS_DIGIT.search(token):
             return True
-        return bool(_INNER_CAPITAL.search(token)) and not _NAME_PREFIX.match(token)
+        if _INNER_CAPITAL.search(token) and not _NAME_PREFIX.match(token):
+            return True
+        if _PLURAL_ACRONYM.fullmatch(token):
+            return True
+        parts = [p for p in token.rstrip(".").split("-") if p]
+        if len(parts) < 2:
+            return False
+        return any(len(p) == 1 for p in parts) or (not token.isupper() and any(p.isupper() for p in parts))
 
     def _shape_rejects(self, tokens: list[str], *, place: bool = False) -> bool | None:
         """Rules for names and places alike: True = implausible, False = plausible, None = undecided."""
@@ -177,10 +190,14 @@ class SpanShapes:
             return True  # a lower-case word inside a capitalised span: "S. aureus", "Loss of function"
         return None
 
-    def _not_a_name(self, value: str) -> bool:
+    def _not_a_name(self, value: str, cased_text: bool = False) -> bool:
         tokens = _TOKEN.findall(value)
         if any(self._known_name(t) for t in tokens) and not any(self._symbol(t) for t in tokens):
             return False
+        if tokens and cased_text and all(t.islower() for t in tokens):
+            # Text that capitalises its words capitalises names too; a lower-case unknown word there
+            # is a term ("autophagy", "quercetin"), while "ping john" keeps "john" (a known name).
+            return True
         verdict = self._shape_rejects(tokens)
         if verdict is not None:
             return verdict
@@ -212,7 +229,9 @@ class SpanShapes:
         for token in _TOKEN.findall(value):
             word = token.casefold().rstrip(".")
             # A street word counts capitalised ("Via Roma", not "via IL-6"; "Route 66", not "route of").
-            if word in _STREET_WORDS and (token[:1].isupper() or lower_case):
+            if (word in _STREET_WORDS or word.removesuffix("s") in _STREET_WORDS) and (
+                token[:1].isupper() or lower_case
+            ):
                 return False
             if any(word.endswith(s) for s in _STREET_SUFFIXES) and word not in self.vocabulary:
                 return False  # Hauptstraße, Kerkstraat, Storgatan
@@ -223,6 +242,8 @@ class SpanShapes:
         if not _HAS_DIGIT.search(value):
             return True
         tokens = [t for t in _TOKEN.findall(value) if not _HAS_DIGIT.search(t)]
+        if tokens and all(self._common_word(t) for t in tokens):
+            return True  # English words and a number, no street word: "Figure 1", "RESULTS 20", "Type 2"
         if any(t[:1].isupper() and not t.isupper() and len(t) > 1 for t in tokens):
             return False
         if value.isupper():

@@ -31,6 +31,9 @@ KEEP = [
     ("PERSON", "Mr. Tanaka"),
     ("PERSON", "Seán O'Connor"),
     ("PERSON", "Mary McDonald"),  # inner capital explained by the prefix
+    ("PERSON", "Jean-Luc Picard"),  # hyphenated names: no one-letter or acronym part
+    ("PERSON", "Ahmed Al-Sayed"),
+    ("PERSON", "JEAN-PIERRE DUBOIS"),  # typed in capitals
     ("LOCATION", "Rio de Janeiro"),
     ("LOCATION", "Frankfurt am Main"),
     ("LOCATION", "tokyo"),  # lower case places stay
@@ -47,6 +50,10 @@ KEEP = [
     ("STREET_ADDRESS", "MOENHOLTET 6, 5477 HELGEØY"),
     ("STREET_ADDRESS", "alameda esteves, 533, chaves"),
     ("STREET_ADDRESS", "Springfield, IL 62704"),
+    ("STREET_ADDRESS", "Flat 9"),  # a flat, a level, a studio: street words, however English
+    ("STREET_ADDRESS", "Level 2"),
+    ("STREET_ADDRESS", "8861 CR"),  # a Dutch postcode
+    ("STREET_ADDRESS", "8312 stark streets"),  # typed in lower case, street word in the plural
     ("PHONE_NUMBER", "+91 98765 43210"),
     ("PHONE_NUMBER", "01.23.45.67.89"),  # French dotted groups are no decimal
     ("PHONE_NUMBER", "(555) 010-0199 ext. 12"),
@@ -61,6 +68,10 @@ REJECT = [
     ("PERSON", "Physicians"),  # a plural English word
     ("PERSON", "S. aureus"),  # a lower-case word that is no particle
     ("PERSON", "HER2"),
+    ("PERSON", "TGF-beta"),  # an acronym part next to a word part
+    ("PERSON", "N-cadherin"),  # a one-letter part
+    ("PERSON", "G-CSF"),
+    ("PERSON", "HSCs"),  # an acronym in the plural
     ("PERSON", "modulating actin"),
     ("LOCATION", "IL-6"),
     ("LOCATION", "NusG"),  # mixed case: a symbol
@@ -73,6 +84,9 @@ REJECT = [
     ("STREET_ADDRESS", "non-Q-wave"),
     ("STREET_ADDRESS", "more than 20"),
     ("STREET_ADDRESS", "2*2"),
+    ("STREET_ADDRESS", "Figure 1"),  # English words and a number, no street word
+    ("STREET_ADDRESS", "RESULTS 20"),
+    ("STREET_ADDRESS", "250 WORDS"),
     ("PHONE_NUMBER", "0.05"),
     ("PHONE_NUMBER", "+"),
     ("PHONE_NUMBER", "74 +/- 7, 40 +/- 4, 49 +/- 5"),
@@ -100,6 +114,23 @@ def test_lower_case_places_count_only_in_lower_case_text(shapes: SpanShapes) -> 
     assert shapes.implausible("LOCATION", "vitro", cased_text=True)
     assert not shapes.implausible("LOCATION", "dubai", cased_text=False)
     assert not shapes.implausible("LOCATION", "Dubai", cased_text=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "cased_text", "implausible"),
+    [
+        ("autophagy", True, True),  # a term, in text that capitalises names
+        ("quercetin", True, True),
+        ("john", True, False),  # a known first name stays a name whatever the casing around it
+        ("fatima al-sayed", True, False),
+        ("autophagy", False, False),  # lower-case chat: an unknown word may be a name ("zyxo")
+        ("Quercetin", True, False),  # capitalised: the other shape rules decide
+    ],
+)
+def test_lower_case_unknown_names_count_only_in_lower_case_text(
+    shapes: SpanShapes, value: str, cased_text: bool, implausible: bool
+) -> None:
+    assert shapes.implausible("PERSON", value, cased_text=cased_text) is implausible
 
 
 @pytest.mark.parametrize(
