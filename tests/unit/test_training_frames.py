@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from training.pii_ner.evaluator_frames import _merge_address, load_frames, render_frame
+from training.pii_ner.evaluator_frames import load_frames, merge_address, render_frame
 from training.pii_ner.generate import Pools, generate
 
 
@@ -53,7 +53,7 @@ def test_every_frame_renders_with_spans_on_word_boundaries(pools: Pools) -> None
     ],
 )
 def test_address_parts_merge_into_one_span(text: str, spans: list[list[object]], expected: list[list[object]]) -> None:
-    assert _merge_address(spans, text) == expected
+    assert merge_address(spans, text) == expected
 
 
 def test_share_of_frame_samples_follows_the_option() -> None:

@@ -39,7 +39,7 @@ from training.pii_ner.generate import (
     url,
 )
 
-__all__ = ["load_frames", "render_frame"]
+__all__ = ["load_frames", "merge_address", "render_frame"]
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
 # Between two address parts, only these make them one address ("12 High St, Leeds").
@@ -206,7 +206,7 @@ def load_frames(path: Path | None = None) -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip())
 
 
-def _merge_address(spans: list[list[object]], text: str) -> list[list[object]]:
+def merge_address(spans: list[list[object]], text: str) -> list[list[object]]:
     """Glue address parts (and a town/country written right after them) into one STREET_ADDRESS."""
     out: list[list[object]] = []
     for span in spans:
@@ -249,4 +249,4 @@ def render_frame(frame: str, p: Pools, rng: random.Random) -> Sample:
             parts.append(piece)
             pos += len(piece)
     text = "".join(parts)
-    return {"text": text, "spans": _merge_address(spans, text)}
+    return {"text": text, "spans": merge_address(spans, text)}

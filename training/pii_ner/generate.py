@@ -19,7 +19,9 @@ addresses and URLs (the regex recognizers handle those two).
 
 Sources (and only these): the templates in this file, written for Enclave; Faker's locale data
 (names, streets, cities, postcodes, phone formats, companies; MIT); with ``--evaluator-share``,
-presidio-evaluator's sentence frames (``evaluator_frames.py``), filled with the same Faker values.
+presidio-evaluator's sentence frames (``evaluator_frames.py``), filled with the same Faker values;
+with ``--generator-share``, presidio-evaluator's own sentence generator (its frames and address/phone
+formats) run over identity records we draw from Faker (``evaluator_generator.py``).
 Its FakeNameGenerator identities and company list are NOT used, and nothing from the benchmark set.
 """
 
@@ -117,6 +119,19 @@ ADDRESS_LOCALES = {
     "cs_CZ": "Czech Republic",
     "en_IN": "India",
     "en_NZ": "New Zealand",
+    "sl_SI": "Slovenia",
+    "hu_HU": "Hungary",
+    "hr_HR": "Croatia",
+    "sk_SK": "Slovakia",
+    "ro_RO": "Romania",
+    "pt_BR": "Brazil",
+    "es_MX": "Mexico",
+    "es_AR": "Argentina",
+    "es_CL": "Chile",
+    "es_CO": "Colombia",
+    "fr_CA": "Canada",
+    "id_ID": "Indonesia",
+    "zu_ZA": "South Africa",
 }
 ADDRESS_WEIGHTS = {"en_US": 8, "en_GB": 4, "en_CA": 2, "en_AU": 2, "de_DE": 3, "fr_FR": 2, "it_IT": 2, "nl_NL": 2}
 
@@ -1110,8 +1125,23 @@ def _lower_sentence(sample: Sample, rng: random.Random) -> Sample:
     return sample
 
 
-def generate(n: int, seed: int, evaluator_share: float = 0.0) -> list[Sample]:
-    """``n`` samples; ``evaluator_share`` of them from presidio-evaluator's frames (evaluator_frames.py)."""
+def generate(n: int, seed: int, evaluator_share: float = 0.0, generator_share: float = 0.0) -> list[Sample]:
+    """``n`` samples; ``evaluator_share`` of them from presidio-evaluator's frames filled by our
+    renderers (evaluator_frames.py), ``generator_share`` from its own generator over our identities
+    (evaluator_generator.py), spread through the list."""
+    n_gen = round(n * generator_share)
+    out = _generate(n - n_gen, seed, evaluator_share)
+    if n_gen:
+        from training.pii_ner.evaluator_generator import training_samples
+
+        rng = random.Random(seed + 1)
+        for i, sample in enumerate(training_samples(n_gen, seed + 1)):
+            sample["template"] = f"G{i}"
+            out.insert(rng.randrange(len(out) + 1), sample)
+    return out
+
+
+def _generate(n: int, seed: int, evaluator_share: float) -> list[Sample]:
     p = Pools(seed)
     rng = p.rng
     kinds = [(SENTENCES, 0.44), (DOCUMENTS, 0.20), (NEGATIVES, 0.24)]
@@ -1165,8 +1195,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of samples built on presidio-evaluator's sentence frames, filled with our values",
     )
+    ap.add_argument(
+        "--generator-share",
+        type=float,
+        default=0.0,
+        help="share of samples from presidio-evaluator's own sentence generator, fed with our identities",
+    )
     args = ap.parse_args(argv)
-    samples = generate(args.n, args.seed, args.evaluator_share)
+    samples = generate(args.n, args.seed, args.evaluator_share, args.generator_share)
     n_dev = int(len(samples) * args.dev_share)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, part in (("dev", samples[:n_dev]), ("train", samples[n_dev:])):
