@@ -173,6 +173,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     history = []
     budget = args.max_minutes * 60
     tmp_best = args.out.with_name(args.out.name + ".best-tmp")
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # fail now, not after the first epoch
     for epoch in range(1, args.epochs + 1):
         te = time.perf_counter()
         random.shuffle(train_ex)
