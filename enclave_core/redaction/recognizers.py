@@ -87,9 +87,16 @@ _US_UK_STREET = (
     r"(?:,?[ \t]+" + _UNIT + r")?" + _LOCALITY
 )
 
+# A postcode named as one ("ZIP: 94105", "my postal code is 560034"): US ZIP+4, Brazilian "01310-100",
+# Japanese "100-0001", Dutch "1012 AB", Czech "110 00", Polish "00-950", UK, Canadian, then 3-8 digits
+# (most countries; Brazil and Israel write 8 and 7 without a separator). Longer shapes first.
 _ZIP_AFTER_KEYWORD = (
-    r"(?<=\b(?i:zip|zip[ \t]?code|postal[ \t]+code|post[ \t]?code)[ \t]*[:#]?[ \t]*)"
-    r"(?:\d{5}(?:-\d{4})?|\d{3,4}(?:[ \t]?[A-Z]{2})?|" + _UK_POSTCODE + r"|\d{3}[ \t]\d{2})(?![\w-])"
+    r"(?<=\b(?i:zip|zip[ \t]?code|postal[ \t]+code|post[ \t]?code)(?:[ \t]+(?i:is|was))?[ \t]*[:#]?[ \t]*)"
+    r"(?:\d{5}-\d{3,4}|\d{3}-\d{4}|\d{4}[ \t]?[A-Z]{2}|\d{3}[ \t]\d{2}|\d{2}-\d{3}|"
+    + _UK_POSTCODE
+    + r"|"
+    + _CA_POSTCODE
+    + r"|\d{3,8})(?![\w-])"
 )
 
 # Street name + house number, then (comma or line break) postcode + town: the European shape
