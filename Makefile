@@ -74,7 +74,7 @@ train-pii-ner: $(VENV)/.installed
 	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 20000 --seed 20240611 \
 		--evaluator-share 0.25 --generator-share 0.2
 	$(VENV)/bin/python -m training.pii_ner.train --data training/pii_ner/data \
-		--out enclave_core/redaction/models/en_pii_ner --epochs 8 --max-minutes 14
+		--out enclave_core/redaction/models/en_pii_ner --epochs 6 --max-minutes 30
 
 bench-load: install
 	$(VENV)/bin/enclave bench load
