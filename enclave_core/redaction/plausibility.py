@@ -160,9 +160,9 @@ class SpanShapes:
     @staticmethod
     def _symbol(token: str) -> bool:
         """Gene, protein and product symbols: digits (HER2, IL-6), mixed case (NusG, siRNAs), an
-        acronym in the plural (HSCs, SNPs), or a hyphenated word with a one-letter or acronym part
-        next to a part that is not (TGF-beta, G-CSF, N-cadherin). Hyphenated names have no such
-        part (Jean-Luc, Al-Sayed, Smith-Jones), and a name typed in capitals is all capitals."""
+        acronym in the plural (HSCs, SNPs), or a hyphenated word with an acronym part beside a
+        lower-case one (TGF-beta) or a one-letter part beside no name-like part (N-cadherin, G-CSF).
+        Hyphenated names have neither (Jean-Luc, Al-Sayed, I-Hsiung, I-HSIUNG)."""
         if _HAS_DIGIT.search(token):
             return True
         if _INNER_CAPITAL.search(token) and not _NAME_PREFIX.match(token):
@@ -172,7 +172,13 @@ class SpanShapes:
         parts = [p for p in token.rstrip(".").split("-") if p]
         if len(parts) < 2:
             return False
-        return any(len(p) == 1 for p in parts) or (not token.isupper() and any(p.isupper() for p in parts))
+        if not token.isupper():
+            # N-cadherin, T-cell, TGF-beta; not I-Hsiung (a one-letter syllable beside a name part)
+            if any(p.isupper() for p in parts if len(p) > 1):
+                return True
+            return any(len(p) == 1 for p in parts) and not any(p[:1].isupper() and p[1:].islower() for p in parts)
+        # All capitals: G-CSF, T-ALL are short acronyms; I-HSIUNG, JEAN-LUC are names in capitals.
+        return any(len(p) == 1 for p in parts) and all(len(p) <= 4 for p in parts)
 
     def _shape_rejects(self, tokens: list[str], *, place: bool = False) -> bool | None:
         """Rules for names and places alike: True = implausible, False = plausible, None = undecided."""

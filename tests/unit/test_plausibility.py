@@ -32,6 +32,8 @@ KEEP = [
     ("PERSON", "Seán O'Connor"),
     ("PERSON", "Mary McDonald"),  # inner capital explained by the prefix
     ("PERSON", "Jean-Luc Picard"),  # hyphenated names: no one-letter or acronym part
+    ("PERSON", "Chen I-Hsiung"),  # a one-letter syllable beside a name part
+    ("PERSON", "PENG, I-HSIUNG"),  # the same in capitals: no short acronym part
     ("PERSON", "Ahmed Al-Sayed"),
     ("PERSON", "JEAN-PIERRE DUBOIS"),  # typed in capitals
     ("LOCATION", "Rio de Janeiro"),
@@ -71,6 +73,7 @@ REJECT = [
     ("PERSON", "TGF-beta"),  # an acronym part next to a word part
     ("PERSON", "N-cadherin"),  # a one-letter part
     ("PERSON", "G-CSF"),
+    ("PERSON", "T-cell"),
     ("PERSON", "HSCs"),  # an acronym in the plural
     ("PERSON", "modulating actin"),
     ("LOCATION", "IL-6"),
