@@ -20,18 +20,16 @@ import argparse
 import json
 import os
 import random
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from training.pii_ner.evaluator_frames import FRAME_SLOTS, load_frames
+from training.pii_ner.evaluator_frames import FRAME_SLOTS, SLOT, load_frames
 from training.pii_ner.generate import Pools
 
 __all__ = ["DEV_SEED", "EVALUATOR_LABELS", "build", "main"]
 
 DEV_SEED = 7_340_211  # not the training seed (20240611)
-_SLOT = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
 
 # presidio-evaluator 0.2.x PresidioSentenceFaker.ENTITY_TYPE_MAPPING, for the slots the frames use.
 EVALUATOR_LABELS: dict[str, str] = {
@@ -87,7 +85,7 @@ def _record(frame: str, template_id: int, p: Pools, rng: random.Random) -> dict[
     text = ""
     masked = ""
     spans: list[dict[str, Any]] = []
-    for i, chunk in enumerate(_SLOT.split(frame)):
+    for i, chunk in enumerate(SLOT.split(frame)):
         if i % 2 == 0:
             text += chunk
             masked += chunk

@@ -39,9 +39,9 @@ from training.pii_ner.generate import (
     url,
 )
 
-__all__ = ["load_frames", "merge_address", "render_frame"]
+__all__ = ["SLOT", "load_frames", "merge_address", "render_frame"]
 
-_SLOT = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
+SLOT = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")  # a frame slot: "{{first_name}}"
 # Between two address parts, only these make them one address ("12 High St, Leeds").
 _ADDRESS_JOIN = re.compile(r"[ ,\n]*")
 
@@ -233,7 +233,7 @@ def render_frame(frame: str, p: Pools, rng: random.Random) -> Sample:
     parts: list[str] = []
     spans: list[list[object]] = []
     pos = 0
-    for i, chunk in enumerate(_SLOT.split(frame)):
+    for i, chunk in enumerate(SLOT.split(frame)):
         if i % 2 == 0:
             parts.append(chunk)
             pos += len(chunk)
