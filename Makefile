@@ -47,7 +47,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy enclave_core ingest services enclave_cli benchmarks
+	$(VENV)/bin/mypy enclave_core ingest services enclave_cli benchmarks training
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not e2e" -q
@@ -71,8 +71,7 @@ bench-pii: $(VENV)/.installed
 
 # Retrain the PII NER model (enclave_core/redaction/models/en_pii_ner) from our own synthetic text.
 train-pii-ner: $(VENV)/.installed
-	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 20000 --seed 20240611 \
-		--evaluator-share 0.25 --generator-share 0.2
+	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 20000 --seed 20240611
 	$(VENV)/bin/python -m training.pii_ner.train --data training/pii_ner/data \
 		--out enclave_core/redaction/models/en_pii_ner --epochs 6 --max-minutes 30
 

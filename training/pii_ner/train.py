@@ -128,7 +128,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     random.seed(args.seed)
     fix_random_seed(args.seed)
     t0 = time.perf_counter()
-    base_path = model_path()
+    base_path = args.base or model_path()
     nlp = spacy.load(base_path, exclude=list(DROP_PIPES))
     _log(f"base {base_path.name}: pipes {nlp.pipe_names}")
 
@@ -163,7 +163,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     }
     _log(f"base model on dev: {base_scores}")
 
-    ner = nlp.get_pipe("ner")
+    ner: Any = nlp.get_pipe("ner")
     for label in sorted(OWN_LABELS):
         ner.add_label(label)
     optimizer = nlp.resume_training()
@@ -253,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parent / "data")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument(
+        "--base", type=Path, default=None, help="spaCy pipeline to start from (default: the Redactor's base)"
+    )
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--n-train", type=int, default=0, help="use only the first N training samples (0: all)")
     ap.add_argument("--lr", type=float, default=0.001)
