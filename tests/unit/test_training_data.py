@@ -38,6 +38,17 @@ def test_dev_templates_never_occur_in_training(train_samples: list[gen.Sample], 
     assert not any(gen.held_out(int(t[1:])) for t in train_ids)
 
 
+def test_foreign_templates_are_only_in_their_own_dev_set(train_samples: list[gen.Sample]) -> None:
+    unknown = {slot for t in gen.FOREIGN for slot in re.findall(r"\{([^}]*)\}", t) if slot not in gen.SLOTS}
+    assert not unknown
+    foreign = gen.generate(200, 3, "foreign")
+    assert {str(s["template"])[0] for s in foreign} == {"F"}
+    assert not any(str(s["template"]).startswith("F") for s in train_samples)
+    assert not set(gen.FOREIGN) & {t for pool, _, _ in gen.TEMPLATE_LISTS for t in pool}
+    with pytest.raises(ValueError):
+        gen.generate(1, 3, "test")
+
+
 def test_every_list_and_random_context_is_drawn(train_samples: list[gen.Sample]) -> None:
     prefixes = {str(s["template"])[0] for s in train_samples}
     assert prefixes == {p for _, p, _ in gen.TEMPLATE_LISTS} | {"R"}

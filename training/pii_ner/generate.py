@@ -3,7 +3,7 @@
 
     .venv/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 20000 --seed 20240611
 
-Writes ``train.jsonl`` and ``dev.jsonl``: one ``{"text": ..., "spans": [[start, end, label], ...]}``
+Writes ``train.jsonl``, ``dev.jsonl`` and ``dev_foreign.jsonl``: one ``{"text": ..., "spans": [[start, end, label], ...]}``
 per line (character offsets, end exclusive).
 
 Labels
@@ -17,15 +17,18 @@ Labels
 Everything else is "O": product names, policy text, dates, money, order and ticket numbers, e-mail
 addresses and URLs (the regex recognizers handle those two).
 
-Sources (and only these): the templates in this file, ``templates_prose.py`` and
-``templates_records.py``, all written for Enclave; Faker's locale data (names, streets, towns,
+Sources (and only these): the templates in this file and ``templates_*.py``, all written for
+Enclave; Faker's locale data (names, streets, towns,
 postcodes, phone formats, companies; MIT); GeoNames' real city names (``places.py``, CC BY 4.0).
 Nothing from presidio-evaluator (none of its 209 templates, identities or company list) and nothing
 from the benchmark set.
 
 The dev set is out of distribution on purpose: every fifth template of each list and every fifth
 GeoNames city are held out of ``train.jsonl`` and used only in ``dev.jsonl``, so the dev score says
-how the model does on sentence frames and places it has never seen.
+how the model does on sentence frames and places it has never seen. ``dev_foreign.jsonl`` goes
+further: its templates (``templates_foreign.py``) were written separately, without sight of the
+training templates, and are never trained on; candidate models are compared on it
+(``compare.py``), never on the benchmark.
 """
 
 from __future__ import annotations
@@ -43,8 +46,10 @@ from typing import Any, cast
 from faker import Faker
 
 from training.pii_ner.places import city_pool, swap_city
+from training.pii_ner.templates_foreign import FOREIGN
 from training.pii_ner.templates_prose import PROSE
 from training.pii_ner.templates_records import RECORDS
+from training.pii_ner.templates_varied import VARIED
 
 __all__ = ["Sample", "generate", "main"]
 
@@ -1148,12 +1153,13 @@ def _lower_sentence(sample: Sample, rng: random.Random) -> Sample:
 
 # (list, prefix of its template ids, share of samples)
 TEMPLATE_LISTS: list[tuple[list[str], str, float]] = [
-    (SENTENCES, "S", 0.18),
-    (PROSE, "P", 0.30),
-    (NEGATIVES, "N", 0.16),
-    (DOCUMENTS, "D", 0.10),
-    (RECORDS, "C", 0.14),
-]  # the remaining 12 %: random context
+    (SENTENCES, "S", 0.14),
+    (PROSE, "P", 0.24),
+    (NEGATIVES, "N", 0.14),
+    (DOCUMENTS, "D", 0.08),
+    (RECORDS, "C", 0.12),
+    (VARIED, "V", 0.18),
+]  # the remaining 10 %: random context
 
 
 def held_out(index: int) -> bool:
@@ -1163,13 +1169,19 @@ def held_out(index: int) -> bool:
 
 def generate(n: int, seed: int, split: str = "train") -> list[Sample]:
     """``n`` samples of ``split``: "train" draws from the templates and cities not held out, "dev"
-    only from the held-out ones (the random-context sentences occur in both)."""
-    p = Pools(seed, split)
+    only from the held-out ones (the random-context sentences occur in both), "foreign" only from
+    FOREIGN, templates written apart from the others and never trained on (with dev cities): how the
+    model does on text in a style it has not seen."""
+    if split not in ("train", "dev", "foreign"):
+        raise ValueError(f"unknown split {split!r}")
+    p = Pools(seed, "train" if split == "train" else "dev")
     rng = p.rng
     lists = [
         ([(i, t) for i, t in enumerate(pool) if held_out(i) == (split == "dev")], prefix, w)
         for pool, prefix, w in TEMPLATE_LISTS
     ]
+    if split == "foreign":
+        lists = [(list(enumerate(FOREIGN)), "F", 1.0)]
     out: list[Sample] = []
     for _ in range(n):
         r = rng.random()
@@ -1202,20 +1214,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "data")
     ap.add_argument("--n", type=int, default=20000, help="training samples")
     ap.add_argument("--n-dev", type=int, default=2000, help="dev samples (held-out templates and cities)")
+    ap.add_argument("--n-foreign", type=int, default=1000, help="samples of the foreign-style dev set")
     ap.add_argument("--seed", type=int, default=20240611)
     args = ap.parse_args(argv)
-    parts = {"train": generate(args.n, args.seed), "dev": generate(args.n_dev, args.seed + 7919, "dev")}
+    parts = {
+        "train": generate(args.n, args.seed),
+        "dev": generate(args.n_dev, args.seed + 7919, "dev"),
+        "dev_foreign": generate(args.n_foreign, args.seed + 104729, "foreign"),
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     for name, part in parts.items():
         with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
             for s in part:
                 fh.write(json.dumps(s, ensure_ascii=False) + "\n")
-    samples = parts["train"] + parts["dev"]
+    samples = [s for part in parts.values() for s in part]
     counts: dict[str, int] = {}
     for s in samples:
         for _, _, label in cast("list[tuple[int, int, str]]", s["spans"]):
             counts[label] = counts.get(label, 0) + 1
-    print(f"wrote {args.n} train / {args.n_dev} dev samples to {args.out}; spans {counts}")
+    sizes = " / ".join(f"{len(part)} {name}" for name, part in parts.items())
+    print(f"wrote {sizes} samples to {args.out}; spans {counts}")
     return 0
 
 
