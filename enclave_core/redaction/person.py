@@ -47,8 +47,10 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _RECOGNIZER_NAME = "PersonNameRecognizer"
 
-# A word: letters (any script), inner apostrophes / hyphens; optionally a trailing dot (initials, titles).
-_WORD = re.compile(r"(?<![\w@.])[^\W\d_](?:[\w]|['’-](?=\w))*\.?")
+# A word: letters (any script), inner apostrophes / hyphens ("O'Brien"); optionally a trailing dot
+# (initials, titles). A possessive "'s" is not part of the name: "Frye's" and "Frye" are one person
+# and must get one placeholder.
+_WORD = re.compile(r"(?<![\w@.])(?<!\w['’])[^\W\d_](?:\w|-(?=\w)|['’](?=\w)(?![sS](?!\w)))*\.?")
 _TITLES = frozenset(
     [
         "mr",

@@ -61,6 +61,8 @@ _POSTCODE = re.compile(
     r"|\b\d{4}\s?[A-Z]{2}\b(?!\w)"  # Dutch: "1012 AB"
 )
 # A house number before a capitalised word: "221B Baker", "12, Rue", "4512 Maple".
+# A year and then an article starts a clause, not an address: "In 2020 The Street Journal ran ...".
+_YEAR_THEN_ARTICLE = re.compile(r"^\s*(?:19|20)\d\d\s+(?:The|A|An|This|That|These|Those|Our|Its)\s")
 _HOUSE_NUMBER_FIRST = re.compile(r"^\s*\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?,?\s+[A-ZÀ-Ý][a-zà-ÿ]")
 _PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?\s*Box|Postfach|Apartado|Boîte postale)\b", re.IGNORECASE)
 # An isolated decimal ("0.05", "23·6"), not a dotted phone number ("01.23.45.67.89").
@@ -228,6 +230,8 @@ class SpanShapes:
 
     def _not_an_address(self, value: str) -> bool:
         if _STATISTICS.search(value):  # "P = 0.016", "1.81; 95%", "+/- 0.16"
+            return True
+        if _YEAR_THEN_ARTICLE.search(value):
             return True
         if _HOUSE_NUMBER_FIRST.search(value) or _POSTCODE.search(value) or _PO_BOX.search(value):
             return False

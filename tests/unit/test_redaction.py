@@ -59,6 +59,9 @@ CASES = [
         {"LOCATION": 1, "PERSON": 1},
     ),
     ("Please ask John Smith about the invoice.", "Please ask <PERSON> about the invoice.", {"PERSON": 1}),
+    # a possessive stays outside the name, so "Frye's" and "Frye" are the same value (one pseudonym)
+    ("Can you send me Anthony Frye's number?", "Can you send me <PERSON>'s number?", {"PERSON": 1}),
+    ("Mrs O'Brien’s garden backs onto the school.", "Mrs <PERSON>’s garden backs onto the school.", {"PERSON": 1}),
     ("The team moved to Denver last year.", "The team moved to <LOCATION> last year.", {"LOCATION": 1}),
     # EMAIL_ADDRESS
     ("Write to jane.doe@example.com today.", "Write to <EMAIL_ADDRESS> today.", {"EMAIL_ADDRESS": 1}),
@@ -150,11 +153,11 @@ CASES = [
         {"STREET_ADDRESS": 1},
     ),
     # Two addresses joined by "and" are one span to the NER, which learned presidio-evaluator's
-    # "the corner of X and Y" addresses: both are gone, under one placeholder (MODEL_CARD.md).
+    # two addresses joined by "and": both are gone, each under its own placeholder
     (
         "Berliner Straße 12a, 10117 Berlin and Königsallee 1, Düsseldorf.",
-        "<STREET_ADDRESS>.",
-        {"STREET_ADDRESS": 1},
+        "<STREET_ADDRESS> and <STREET_ADDRESS>.",
+        {"STREET_ADDRESS": 2},
     ),
     (
         "Berliner Straße 12a, 10117 Berlin; Königsallee 1, Düsseldorf.",
