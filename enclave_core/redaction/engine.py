@@ -1,9 +1,9 @@
-"""Build the Presidio analyzer offline: the bundled en_core_web_sm, and only the recognizers a policy needs.
+"""Build the Presidio analyzer offline: our fine-tuned spaCy model, and only the recognizers a policy needs.
 
 Imported lazily by the Redactor (importing Presidio imports spaCy: ~4 s).
 
-Model: ``models/en_pii_ner/`` when it is present (en_core_web_sm with its NER fine-tuned on our own
-synthetic PII text, see training/pii_ner/ and its MODEL_CARD.md; it adds STREET_ADDRESS,
+Model: ``models/en_pii_ner/`` when it is present (spaCy's en_core_web_md with its NER fine-tuned on
+our own synthetic PII text, see training/pii_ner/ and its MODEL_CARD.md; it adds STREET_ADDRESS,
 PHONE_NUMBER and AGE labels), else the packaged en_core_web_sm. ``ENCLAVE_PII_NER=0`` forces the
 packaged model (A/B runs, or a deployment that does not want the fine-tuned one).
 
@@ -167,7 +167,7 @@ def active_model_path() -> Path:
 
 
 def shared_nlp_engine() -> SpacyNlpEngine:
-    """Load en_core_web_sm once per process (~1-2 s, ~50 MB) and share it between Redactors.
+    """Load the spaCy model once per process (~1-2 s, ~100 MB) and share it between Redactors.
 
     The dependency parser is disabled: Presidio uses tokens, lemmas and entities only, NER does
     not listen to the parser, and skipping it saves ~20 % of the spaCy time (same entities).
