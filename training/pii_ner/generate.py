@@ -51,7 +51,7 @@ from training.pii_ner.templates_prose import PROSE
 from training.pii_ner.templates_records import RECORDS
 from training.pii_ner.templates_varied import VARIED
 
-__all__ = ["Sample", "generate", "main"]
+__all__ = ["Sample", "generate", "main", "unknown_slots"]
 
 Sample = dict[str, object]
 
@@ -1123,6 +1123,14 @@ def random_context_template(rng: random.Random) -> str:
     if rng.random() < 0.5:
         text = text[0].upper() + text[1:] if text[0] != "{" else "{W} " + text
     return text + rng.choice([".", "", "?", "!", ";"])
+
+
+_BRACED = re.compile(r"\{([^}]*)\}")
+
+
+def unknown_slots(templates: Iterable[str]) -> set[str]:
+    """Anything in braces in ``templates`` that no filler in SLOTS renders (it would stay as text)."""
+    return {slot for t in templates for slot in _BRACED.findall(t) if slot not in SLOTS}
 
 
 def render(template: str, p: Pools) -> Sample:
