@@ -42,6 +42,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from enclave_core.errors import PolicyError
+from enclave_core.redaction.cities import CityNameRecognizer
 from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy
@@ -217,6 +218,8 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         recognizers.append(PersonNameRecognizer(vocabulary=_vocabulary(nlp)))
     if "LOCATION" in wanted:
         recognizers.append(PlaceNameRecognizer())
+        first_names, surnames = name_lists()
+        recognizers.append(CityNameRecognizer(_vocabulary(nlp), first_names, surnames))
     for entity in sorted(wanted & set(PATTERN_RECOGNIZERS)):
         recognizers.extend(PATTERN_RECOGNIZERS[entity]())
     for deny in policy.deny_list:
@@ -242,6 +245,10 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     )
 
 
+# NER spans whose end the shape rules may pull back (SpanShapes.trimmed_end).
+_TRIMMED_ENTITIES = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
+
+
 class _NerRecognizer(SpacyRecognizer):
     """spaCy's entities, minus spans no name, place, address or phone number can be.
 
@@ -261,6 +268,10 @@ class _NerRecognizer(SpacyRecognizer):
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
         cased = is_cased(text)
+        if self._shapes is not None:
+            for r in results:
+                if r.entity_type in _TRIMMED_ENTITIES:
+                    r.end = r.start + self._shapes.trimmed_end(text[r.start : r.end], cased_text=cased)
         return [r for r in results if not self._implausible(text, r, cased)]
 
     def _implausible(self, text: str, result: RecognizerResult, cased: bool) -> bool:

@@ -82,6 +82,11 @@ OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY
 AB BC MB NB NL NS NT NU ON PE QC SK YT NSW VIC QLD TAS ACT
 """
 _PLACE_ACRONYMS = frozenset(_PLACE_ACRONYM_TEXT.split())
+_CALENDAR_TEXT = """
+monday tuesday wednesday thursday friday saturday sunday weekend weekday
+january february april june july august september october november december
+"""
+_CALENDAR_WORDS = frozenset(_CALENDAR_TEXT.split())
 _AGE_WORDS = re.compile(
     r"\b(?:age[ds]?|aged|years?|yrs?|y/?o|old|born|birthday|turn(?:s|ed)?)\b|-year|\byear-", re.IGNORECASE
 )
@@ -127,6 +132,26 @@ class SpanShapes:
     first_names: frozenset[str]
     surnames: frozenset[str]
     places: frozenset[str]
+
+    def trimmed_end(self, value: str, *, cased_text: bool) -> int:
+        """Where a name, place or address span really ends: the NER sometimes runs on past a comma
+        into the sentence ("I grew up on Ringgränd 66, two doors down") or onto a symbol ("in
+        Lagos #travel"). Where capitals carry meaning (cased text, or a capitalised span), a tail
+        after the last comma made only of lower-case English words is cut, and so is trailing
+        punctuation; returns the new length of ``value``."""
+        end = len(value)
+        head, comma, tail = value.rpartition(",")
+        words = tail.split()
+        if (
+            comma
+            and (cased_text or any(c.isupper() for c in head))
+            and words
+            and all(w.islower() and self._common_word(w) for w in words)
+        ):
+            end = len(head)
+        while end > 0 and not (value[end - 1].isalnum() or value[end - 1] in ".)"):
+            end -= 1
+        return end if end > 0 else len(value)
 
     def implausible(self, entity: str, value: str, *, cased_text: bool = False) -> bool:
         """True when no real value of ``entity`` looks like ``value``.
@@ -222,6 +247,8 @@ class SpanShapes:
         if verdict is not None:
             return verdict
         if all(t.casefold() in STOP_WORDS for t in tokens):  # "Although", "Among"
+            return True
+        if all(t.casefold().rstrip("s") in _CALENDAR_WORDS for t in tokens):  # "open Saturdays"
             return True
         if len(tokens) == 1 and tokens[0].isupper() and "." not in tokens[0]:
             # Upper-case acronyms are places only when they are known ones: ADHD, CETP are not.

@@ -109,8 +109,15 @@ _TOWN = (
     + _CAP
     + r"){0,2}(?:[ \t]+\([A-Z]{2}\))?"
 )
+# A capitalised word then a preposition or verb starts a clause, not a street name: "Residents near
+# Schweitzerweg 12, 1953 Mödling" is an address from its third word on.
+_CLAUSE_START = (
+    r"(?!" + _CAP + r"[ \t]+(?:near|at|on|in|into|to|from|by|for|of|with|and|or|the|is|was|are|were|has|had)\b)"
+)
 _ANY_STREET = (
-    r"(?<![\w.-])(?:(?:\d{1,6}[ \t]+)?(?:(?:"
+    r"(?<![\w.-])"
+    + _CLAUSE_START
+    + r"(?:(?:\d{1,6}[ \t]+)?(?:(?:"
     + _CAP
     + r"|(?i:ulica|ul\.|utca|u\.|pod|nad|na|via|rua|calle))[ \t]+){0,3}"
     + _CAP
@@ -329,15 +336,38 @@ class DateOfBirthRecognizer(PatternRecognizer):
         )
 
 
+# Who can be a number of years old: "I'm 61, living in ...", "who is 30 and still mows his lawn".
+_AGE_SUBJECT = (
+    r"(?i:I'm|I’m|I[ \t]+am|I[ \t]+was|(?:he|she|who|they)(?:'s|’s|[ \t]+is|[ \t]+was|[ \t]+are|[ \t]+were)"
+    r"|turned|turning|turns|just[ \t]+turned)"
+)
+# ... unless a unit follows: "I was 5 minutes late", "she is 6 feet tall", "I'm 100 percent sure".
+_NOT_A_QUANTITY = (
+    r"(?![ \t]*(?i:%|percent|per|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|times|seconds?|secs?"
+    r"|feet|foot|ft|inches|inch|in\b|cm|mm|m\b|km|kg|lbs?|pounds?|miles?|people|of|out|am|pm|a\.m|p\.m|o'clock"
+    r"|st|nd|rd|th|[:/x]))"
+)
+
+
 class AgeRecognizer(PatternRecognizer):
-    """AGE: the number in "79 year old", "aged 34", "age: 41", "34 y/o" (a quasi-identifier)."""
+    """AGE: the number in "79 year old", "aged 34", "age: 41", "34 y/o", "I'm 61", "who is 30",
+    "died at 72", "Marcel Morard, 7, of ..." (a quasi-identifier)."""
 
     def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
         number = r"(?<![\w.-])\d{1,3}(?:\.\d)?(?![\w.-]|\.\d)"
+        whole = r"(?<![\w.,-])\d{1,3}(?![\w%-]|[.,]\d)"
         patterns = [
             Pattern("N years old", number + r"(?=[ \t-]*(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)", 0.6),
             Pattern("N y/o", number + r"(?=[ \t]*(?i:y/?o|yo)\b)", 0.6),
-            Pattern("aged N", r"(?<=\b(?i:aged|age|ages|age:)[ \t:]*)" + number, 0.5),
+            Pattern("aged N", r"(?<=\b(?i:aged|age|ages|age:|age[ \t]+of)[ \t:]*)" + number, 0.5),
+            Pattern("a person is N", r"(?<=\b" + _AGE_SUBJECT + r"[ \t]+)" + whole + _NOT_A_QUANTITY, 0.5),
+            Pattern(
+                "Name is N and/, ...",
+                r"(?<=\b[A-ZÀ-Ý][\w'’-]+[ \t]+(?:is|was)[ \t]+)" + whole + r"(?=[ \t]*(?:and\b|,|;|!|\.(?!\d)|$))",
+                0.45,
+            ),
+            Pattern("died at N", r"(?<=\b(?i:died|dies|passed[ \t]+away|retired|retires)[ \t]+at[ \t]+)" + whole, 0.5),
+            Pattern("Name, N, ...", r"(?<=[A-ZÀ-Ý][\w'’-]+,[ \t]*)" + whole + r"(?=,[ \t]+[a-z])", 0.45),
         ]
         super().__init__(
             supported_entity="AGE",
@@ -346,6 +376,13 @@ class AgeRecognizer(PatternRecognizer):
             patterns=patterns,
             context=context or ["age", "old", "aged"],
         )
+
+    def invalidate_result(self, pattern_text: str) -> bool | None:
+        """Nobody is older than 120: "she is 250" is something else."""
+        try:
+            return float(pattern_text) > 120
+        except ValueError:
+            return True
 
 
 class CardNearKeywordRecognizer(PatternRecognizer):
