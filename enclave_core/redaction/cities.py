@@ -2,10 +2,10 @@
 
 The NER learns what a place looks like from its training text; a town it has never seen
 ("Delfgauw", "Altônia", "Paulo Afonso") often comes out as a person, or not at all. A list of
-real cities (``data/cities.txt``: GeoNames' cities of 15,000+ inhabitants and their
+real cities (``data/cities.txt``: GeoNames' cities of 5,000+ inhabitants and their
 diacritic-free spellings, see ``data/build_name_lists.py``) names them whatever the sentence.
 
-A list of 38,000 names also holds ordinary words and people's names, so a match counts only when
+A list of 76,000 names also holds ordinary words and people's names, so a match counts only when
 
 - it is written with its capitals (the list is matched case-sensitively);
 - a one-word name is not an English word ("Orange", "Mobile", "Reading", "Police" are towns too);
@@ -101,7 +101,7 @@ _PLACE_PREPOSITIONS = frozenset(
 
 @lru_cache(maxsize=1)
 def city_names() -> frozenset[str]:
-    """The committed city list, loaded once per process (~38k names, ~10 MB in memory)."""
+    """The committed city list, loaded once per process (~76k names)."""
     return load_name_list("cities.txt")
 
 
