@@ -1,4 +1,5 @@
-"""The city gazetteer, NER span trimming, clause starts before streets and the age patterns.
+"""The city gazetteer, NER span trimming, clause starts before streets, the age patterns and
+company names that look like people.
 
 First the logic alone (a small city list, no NER), then each rule through the shipped Redactor
 with the real spaCy model, as tables of (text, what must be redacted, what must stay).
@@ -13,6 +14,7 @@ import pytest
 from enclave_core.policy import policies_dir
 from enclave_core.redaction import Redactor
 from enclave_core.redaction.cities import CityNameRecognizer, city_names
+from enclave_core.redaction.companies import names_a_company
 from enclave_core.redaction.engine import _vocabulary, shared_nlp_engine
 from enclave_core.redaction.person import name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes
@@ -149,6 +151,23 @@ def test_a_clause_start_is_not_part_of_a_street() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "company"),
+    [
+        ("Is she still at Rosemann Pärtzelt AG, or did she leave?", "Rosemann Pärtzelt", True),
+        ("Denis Richard S.A.R.L. moved their HQ.", "Denis Richard", True),
+        ("Olsson Johnsson AB moved.", "Olsson Johnsson", True),
+        ("Smith, Inc. and Jones met.", "Smith", True),
+        ("Schmidt Tintzmann e.G.. Never again.", "Schmidt Tintzmann", True),
+        ("Mary Jones met Tom.", "Mary Jones", False),
+        ("Mary Jones, Agnes Smith", "Mary Jones", False),  # "Agnes" is no legal form
+        ("Mary Jones ABANDONED it", "Mary Jones", False),
+    ],
+)
+def test_company_suffix(text: str, name: str, company: bool) -> None:
+    assert names_a_company(text, text.index(name) + len(name)) is company
+
+
+@pytest.mark.parametrize(
     ("text", "gone", "kept"),
     [
         ("The plaintiff moved from Delfgauw to Haderslev in 2019.", ["Delfgauw", "Haderslev"], ["plaintiff"]),
@@ -156,6 +175,7 @@ def test_a_clause_start_is_not_part_of_a_street() -> None:
         ("I grew up on Ringgränd 66, two doors down from the church.", ["Ringgränd 66"], ["two doors down"]),
         ("I'm 61, living in Leeds, and just got my first credit card.", [" 61,", "Leeds"], ["credit card"]),
         ("Shares of Boston Scientific fell 4% on Monday.", [], ["Boston Scientific"]),
+        ("Is Mx. Chakrabarti still at Rosemann Pärtzelt AG?", ["Chakrabarti"], ["Rosemann Pärtzelt AG"]),
         ("Orange juice and Reading glasses are on the list.", [], ["Orange juice", "Reading glasses"]),
     ],
 )
