@@ -42,7 +42,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from enclave_core.errors import PolicyError
-from enclave_core.redaction.cities import CityNameRecognizer
+from enclave_core.redaction.cities import CityNameRecognizer, city_names
 from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy
@@ -212,7 +212,9 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         first_names, surnames = name_lists()
         shapes = SpanShapes(_vocabulary(nlp), first_names, surnames, place_names()) if policy.shape_checks else None
         recognizers.append(
-            _NerRecognizer(shapes, supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer")
+            _NerRecognizer(
+                shapes, city_names(), supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer"
+            )
         )
     if "PERSON" in wanted:
         recognizers.append(PersonNameRecognizer(vocabulary=_vocabulary(nlp)))
@@ -259,9 +261,10 @@ class _NerRecognizer(SpacyRecognizer):
     (``plausibility.SpanShapes``): connectives, headings, gene symbols, p-values.
     """
 
-    def __init__(self, shapes: SpanShapes | None, **kwargs: Any) -> None:
+    def __init__(self, shapes: SpanShapes | None, cities: frozenset[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shapes = shapes
+        self._cities = cities
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -272,6 +275,8 @@ class _NerRecognizer(SpacyRecognizer):
             for r in results:
                 if r.entity_type in _TRIMMED_ENTITIES:
                     r.end = r.start + self._shapes.trimmed_end(text[r.start : r.end], cased_text=cased)
+                if r.entity_type == "PERSON":
+                    r.start += self._shapes.place_before_name(text[r.start : r.end], self._cities)
         return [r for r in results if not self._implausible(text, r, cased)]
 
     def _implausible(self, text: str, result: RecognizerResult, cased: bool) -> bool:

@@ -326,9 +326,10 @@ class PersonNameRecognizer(EntityRecognizer):
         )
 
     def _adjacent(self, text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
-        """b follows a on the same line, separated by spaces only (a trailing dot allowed in a)."""
+        """b follows a on the same line, separated by spaces only (a trailing dot allowed in a); a
+        tab separates table cells ("Rein Smirnov<TAB>Records manager"), not the parts of a name."""
         gap = text[a[1] : b[0]]
-        return 0 < len(gap) <= 2 and gap.strip(" \t") == ""
+        return 0 < len(gap) <= 2 and gap.strip(" ") == ""
 
     def _match_at(
         self, text: str, words: list[tuple[int, int, str]], i: int, propn: set[int]

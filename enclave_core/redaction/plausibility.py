@@ -153,6 +153,17 @@ class SpanShapes:
             end -= 1
         return end if end > 0 else len(value)
 
+    def place_before_name(self, value: str, cities: frozenset[str]) -> int:
+        """Where a person span really starts when the NER has read "<town>, <name>" as one
+        ("The mayor of Gansbaai, Denise Manning, opened ..."): after the comma, when the part
+        before it is a listed city and the rest is a name of two words or more. Else 0."""
+        head, comma, rest = value.partition(",")
+        if not comma or head.strip() not in cities or head.strip() in self.surnames:
+            return 0
+        if len(_TOKEN.findall(rest)) < 2 or "," in rest:
+            return 0
+        return len(head) + 1 + (len(rest) - len(rest.lstrip()))
+
     def implausible(self, entity: str, value: str, *, cased_text: bool = False) -> bool:
         """True when no real value of ``entity`` looks like ``value``.
 

@@ -110,6 +110,21 @@ def test_trimmed_end(shapes: SpanShapes, value: str, cased: bool, kept: str) -> 
     assert value[: shapes.trimmed_end(value, cased_text=cased)] == kept
 
 
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("Gansbaai, Denise Manning", "Denise Manning"),
+        ("Diadema, SEIJA HARJU", "SEIJA HARJU"),
+        ("Smith, John", "Smith, John"),  # "Last, First": no city before the comma
+        ("Gansbaai, Denise", "Gansbaai, Denise"),  # one word after it: could be "Last, First"
+        ("Jackson, Mary Ann", "Jackson, Mary Ann"),  # a listed surname as well as a city
+    ],
+)
+def test_a_town_before_a_name_is_not_part_of_it(shapes: SpanShapes, value: str, name: str) -> None:
+    cities = frozenset({"Gansbaai", "Diadema", "Jackson"})
+    assert value[shapes.place_before_name(value, cities) :] == name
+
+
 @pytest.mark.parametrize(("value", "rejected"), [("Saturdays", True), ("Friday", True), ("Bavaria", False)])
 def test_days_and_months_are_not_places(shapes: SpanShapes, value: str, rejected: bool) -> None:
     assert shapes.implausible("LOCATION", value, cased_text=True) is rejected
@@ -176,6 +191,8 @@ def test_company_suffix(text: str, name: str, company: bool) -> None:
         ("I'm 61, living in Leeds, and just got my first credit card.", [" 61,", "Leeds"], ["credit card"]),
         ("Shares of Boston Scientific fell 4% on Monday.", [], ["Boston Scientific"]),
         ("Is Mx. Chakrabarti still at Rosemann Pärtzelt AG?", ["Chakrabarti"], ["Rosemann Pärtzelt AG"]),
+        ("Rein S. Smirnov\tRecords manager\tLeeds", ["Rein S. Smirnov"], ["\tRecords manager"]),  # a cell ends a name
+        ("The mayor of Gansbaai, Denise Manning, opened it.", ["Gansbaai"], ["of <LOCATION>, <PERSON>, opened"]),
         ("Orange juice and Reading glasses are on the list.", [], ["Orange juice", "Reading glasses"]),
     ],
 )
