@@ -11,9 +11,10 @@ A list of 76,000 names also holds ordinary words and people's names, so a match 
 - a one-word name is not an English word ("Orange", "Mobile", "Reading", "Police" are towns too);
 - it is not the start of a longer proper noun ("Boston Scientific", "San Clara") nor inside an
   organisation the NER found ("Bank of Boston");
-- it is not a person's name in this sentence: after a title ("Mr Jackson"), or where the NER
-  reads the same words as a person and every word is a listed first name or surname
-  ("Florence", "Paris Hilton"), unless a place preposition stands right before it ("in Florence").
+- it is not a person's name in this sentence: never after a title ("Mr Jackson"); and when every
+  word of it is a listed first name or surname ("Florence", "Raman", "Cochrane"), only with place
+  evidence: the NER reads a place there, a place preposition stands right before it ("in
+  Florence"), or a state or country follows it ("Lyon, France", "Jackson, MS").
 
 Matches score above the NER's constant 0.85, so on an equal span the city wins the merge over
 the NER's PERSON reading ("Lyon", "Niedersachsen" taken for people).
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 import regex as re
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
-from enclave_core.redaction.person import load_name_list
+from enclave_core.redaction.person import load_name_list, place_names
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -39,11 +40,14 @@ __all__ = ["CityNameRecognizer", "city_names"]
 _RECOGNIZER_NAME = "CityNameRecognizer"
 SCORE = 0.9
 _MAX_WORDS = 6
+_MIN_LETTERS = 4  # one-word names of three letters ("Bla", "Ede") are more often abbreviations
 _PREFIX_NAMES = 3  # a one-word name that starts this many longer names is a prefix ("San", "Port")
 # A word of a place name: letters, inner apostrophes and hyphens ("Ust'-Kut", "Ado-Ekiti").
 _WORD = re.compile(r"(?<![\w'’-])[^\W\d_](?:[\w'’]|-(?=\w))*")
 # What may stand between two words of one name: spaces or tabs, after an abbreviation's dot ("St. Louis").
 _GAP = re.compile(r"\.?[ \t]+")
+_COMMA = re.compile(r",[ \t]*")
+_ET_AL = re.compile(r"[ \t]+et[ \t]+al\b")
 _TITLES = frozenset(
     [
         "mr",
@@ -94,7 +98,6 @@ _PLACE_PREPOSITIONS = frozenset(
         "reached",
         "leave",
         "left",
-        "of",
     ]
 )
 
@@ -121,9 +124,16 @@ class CityNameRecognizer(EntityRecognizer):
         # words that begin many other names ("San", "Port", "Nova"): alone they are a fragment.
         first_words = Counter(n.split()[0] for n in names if " " in n)
         self._cities = frozenset(
-            n for n in names if " " in n or (n.casefold() not in vocabulary and first_words[n] < _PREFIX_NAMES)
+            n
+            for n in names
+            if any(c.islower() for c in n)  # "LMS" is an acronym in English text
+            and (
+                " " in n
+                or (len(n) >= _MIN_LETTERS and n.casefold() not in vocabulary and first_words[n] < _PREFIX_NAMES)
+            )
         )
         self._person_words = first_names | surnames
+        self._places = place_names()
         super().__init__(
             supported_entities=["LOCATION"],
             name=_RECOGNIZER_NAME,
@@ -179,18 +189,28 @@ class CityNameRecognizer(EntityRecognizer):
     def _counts(self, text: str, words: list[tuple[int, int]], i: int, j: int, ner: list[tuple[int, int, str]]) -> bool:
         start, end = words[i][0], words[j][1]
         previous = text[words[i - 1][0] : words[i - 1][1]].casefold() if i > 0 else ""
-        if previous in _TITLES:
+        if previous in _TITLES or _ET_AL.match(text, end):  # "Luján et al. 1993" cites an author
             return False
-        for e_start, e_end, label in ner:
-            if e_end <= start or e_start >= end:
-                continue
-            if label == "ORGANIZATION":
-                return False
-            if label == "PERSON" and previous not in _PLACE_PREPOSITIONS:
-                parts = [text[a:b] for a, b in words[i : j + 1]]
-                if all(p in self._person_words for p in parts):
-                    return False
+        labels = {label for e_start, e_end, label in ner if e_start < end and e_end > start}
+        if "ORGANIZATION" in labels:
+            return False
+        if labels & {"LOCATION", "STREET_ADDRESS"}:
+            return True
+        if all(text[a:b] in self._person_words for a, b in words[i : j + 1]):
+            # "Raman scattering", "Cochrane databases", "Florence called": a listed name needs place evidence.
+            return previous in _PLACE_PREPOSITIONS or self._place_follows(text, words, j)
         return True
+
+    def _place_follows(self, text: str, words: list[tuple[int, int]], j: int) -> bool:
+        """ ", Finland" / ", TX" / ", New South Wales" right after the match."""
+        if j + 1 >= len(words) or not _COMMA.fullmatch(text, words[j][1], words[j + 1][0]):
+            return False
+        a, b = words[j + 1]
+        if b - a == 2 and text[a:b].isupper():
+            return True
+        return self._longest_at(text, words, j + 1) is not None or any(
+            " ".join(text[a : words[k][1]].split()) in self._places for k in range(j + 1, min(len(words), j + 5))
+        )
 
     def _result(self, start: int, end: int) -> RecognizerResult:
         explanation = AnalysisExplanation(

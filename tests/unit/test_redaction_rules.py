@@ -40,11 +40,11 @@ def _found(recognizer: CityNameRecognizer, text: str, ner: list[SimpleNamespace]
 @pytest.fixture(scope="module")
 def small() -> CityNameRecognizer:
     cities = ["Delfgauw", "Orange", "San", "San Jose", "San Luis", "San Pedro", "Rothenburg ob der Tauber", "Jackson"]
-    cities += ["St. Louis", "Boston", "Lyon"]
+    cities += ["St. Louis", "Boston", "Lyon", "Florence", "Raman", "LMS", "Bla"]
     return CityNameRecognizer(
         vocabulary=frozenset({"orange"}),
         first_names=frozenset({"Florence"}),
-        surnames=frozenset({"Jackson", "Lyon"}),
+        surnames=frozenset({"Jackson", "Lyon", "Raman"}),
         cities=cities,
     )
 
@@ -61,6 +61,11 @@ def small() -> CityNameRecognizer:
         ("The delfgauw office", []),  # matched with its capitals only
         ("Boston Scientific reported earnings.", []),  # part of a longer proper noun
         ("Mr Jackson moved to Jackson.", ["Jackson"]),  # after a title: the person
+        ("Raman scattering of Florence samples", []),  # listed person names, no place evidence
+        ("She was born in Florence.", ["Florence"]),  # a place preposition
+        ("Lyon, France and Jackson, MS", ["Lyon", "Jackson"]),  # a country or a state code follows
+        ("the LMS method and the Bla cells", []),  # acronyms and three-letter names never count
+        ("as shown by Delfgauw et al. (2020)", []),  # an author cited
     ],
 )
 def test_gazetteer_matches(small: CityNameRecognizer, text: str, expected: list[str]) -> None:
