@@ -10,7 +10,7 @@ A list of 76,000 names also holds ordinary words and people's names, so a match 
 - it is written with its capitals (the list is matched case-sensitively);
 - a one-word name is not an English word ("Orange", "Mobile", "Reading", "Police" are towns too);
 - it is not the start of a longer proper noun ("Boston Scientific", "San Clara") nor inside an
-  organisation the NER found ("Bank of Boston");
+  organisation or a longer person's name the NER found ("Bank of Boston", "Hideki Yamaguchi");
 - it is not a person's name in this sentence: never after a title ("Mr Jackson"); and when every
   word of it is a listed first name or surname ("Florence", "Raman", "Cochrane"), only with place
   evidence: the NER reads a place there, a place preposition stands right before it ("in
@@ -191,9 +191,14 @@ class CityNameRecognizer(EntityRecognizer):
         previous = text[words[i - 1][0] : words[i - 1][1]].casefold() if i > 0 else ""
         if previous in _TITLES or _ET_AL.match(text, end):  # "Luján et al. 1993" cites an author
             return False
-        labels = {label for e_start, e_end, label in ner if e_start < end and e_end > start}
+        overlapping = [(e_start, e_end, label) for e_start, e_end, label in ner if e_start < end and e_end > start]
+        labels = {label for _, _, label in overlapping}
         if "ORGANIZATION" in labels:
             return False
+        if text[end : end + 1] != "," and any(
+            label == "PERSON" and e_end - e_start > end - start for e_start, e_end, label in overlapping
+        ):
+            return False  # a word of a longer name: "Hideki Yamaguchi" (but "Gansbaai, Denise Manning" is two)
         if labels & {"LOCATION", "STREET_ADDRESS"}:
             return True
         if all(text[a:b] in self._person_words for a, b in words[i : j + 1]):

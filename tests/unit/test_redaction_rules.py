@@ -81,6 +81,12 @@ def test_gazetteer_defers_to_the_ner_on_organisations_and_listed_person_names(sm
     assert [(r.start, r.end) for r in found] == [(second, second + 4)]
 
 
+def test_gazetteer_leaves_a_word_of_a_longer_person_name(small: CityNameRecognizer) -> None:
+    text = "Shoutout to Hideki Delfgauw for the coffee."
+    start = text.index("Hideki")
+    assert _found(small, text, [_ent(start, start + len("Hideki Delfgauw"), "PERSON")]) == []
+
+
 def test_gazetteer_overrides_a_person_reading_of_an_unlisted_name(small: CityNameRecognizer) -> None:
     text = "Delfgauw, not Leiden."
     assert _found(small, text, [_ent(0, 8, "PERSON")]) == ["Delfgauw"]

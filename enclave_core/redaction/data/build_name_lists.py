@@ -22,8 +22,17 @@ from pathlib import Path
 import faker.providers.person as person
 
 HERE = Path(__file__).resolve().parent
-_FIRST_ATTRS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
-_LAST_ATTRS = ("last_names", "last_names_male", "last_names_female", "last_names_nonbinary")
+# The romanised lists are ja_JP's and zh_CN/zh_TW's names in Latin letters ("Yamaguchi", "Zhang").
+_FIRST_ATTRS = (
+    "first_names",
+    "first_names_male",
+    "first_names_female",
+    "first_names_nonbinary",
+    "first_romanized_names",
+    "first_romanized_names_male",
+    "first_romanized_names_female",
+)
+_LAST_ATTRS = ("last_names", "last_names_male", "last_names_female", "last_names_nonbinary", "last_romanized_names")
 
 
 def _latin(name: str) -> bool:
