@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import regex as re
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
-from enclave_core.redaction.person import load_name_list, place_names
+from enclave_core.redaction.person import TITLES, load_name_list, place_names
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -48,32 +48,6 @@ _WORD = re.compile(r"(?<![\w'’-])[^\W\d_](?:[\w'’]|-(?=\w))*")
 _GAP = re.compile(r"\.?[ \t]+")
 _COMMA = re.compile(r",[ \t]*")
 _ET_AL = re.compile(r"[ \t]+et[ \t]+al\b")
-_TITLES = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "mx",
-        "dr",
-        "prof",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "rev",
-        "fr",
-        "sr",
-        "sra",
-        "srta",
-        "mme",
-        "mlle",
-        "herr",
-        "frau",
-        "hr",
-        "fru",
-    ]
-)
 # Words after which a listed name is a place even where the NER reads a person ("moved to Florence").
 _PLACE_PREPOSITIONS = frozenset(
     [
@@ -189,7 +163,7 @@ class CityNameRecognizer(EntityRecognizer):
     def _counts(self, text: str, words: list[tuple[int, int]], i: int, j: int, ner: list[tuple[int, int, str]]) -> bool:
         start, end = words[i][0], words[j][1]
         previous = text[words[i - 1][0] : words[i - 1][1]].casefold() if i > 0 else ""
-        if previous in _TITLES or _ET_AL.match(text, end):  # "Luján et al. 1993" cites an author
+        if previous in TITLES or _ET_AL.match(text, end):  # "Luján et al. 1993" cites an author
             return False
         overlapping = [(e_start, e_end, label) for e_start, e_end, label in ner if e_start < end and e_end > start]
         labels = {label for _, _, label in overlapping}

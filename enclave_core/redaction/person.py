@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAME_PARTICLES",
+    "TITLES",
     "PersonNameRecognizer",
     "english_vocabulary",
     "load_name_list",
@@ -51,7 +52,7 @@ _RECOGNIZER_NAME = "PersonNameRecognizer"
 # (initials, titles). A possessive "'s" is not part of the name: "Frye's" and "Frye" are one person
 # and must get one placeholder.
 _WORD = re.compile(r"(?<![\w@.])(?<!\w['’])[^\W\d_](?:\w|-(?=\w)|['’](?=\w)(?![sS](?!\w)))*\.?")
-_TITLES = frozenset(
+TITLES = frozenset(
     [
         "mr",
         "mrs",
@@ -282,7 +283,7 @@ class PersonNameRecognizer(EntityRecognizer):
             and len(token) > 1
             and not self._is_word(token)
             and token.casefold() not in _STOP_AFTER
-            and token.casefold() not in _TITLES
+            and token.casefold() not in TITLES
         )
 
     # --- analysis ---------------------------------------------------------------------------
@@ -339,7 +340,7 @@ class PersonNameRecognizer(EntityRecognizer):
         n = len(words)
 
         # Title + name: "Dr. Oyelaran", "Ms Priya Raman"
-        if bare.casefold() in _TITLES and self._cap(bare):
+        if bare.casefold() in TITLES and self._cap(bare):
             j = i + 1
             last_end = None
             while j < n and j <= i + 3 and self._adjacent(text, words[j - 1], words[j]):
