@@ -87,8 +87,14 @@ monday tuesday wednesday thursday friday saturday sunday weekend weekday
 january february april june july august september october november december
 """
 _CALENDAR_WORDS = frozenset(_CALENDAR_TEXT.split())
+_SEASONS_AND_MONTHS = _CALENDAR_WORDS | frozenset(["march", "may", "spring", "summer", "autumn", "fall", "winter"])
 _AGE_WORDS = re.compile(
     r"\b(?:age[ds]?|aged|years?|yrs?|y/?o|old|born|birthday|turn(?:s|ed)?)\b|-year|\byear-", re.IGNORECASE
+)
+_RANGE_AFTER = re.compile(r"\s*(?:to|-|–|—|or)\s*\d")
+_RANGE_BEFORE = re.compile(r"\d\s*(?:to|-|–|—|or)\s*$")
+_COMPARISON_BEFORE = re.compile(
+    r"\b(?:(?:less|more|fewer|greater|longer|shorter)\s+than|under|within|after|for|every|least)\s*$", re.IGNORECASE
 )
 _AGE_SLOT = re.compile(r"[A-ZÀ-Ý][\w’'-]*\s*(?:\(|,)\s*$")  # "Jane Doe (" / "John Smith, " before the number
 
@@ -119,8 +125,11 @@ def is_cased(text: str) -> bool:
 
 
 def age_in_context(text: str, start: int, end: int) -> bool:
-    """Whether a bare number at ``text[start:end]`` stands where an age stands."""
+    """Whether a bare number at ``text[start:end]`` stands where an age stands. A bound of a range
+    or a comparison ("5 to 9 years", "less than 5 years") counts time, not a person's age."""
     before, after = text[max(0, start - 30) : start], text[end : end + 25]
+    if _RANGE_AFTER.match(after) or _RANGE_BEFORE.search(before) or _COMPARISON_BEFORE.search(before):
+        return False
     return bool(_AGE_WORDS.search(before) or _AGE_WORDS.search(after) or _AGE_SLOT.search(before))
 
 
@@ -236,6 +245,9 @@ class SpanShapes:
 
     def _not_a_name(self, value: str, cased_text: bool = False) -> bool:
         tokens = _TOKEN.findall(value)
+        if len(tokens) == 1 and tokens[0].casefold() in _SEASONS_AND_MONTHS:
+            # "Summer (1 June to 31 August)", "May": listed first names, but alone they are dates.
+            return True
         if any(self._known_name(t) for t in tokens) and not any(self._symbol(t) for t in tokens):
             return False
         if tokens and cased_text and all(t.islower() for t in tokens):

@@ -24,6 +24,7 @@ def shapes() -> SpanShapes:
 
 KEEP = [
     ("PERSON", "Oluwaseun Adeyemi"),
+    ("PERSON", "Summer Jones"),  # with a surname it is a name
     ("PERSON", "Ludwig van Beethoven"),
     ("PERSON", "fatima al-sayed"),  # typed in lower case, not English words
     ("PERSON", "JOHN SMITH"),  # a form in capitals: known names
@@ -64,6 +65,8 @@ KEEP = [
 
 REJECT = [
     ("PERSON", "However"),
+    ("PERSON", "Summer"),  # a listed first name, but alone a season ("Summer (1 June to 31 August)")
+    ("PERSON", "May"),
     ("PERSON", "Thus"),
     ("PERSON", "METHODS"),
     ("PERSON", "CONCLUSIONS These"),
@@ -146,6 +149,11 @@ def test_lower_case_unknown_names_count_only_in_lower_case_text(
         ("She is 45 years old.", "45", True),
         ("Stage 5 tumours were excluded.", "5", False),
         ("Figure 2 shows the cohort of 45 mice.", "45", False),
+        ("| 5 to 9 years | 200 hours |", "5", False),  # a range of service years
+        ("| 5 to 9 years | 200 hours |", "9", False),
+        ("Less than 5 years of service", "5", False),
+        ("renewed every 5 years", "5", False),
+        ("children aged 5-9 were", "5", False),  # a range is nobody's age
     ],
 )
 def test_a_bare_number_is_an_age_only_where_ages_stand(text: str, number: str, expected: bool) -> None:
