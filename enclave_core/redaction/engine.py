@@ -208,8 +208,8 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     ner_extra = _engine_extra_entities if nlp_engine is _engine else _ner_extra_entities(nlp_engine)
     ner_wanted = sorted(wanted & (NER_ENTITIES | ner_extra))
     nlp = nlp_engine.get_nlp(policy.language) if isinstance(nlp_engine, SpacyNlpEngine) else None
+    first_names, surnames = name_lists()
     if ner_wanted:
-        first_names, surnames = name_lists()
         shapes = SpanShapes(_vocabulary(nlp), first_names, surnames, place_names()) if policy.shape_checks else None
         recognizers.append(
             _NerRecognizer(
@@ -220,7 +220,6 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         recognizers.append(PersonNameRecognizer(vocabulary=_vocabulary(nlp)))
     if "LOCATION" in wanted:
         recognizers.append(PlaceNameRecognizer())
-        first_names, surnames = name_lists()
         recognizers.append(CityNameRecognizer(_vocabulary(nlp), first_names, surnames))
     for entity in sorted(wanted & set(PATTERN_RECOGNIZERS)):
         recognizers.extend(PATTERN_RECOGNIZERS[entity]())
