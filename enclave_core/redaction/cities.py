@@ -49,31 +49,11 @@ _GAP = re.compile(r"\.?[ \t]+")
 _COMMA = re.compile(r",[ \t]*")
 _ET_AL = re.compile(r"[ \t]+et[ \t]+al\b")
 # Words after which a listed name is a place even where the NER reads a person ("moved to Florence").
-_PLACE_PREPOSITIONS = frozenset(
-    [
-        "in",
-        "into",
-        "from",
-        "to",
-        "near",
-        "at",
-        "via",
-        "around",
-        "outside",
-        "inside",
-        "towards",
-        "toward",
-        "across",
-        "through",
-        "visiting",
-        "visit",
-        "visited",
-        "reach",
-        "reached",
-        "leave",
-        "left",
-    ]
-)
+_PLACE_PREPOSITION_TEXT = """
+in into from to near at via around outside inside towards toward across through
+visiting visit visited reach reached leave left
+"""
+_PLACE_PREPOSITIONS = frozenset(_PLACE_PREPOSITION_TEXT.split())
 
 
 @lru_cache(maxsize=1)

@@ -210,11 +210,13 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     nlp = nlp_engine.get_nlp(policy.language) if isinstance(nlp_engine, SpacyNlpEngine) else None
     first_names, surnames = name_lists()
     if ner_wanted:
-        shapes = SpanShapes(_vocabulary(nlp), first_names, surnames, place_names()) if policy.shape_checks else None
+        shapes = (
+            SpanShapes(_vocabulary(nlp), first_names, surnames, place_names(), city_names())
+            if policy.shape_checks
+            else None
+        )
         recognizers.append(
-            _NerRecognizer(
-                shapes, city_names(), supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer"
-            )
+            _NerRecognizer(shapes, supported_language="en", supported_entities=ner_wanted, name="SpacyRecognizer")
         )
     if "PERSON" in wanted:
         recognizers.append(PersonNameRecognizer(vocabulary=_vocabulary(nlp)))
@@ -260,10 +262,9 @@ class _NerRecognizer(SpacyRecognizer):
     (``plausibility.SpanShapes``): connectives, headings, gene symbols, p-values.
     """
 
-    def __init__(self, shapes: SpanShapes | None, cities: frozenset[str], **kwargs: Any) -> None:
+    def __init__(self, shapes: SpanShapes | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shapes = shapes
-        self._cities = cities
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -275,7 +276,7 @@ class _NerRecognizer(SpacyRecognizer):
                 if r.entity_type in _TRIMMED_ENTITIES:
                     r.end = r.start + self._shapes.trimmed_end(text[r.start : r.end], cased_text=cased)
                 if r.entity_type == "PERSON":
-                    r.start += self._shapes.place_before_name(text[r.start : r.end], self._cities)
+                    r.start += self._shapes.place_before_name(text[r.start : r.end])
         return [r for r in results if not self._implausible(text, r, cased)]
 
     def _implausible(self, text: str, result: RecognizerResult, cased: bool) -> bool:

@@ -141,6 +141,7 @@ class SpanShapes:
     first_names: frozenset[str]
     surnames: frozenset[str]
     places: frozenset[str]
+    cities: frozenset[str] = frozenset()  # the city gazetteer's list (cities.city_names)
 
     def trimmed_end(self, value: str, *, cased_text: bool) -> int:
         """Where a name, place or address span really ends: the NER sometimes runs on past a comma
@@ -162,12 +163,12 @@ class SpanShapes:
             end -= 1
         return end if end > 0 else len(value)
 
-    def place_before_name(self, value: str, cities: frozenset[str]) -> int:
+    def place_before_name(self, value: str) -> int:
         """Where a person span really starts when the NER has read "<town>, <name>" as one
         ("The mayor of Gansbaai, Denise Manning, opened ..."): after the comma, when the part
         before it is a listed city and the rest is a name of two words or more. Else 0."""
         head, comma, rest = value.partition(",")
-        if not comma or head.strip() not in cities or head.strip() in self.surnames:
+        if not comma or head.strip() not in self.cities or head.strip() in self.surnames:
             return 0
         if len(_TOKEN.findall(rest)) < 2 or "," in rest:
             return 0
