@@ -19,6 +19,16 @@ class Principal:
     groups: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     auth: str = "none"  # how the identity was established: api-key | oidc | local
+    # The identity provider's stable id for this user (an OIDC token's issuer and ``sub``); the
+    # name is only a display name and may be chosen by someone else (``preferred_username``).
+    subject: str = ""
+
+    @property
+    def key(self) -> str:
+        """What per-user records (jobs, conversations, rate-limit buckets) are keyed on:
+        the way the user authenticated plus a stable id, never the display name alone, so an
+        SSO user whose name equals an API-key user's name is a different user."""
+        return f"{self.auth}:{self.subject or self.name}"
 
     @property
     def is_admin(self) -> bool:

@@ -90,4 +90,5 @@ class OIDCVerifier:
             groups=_claim_list(claims.get(s.groups_claim)),
             roles=_claim_list(claims.get(s.roles_claim)),
             auth="oidc",
+            subject=f"{claims['iss']}|{claims['sub']}",
         )

@@ -9,7 +9,7 @@ name ever being stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -84,17 +84,28 @@ class Pseudonymizer:
     def _typed(self, entity: str) -> str:
         return self.redactor.policy.rule(entity).placeholder
 
-    def pseudonymize_query(self, collection: str, question: str) -> Redacted:
+    def pseudonymize_query(
+        self, collection: str, question: str, can_read: Callable[[frozenset[str]], bool] | None = None
+    ) -> Redacted:
         """Map PII in a question to the collection's existing placeholders (never creates entries);
-        values the vault does not know become typed placeholders. The result is safe to log."""
+        other values become typed placeholders. The result is safe to log.
+
+        ``can_read(doc_ids)`` says whether the caller may read any of those documents. A value
+        gets its placeholder only when it occurs in a document the caller can read; otherwise
+        the question would tell the caller that the name occurs somewhere they cannot see
+        (``<PERSON_1>`` for a known name, ``<PERSON>`` for an unknown one). None: unrestricted."""
         rule = self.policy.rule(collection)
         found = self.redactor.detect_many([question])[0]
         out, counts = question, dict[str, int]()
         for d in reversed(found):
             if d.entity in rule.keep:
                 continue
-            known = self.vault.lookup(collection, d.entity, question[d.start : d.end])
-            new = known if (known and rule.mode == "pseudonymize") else self._typed(d.entity)
+            known = None
+            if rule.mode == "pseudonymize":
+                entry = self.vault.lookup_entry(collection, d.entity, question[d.start : d.end])
+                if entry is not None and (can_read is None or can_read(frozenset(entry.docs))):
+                    known = entry.placeholder
+            new = known or self._typed(d.entity)
             out = out[: d.start] + new + out[d.end :]
             counts[d.entity] = counts.get(d.entity, 0) + 1
         return Redacted(out, dict(sorted(counts.items())))

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from enclave_core.errors import AccessDenied, EnclaveError, InputError
+from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
 from enclave_core.reasoning import generate_reasoned_answer, profile_for_settings, stream_reasoned_answer
 from enclave_core.retrieval import Citation
 from enclave_core.runtime import Core
+from enclave_core.vault import PLACEHOLDER
+from enclave_core.vectorstore.base import AccessScope
 
 __all__ = ["RagService", "SearchOutcome"]
 
@@ -82,9 +84,35 @@ class RagService:
     ) -> SearchOutcome:
         self.authorize(principal, "read", collection)
         _require_unicode(question)
-        safe = self.core.pii.pseudonymize_query(collection, question).text
-        citations = self.core.retriever.search(collection, safe, principal.scope(), top_k=top_k, mode=mode)
+        scope = principal.scope()
+        self._require_visible(collection, scope)
+        safe = self.core.pii.pseudonymize_query(collection, question, self._reader(collection, scope)).text
+        citations = self.core.retriever.search(collection, safe, scope, top_k=top_k, mode=mode)
         return SearchOutcome(safe, citations)
+
+    def _require_visible(self, collection: str, scope: AccessScope) -> None:
+        """A collection of which the caller can read nothing answers exactly as one that does not
+        exist (404), so that collection names cannot be probed; ``GET /v1/collections`` does not
+        list it either. Administrators see every collection."""
+        if scope.groups is None:
+            return
+        store = self.core.store
+        if not store.collection_exists(collection) or store.count(collection, scope) == 0:
+            raise UnknownCollection(collection)
+
+    def _reader(self, collection: str, scope: AccessScope) -> Callable[[frozenset[str]], bool] | None:
+        """Whether the scope may read any chunk of some documents, asked of the store with the same
+        ACL filter as retrieval (so a question's pseudonyms depend only on what the caller can read)."""
+        if scope.groups is None:
+            return None
+        store = self.core.store
+
+        def can_read(doc_ids: frozenset[str]) -> bool:
+            if not doc_ids or not store.collection_exists(collection):
+                return False
+            return store.count(collection, AccessScope(scope.groups, doc_ids)) > 0
+
+        return can_read
 
     def search(
         self,
@@ -115,17 +143,34 @@ class RagService:
         )
         return found.citations
 
-    def _check_reveal(self, principal: Principal, collection: str, reveal: bool) -> None:
-        if reveal and REVEAL_ROLE not in principal.roles:
+    def _check_reveal(self, principal: Principal, collection: str, reveal: bool, reason: str | None) -> None:
+        if not reveal:
+            return
+        if REVEAL_ROLE not in principal.roles:
             raise self.deny(principal, collection, "reveal", "revealing personal data needs the 'pii:reveal' role")
+        if not (reason or "").strip():
+            raise InputError("say why personal data should be revealed (reveal_reason)")
 
-    def _reveal(self, principal: Principal, collection: str, text: str, reason: str | None) -> str:
-        revealed, placeholders = self.core.vault.reveal(collection, text)
+    def _reveal(
+        self, principal: Principal, collection: str, text: str, reason: str | None, citations: list[dict[str, Any]]
+    ) -> str:
+        """Replace only placeholders that occur in the passages cited with this answer: those the
+        caller could read. A placeholder typed into the question, or one the model made up, stays
+        as it is, whatever the vault knows."""
+        sources: dict[str, set[str]] = {}
+        for c in citations:
+            for field in ("text", "title", "heading", "source"):
+                for match in PLACEHOLDER.finditer(str(c.get(field) or "")):
+                    sources.setdefault(match.group(0), set()).add(str(c["doc_id"]))
+        revealed, placeholders = self.core.vault.reveal(collection, text, allowed=set(sources))
+        withheld = {m.group(0) for m in PLACEHOLDER.finditer(text)} - set(sources)
         self._audit(
             "pii.reveal",
             principal,
             collection,
             placeholders=sorted(set(placeholders)),
+            documents={p: sorted(sources[p]) for p in sorted(set(placeholders))},
+            withheld=sorted(withheld),
             reason=self.core.redactor.redact(reason or "").text,
             decision="allow",
             outcome="ok",
@@ -145,17 +190,21 @@ class RagService:
         reveal_reason: str | None = None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
-        self._check_reveal(principal, collection, reveal)
+        self._check_reveal(principal, collection, reveal, reveal_reason)
         llm = self.core.settings.llm
         try:
             found = self._retrieve(principal, collection, question, top_k, mode)
-            answer = generate_reasoned_answer(
-                self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
-            )
         except AccessDenied:
             raise
         except EnclaveError as exc:
             self._audit("query", principal, collection, outcome="error", error=exc.__class__.__name__)
+            raise
+        try:
+            answer = generate_reasoned_answer(
+                self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
+            )
+        except EnclaveError as exc:
+            self._audit_failed(principal, collection, found, exc, stream=False)
             raise
         out: dict[str, Any] = {"answer": answer.answer, "citations": [c.to_json() for c in answer.citations]}
         if answer.reasoning:
@@ -164,7 +213,7 @@ class RagService:
             principal, collection, found, answer.model or llm.model, out["citations"], answer.guard_counts, started
         )
         if reveal:
-            out["answer"] = self._reveal(principal, collection, out["answer"], reveal_reason)
+            out["answer"] = self._reveal(principal, collection, out["answer"], reveal_reason, out["citations"])
         return out
 
     def stream(
@@ -182,7 +231,7 @@ class RagService:
     ) -> Iterator[dict[str, Any]]:
         """Checks and retrieval happen before the first event, so errors surface as HTTP statuses."""
         started = time.perf_counter()
-        self._check_reveal(principal, collection, reveal)
+        self._check_reveal(principal, collection, reveal, reveal_reason)
         found = self._retrieve(principal, collection, question, top_k, mode)
         events = iter(
             stream_reasoned_answer(
@@ -199,7 +248,7 @@ class RagService:
                 if event["type"] != "citations" or llm_errors_in_stream:
                     break
         except EnclaveError as exc:
-            self._audit("query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__)
+            self._audit_failed(principal, collection, found, exc)
             raise
         return self._stream_events(
             itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
@@ -260,6 +309,18 @@ class RagService:
             for event in events:
                 if event["type"] == "citations":
                     cited = event["citations"]
+                    # The passages leave the gateway with this event: the trail holds them first,
+                    # whatever happens to the answer after (LLM failure, client gone).
+                    self._audit(
+                        "query.sources",
+                        principal,
+                        collection,
+                        question=found.question,
+                        decision="allow",
+                        outcome="ok",
+                        stream=True,
+                        chunks=_chunks(cited),
+                    )
                 elif event["type"] == "done":
                     self._audit_answer(
                         principal, collection, found, event.get("model"), cited, event["guard"], started, stream=True
@@ -267,9 +328,26 @@ class RagService:
                     if reveal:
                         event = {
                             **event,
-                            "answer": self._reveal(principal, collection, event["answer"], reveal_reason),
+                            "answer": self._reveal(principal, collection, event["answer"], reveal_reason, cited),
                         }
                 yield event
         except EnclaveError as exc:
-            self._audit("query", principal, collection, outcome="error", stream=True, error=exc.__class__.__name__)
+            self._audit_failed(principal, collection, found, exc)
             yield {"type": "error", "error": exc.__class__.__name__, "detail": str(exc)}
+
+    def _audit_failed(
+        self, principal: Principal, collection: str, found: SearchOutcome, exc: EnclaveError, *, stream: bool = True
+    ) -> None:
+        """A failed answer still records what was asked and which passages were retrieved."""
+        extra: dict[str, Any] = {"stream": True} if stream else {}
+        self._audit(
+            "query",
+            principal,
+            collection,
+            question=found.question,
+            decision="allow",
+            outcome="error",
+            **extra,
+            chunks=_chunks([c.to_json() for c in found.citations]),
+            error=exc.__class__.__name__,
+        )

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from enclave_core.errors import EnclaveError, PolicyError
 from enclave_core.keys import atomic_write
+from enclave_core.retrieval import validate_collection_name
 
 __all__ = ["PLACEHOLDER", "Vault", "VaultEntry", "VaultError", "load_vault_key", "normalise"]
 
@@ -111,7 +112,8 @@ class Vault:
         self._lock = threading.RLock()
 
     def _path(self, collection: str) -> Path:
-        return self.directory / f"{collection}.vault"
+        # The name becomes a file name: check it before any path is built ('../x' is an input error).
+        return self.directory / f"{validate_collection_name(collection)}.vault"
 
     def _read(self, collection: str) -> _CollectionVault:
         path = self._path(collection)
@@ -131,6 +133,7 @@ class Vault:
 
     @contextmanager
     def _locked(self, collection: str) -> Iterator[None]:
+        validate_collection_name(collection)  # before the lock file's path is built, or anything created
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.directory / f".{collection}.lock", "a+b") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -165,19 +168,26 @@ class Vault:
 
     def lookup(self, collection: str, entity: str, value: str) -> str | None:
         """The placeholder of a value already in the vault (never creates one)."""
-        with self._lock:
-            entry = self._read(collection).entries.get((entity, normalise(entity, value)))
+        entry = self.lookup_entry(collection, entity, value)
         return entry.placeholder if entry else None
 
-    def reveal(self, collection: str, text: str) -> tuple[str, list[str]]:
-        """Replace known placeholders by their values; returns the text and the placeholders revealed."""
+    def lookup_entry(self, collection: str, entity: str, value: str) -> VaultEntry | None:
+        """The vault entry of a value (with the documents that mention it), or None."""
+        with self._lock:
+            return self._read(collection).entries.get((entity, normalise(entity, value)))
+
+    def reveal(self, collection: str, text: str, allowed: set[str] | None = None) -> tuple[str, list[str]]:
+        """Replace known placeholders by their values; returns the text and the placeholders revealed.
+
+        ``allowed``: only these placeholders may be replaced (the ones in passages the caller may
+        read); any other stays a placeholder, whatever the vault holds."""
         with self._lock:
             vault = self._read(collection)
         revealed: list[str] = []
 
         def sub(match: re.Match[str]) -> str:
             entry = vault.by_placeholder.get(match.group(0))
-            if entry is None:
+            if entry is None or (allowed is not None and match.group(0) not in allowed):
                 return match.group(0)
             revealed.append(match.group(0))
             return entry.value

@@ -61,7 +61,9 @@ class VectorStore(Protocol):
 
     def set_document_payload(self, name: str, doc_id: str, payload: dict[str, Any]) -> None: ...
 
-    def count(self, name: str) -> int: ...
+    def count(self, name: str, scope: AccessScope | None = None) -> int:
+        """Points in the collection, or only those the scope lets through (exact)."""
+        ...
 
     def iter_points(self, name: str) -> Iterator[Hit]:
         """Every point (id and payload, score 0): for erasure scans and exports."""

@@ -212,9 +212,10 @@ class EdgeStore:
             shard.optimize()
             shard.flush()
 
-    def count(self, name: str) -> int:
+    def count(self, name: str, scope: AccessScope | None = None) -> int:
+        flt = edge_scope_filter(scope) if scope is not None else None
         with self._lock:
-            return int(self._shard(name).count(qe.CountRequest(exact=True)))
+            return int(self._shard(name).count(qe.CountRequest(exact=True, filter=flt)))
 
     def search(
         self,

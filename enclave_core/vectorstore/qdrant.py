@@ -180,8 +180,9 @@ class QdrantStore:
             with self._lock:
                 connection.execute("VACUUM")
 
-    def count(self, name: str) -> int:
-        return int(self._call("count", self._client.count, self._name(name), exact=True).count)
+    def count(self, name: str, scope: AccessScope | None = None) -> int:
+        flt = scope_filter(scope) if scope is not None else None
+        return int(self._call("count", self._client.count, self._name(name), count_filter=flt, exact=True).count)
 
     def search(
         self,

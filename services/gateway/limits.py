@@ -88,6 +88,7 @@ class LimitsPolicy:
     version: str = "builtin"
 
     def rate_for(self, user: str) -> RateLimit | None:
+        """``user`` is a principal's key (``api-key:alice``, ``oidc:<issuer>|<sub>``)."""
         return self.overrides.get(user, self.default)
 
     @classmethod
@@ -105,7 +106,11 @@ class LimitsPolicy:
             queue_timeout_s=float(llm["queue_timeout_s"]),
             retry_after_s=int(llm.get("retry_after_s", 2)),
             default=rate(users["default"]),
-            overrides={name: rate(entry) for name, entry in (users.get("overrides") or {}).items()},
+            overrides={
+                key: rate(entry)
+                for name, entry in (users.get("overrides") or {}).items()
+                for key in _override_keys(name)
+            },
             version=str(data["version"]),
         )
 
@@ -117,6 +122,13 @@ class LimitsPolicy:
             log.warning("%s not found: using the built-in limits", path)
             return cls()
         return cls.from_dict(load_policy_file(path, "limits"))
+
+
+def _override_keys(name: str) -> list[str]:
+    """A plain name in the policy means the API-key (or local CLI) user of that name; an SSO user
+    is named by its principal key (``oidc:<issuer>|<sub>``), since SSO display names are chosen by
+    the identity provider and may equal an API-key user's name."""
+    return [name] if ":" in name else [f"api-key:{name}", f"local:{name}"]
 
 
 # --- concurrency and queue ------------------------------------------------------------------
@@ -335,10 +347,10 @@ def _caller(request: Request) -> Principal:
 def llm_admission(request: Request, principal: Principal = Depends(_caller)) -> Iterator[None]:  # noqa: B008
     """FastAPI dependency for LLM-backed routes: rate limit, then a generation slot held until
     the response (a stream included) has been sent."""
-    with get_limits(request).llm_request(principal.name):
+    with get_limits(request).llm_request(principal.key):
         yield
 
 
 def rate_limited(request: Request, principal: Principal = Depends(_caller)) -> None:  # noqa: B008
     """FastAPI dependency: the caller's rate limit only (for routes that do not use the LLM)."""
-    get_limits(request).rate.check(principal.name)
+    get_limits(request).rate.check(principal.key)

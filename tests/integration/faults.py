@@ -157,6 +157,8 @@ class FakeLLM:
     ) -> None:
         self.model = model
         self.answer = answer
+        self.fail_with: int | None = None  # answer every completion with this HTTP status instead
+        self.prompts: list[list[dict[str, Any]]] = []  # the messages of every completion request
         self.completions = 0
         self.port = free_port()
         self._server = uvicorn.Server(
@@ -179,6 +181,9 @@ class FakeLLM:
         async def completions(request: Request) -> JSONResponse | StreamingResponse:
             body = await request.json()
             self.completions += 1
+            self.prompts.append(list(body.get("messages") or []))
+            if self.fail_with is not None:
+                return JSONResponse({"error": {"message": "scripted failure"}}, status_code=self.fail_with)
             base = {"id": f"chatcmpl-{self.completions}", "created": int(time.time()), "model": self.model}
             if not body.get("stream"):
                 return JSONResponse(

@@ -48,7 +48,8 @@ def test_the_shipped_policy_is_valid() -> None:
     policy = LimitsPolicy.from_file(REPO / "policies" / "limits.yaml")
     assert policy.max_concurrent >= 1 and policy.max_queue >= 0 and policy.queue_timeout_s > 0
     assert policy.default is not None and policy.default.burst >= 1
-    assert policy.rate_for("local-admin") is None  # the CLI's administrator is exempt
+    assert policy.rate_for("local:local-admin") is None  # the CLI's administrator is exempt
+    assert policy.rate_for("api-key:local-admin") is None
 
 
 def test_policy_overrides_and_unlimited(tmp_path: Path) -> None:
@@ -71,9 +72,27 @@ def test_policy_overrides_and_unlimited(tmp_path: Path) -> None:
         7,
     )
     assert policy.version == "3"
-    assert policy.rate_for("alice") == RateLimit(30, 3)
-    assert policy.rate_for("bot") == RateLimit(600, 50)
-    assert policy.rate_for("ops") is None
+    assert policy.rate_for("api-key:alice") == RateLimit(30, 3)
+    assert policy.rate_for("api-key:bot") == RateLimit(600, 50)
+    assert policy.rate_for("api-key:ops") is None
+    # An SSO user whose display name is 'ops' is not the API-key user 'ops'.
+    assert policy.rate_for("oidc:https://idp.example|u-42") == RateLimit(30, 3)
+
+
+def test_an_sso_user_is_exempted_by_its_principal_key(tmp_path: Path) -> None:
+    path = tmp_path / "limits.yaml"
+    path.write_text(
+        "version: 1\n"
+        "llm: {max_concurrent: 2, max_queue: 5, queue_timeout_s: 0.5}\n"
+        "users:\n"
+        "  default: {requests_per_minute: 30, burst: 3}\n"
+        "  overrides:\n"
+        "    'oidc:https://idp.example|u-42': {unlimited: true}\n",
+        encoding="utf-8",
+    )
+    policy = LimitsPolicy.from_file(path)
+    assert policy.rate_for("oidc:https://idp.example|u-42") is None
+    assert policy.rate_for("api-key:oidc") == RateLimit(30, 3)
 
 
 @pytest.mark.parametrize(

@@ -97,8 +97,26 @@ def sign(key: Any, payload: dict[str, Any], kid: str | None = "rsa-1", alg: str 
 
 def test_valid_rsa_token_gives_a_principal(verifier: OIDCVerifier, rsa_key: rsa.RSAPrivateKey) -> None:
     principal = verifier.verify(sign(rsa_key, claims()))
-    assert principal == Principal("alice", frozenset({"hr", "staff"}), frozenset({"pii:reveal"}), auth="oidc")
+    assert principal == Principal(
+        "alice",
+        frozenset({"hr", "staff"}),
+        frozenset({"pii:reveal"}),
+        auth="oidc",
+        subject=f"{ISSUER}|f3a1c2d4-user-id",
+    )
     assert not principal.is_admin
+
+
+def test_an_sso_user_named_like_an_api_key_user_is_another_user(
+    verifier: OIDCVerifier, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """Per-user records are keyed on (auth method, stable subject): a token whose
+    preferred_username is 'local-admin' is not the API-key user 'local-admin'."""
+    sso = verifier.verify(sign(rsa_key, claims(preferred_username="local-admin")))
+    api = Principal("local-admin", auth="api-key")
+    assert sso.name == api.name
+    assert sso.key != api.key
+    assert sso.key == f"oidc:{ISSUER}|f3a1c2d4-user-id"
 
 
 def test_valid_ec_token_gives_a_principal(verifier: OIDCVerifier, ec_key: ec.EllipticCurvePrivateKey) -> None:

@@ -92,13 +92,11 @@ def chat(
     require_readable(core, ingestor, principal, body.collection, request.url.path)
     store = conversation_store(request, core)
     if body.conversation_id:
-        conversation = store.get(principal.name, body.conversation_id)
+        conversation = store.get(principal.key, body.conversation_id)
         if conversation["collection"] != body.collection:
             raise InputError(f"this conversation is about collection '{conversation['collection']}'")
     else:
         conversation = store.new(body.collection)
-    if body.reveal and not body.reveal_reason:
-        raise InputError("say why personal data should be revealed (reveal_reason)")
     # Access checks and retrieval happen inside stream() before it returns (HTTP statuses).
     events = RagService(core, via="ui").stream(
         principal,
@@ -146,7 +144,7 @@ def _frames(
                 "model": event.get("model"),
                 "no_sources": bool(event.get("no_sources")),
             }
-            saved = store.append_turn(principal.name, conversation, turn)
+            saved = store.append_turn(principal.key, conversation, turn)
             event = {**event, "conversation": {"id": saved["id"], "title": saved["title"]}}
         yield _frame(event)
     yield "data: [DONE]\n\n"
@@ -157,7 +155,7 @@ def list_conversations(request: Request, core: CoreDep, principal: CurrentPrinci
     """The caller's conversations, newest first (expired ones are deleted first)."""
     store = conversation_store(request, core)
     return {
-        "conversations": store.list(principal.name),
+        "conversations": store.list(principal.key),
         "retention_days": store.retention_days,
     }
 
@@ -167,7 +165,7 @@ def get_conversation(
     conversation_id: str, request: Request, core: CoreDep, ingestor: IngestorDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """One conversation. A passage whose document the caller may no longer read is withheld."""
-    conversation = conversation_store(request, core).get(principal.name, conversation_id)
+    conversation = conversation_store(request, core).get(principal.key, conversation_id)
     collection = conversation["collection"]
     allowed = collection in readable_collections(core, ingestor, principal)
     visible = principal.groups | {"*"}
@@ -188,5 +186,5 @@ def get_conversation(
 
 @router.delete("/v1/conversations/{conversation_id}", status_code=204)
 def delete_conversation(conversation_id: str, request: Request, core: CoreDep, principal: CurrentPrincipal) -> Response:
-    conversation_store(request, core).delete(principal.name, conversation_id)
+    conversation_store(request, core).delete(principal.key, conversation_id)
     return Response(status_code=204)
