@@ -25,10 +25,13 @@ KEY_PREFIX = "enc_"
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace ``path`` by ``data`` (temp file, fsync, rename), with exactly ``mode`` whatever the
+    umask; a missing parent directory is created owner-only (0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
+        os.fchmod(fd, mode)  # os.open applied the umask, and a leftover temp file keeps its old mode
         view = memoryview(data)
         while view:  # os.write may write less than asked (a nearly full disk)
             view = view[os.write(fd, view) :]

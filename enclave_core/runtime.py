@@ -6,8 +6,10 @@ and then reused (the embedding model and spaCy load once per process).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,7 @@ from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.llm import LLMClient
 from enclave_core.policy.access import AccessPolicy
 from enclave_core.retrieval import Retriever
-from enclave_core.settings import Settings
+from enclave_core.settings import Settings, secure_data_dir
 from enclave_core.vault import Vault, load_vault_key
 from enclave_core.vectorstore import VectorStore, build_store
 
@@ -27,11 +29,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Core"]
 
+log = logging.getLogger(__name__)
+
 
 class Core:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.RLock()
+        self._closers: list[Callable[[], None]] = []
+        # Before anything is created: the data directory and all in it owner-only (umask 0o077).
+        secure_data_dir(settings.data_dir)
 
     @cached_property
     def store(self) -> VectorStore:
@@ -84,12 +91,23 @@ class Core:
     @cached_property
     def audit(self) -> AuditLog:
         s = self.settings
-        return AuditLog(s.audit_dir, s.audit_signing_key, s.audit.checkpoint_every)
+        return AuditLog(
+            s.audit_dir, s.audit_signing_key, s.audit.checkpoint_every, max_field_chars=s.audit.max_field_chars
+        )
 
     def guard(self, text: str) -> tuple[str, dict[str, int]]:
         result = self.redactor.guard(text)
         return result.text, result.counts
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the core closes (before the store closes), e.g. to flush a summary."""
+        self._closers.append(callback)
+
     def close(self) -> None:
+        for callback in self._closers:
+            try:
+                callback()
+            except Exception:  # closing must go on: the store still has to be closed
+                log.exception("closing: %r failed", callback)
         if "store" in self.__dict__:
             self.store.close()

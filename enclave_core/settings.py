@@ -11,8 +11,10 @@ Resolution order (later wins):
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +38,12 @@ __all__ = [
     "VectorStoreSettings",
     "get_settings",
     "load_settings",
+    "private_dir",
+    "private_file",
+    "secure_data_dir",
 ]
+
+log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,6 +134,19 @@ class AuditSettings(BaseModel):
     # <data_dir>/secrets/audit-signing.key (created on first use).
     signing_key: Path | None = None
     checkpoint_every: int = Field(100, ge=1)
+    # Free space kept on the audit volume (the filesystem of <data_dir>/audit). Below min_free_mb
+    # the gateway refuses writes (uploads, deletes, ACL changes, ...) with 503 and keeps serving
+    # reads; below floor_mb it refuses searches and queries too (they write audit records), and
+    # serves only GET requests. See docs/operations.md.
+    min_free_mb: int = Field(256, ge=0)
+    floor_mb: int = Field(16, ge=0)
+    # Longest string kept in any field of a record; longer ones are cut, with a marker saying how
+    # many characters were dropped. 4096 keeps a whole question (the API allows 4000 characters).
+    max_field_chars: int = Field(4096, ge=64)
+    # Failed authentications: the first auth_failures_logged per client address in each window
+    # are recorded one by one; the rest are counted and written as one summary record.
+    auth_failures_logged: int = Field(5, ge=0)
+    auth_failure_window_s: float = Field(60.0, gt=0)
 
 
 class VaultSettings(BaseModel):
@@ -223,6 +243,62 @@ class Settings(BaseModel):
     @property
     def redaction_policy_path(self) -> Path:
         return self.policies_dir / "redaction.yaml"
+
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+_GROUP_OTHER = 0o077
+
+
+def _tighten(path: Path) -> None:
+    """Remove group and other permission bits from one file or directory (never follows a link)."""
+    st = os.lstat(path)
+    if not stat.S_ISLNK(st.st_mode) and st.st_mode & _GROUP_OTHER:
+        os.chmod(path, stat.S_IMODE(st.st_mode) & ~_GROUP_OTHER)
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """Make the data directory owner-only, whatever the umask the process was started with.
+
+    Sets the process umask to 0o077 for the life of the process (everything created afterwards,
+    by this code or by a library such as SQLite or Qdrant, is owner-only), creates the directory
+    0700 and removes group/other bits from everything already in it (a data directory written by an
+    older version, a restored backup, a file created by another tool). Links are not followed.
+    """
+    os.umask(_GROUP_OTHER)
+    data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    problems = []
+    for root, dirs, files in os.walk(data_dir, onerror=lambda exc: problems.append(exc)):
+        for path in [Path(root)] + [Path(root, name) for name in dirs + files]:
+            try:
+                _tighten(path)
+            except FileNotFoundError:
+                continue  # removed meanwhile (a temp file of another process)
+            except OSError as exc:
+                problems.append(exc)
+    if problems:
+        log.warning("data directory %s: cannot make owner-only: %s", data_dir, problems[0])
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory (and missing parents) owner-only, whatever the umask; tighten it if it exists."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    _tighten(path)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create an empty file owner-only (0600) if it is absent, whatever the umask; tighten it if it
+    exists. Call before a library opens the file (SQLite gives its -wal/-shm files the database's mode)."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & _GROUP_OTHER:
+            os.fchmod(fd, mode & ~_GROUP_OTHER)
+    finally:
+        os.close(fd)
+    return path
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from enclave_core.errors import EnclaveError, InputError, NotFoundError
 from enclave_core.keys import atomic_write
+from enclave_core.settings import private_file
 from ingest.pipeline import FileOutcome, Ingestor, SourceFile
 
 __all__ = ["JobJournal", "JobRunner", "Staging"]
@@ -72,7 +73,7 @@ class JobFile:
 
 class JobJournal:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 whatever the umask (SQLite gives its -wal/-shm files this mode)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

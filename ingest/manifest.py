@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from enclave_core.settings import private_file
+
 __all__ = ["DocumentRecord", "Manifest"]
 
 
@@ -30,7 +32,7 @@ class DocumentRecord:
 
 class Manifest:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 whatever the umask (SQLite gives its -wal/-shm files this mode)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

@@ -8,6 +8,12 @@ exclusive file lock (the gateway and the CLI may write at once) and are fsync'd.
 With a signer (Ed25519, ``signing.py``) the head of the chain is signed after every
 append and checkpoints are kept, so truncation and a rebuilt chain are detected too.
 
+No caller can write an unbounded record: every string in a record (nested ones too) is cut to
+``max_field_chars`` with a marker saying how much was dropped, before the record is hashed.
+
+``verify()`` walks the whole chain (``enclave audit verify``); ``verify_incremental()`` (the
+gateway's ``GET /v1/audit``) walks it once, then only the records appended since its last call.
+
 Callers must never put raw personal data in a record: questions arrive already redacted.
 """
 
@@ -20,17 +26,28 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from enclave_core.audit.signing import AuditSigner, load_public_key, verify_signed, write_json_atomic
+from enclave_core.audit.signing import AuditSigner, load_public_key, verify_signed
 from enclave_core.errors import EnclaveError
 
-__all__ = ["GENESIS", "AuditLog", "AuditLogDamaged", "AuditWriteFailed", "VerifyResult", "canonical", "record_hash"]
+__all__ = [
+    "GENESIS",
+    "MAX_FIELD_CHARS",
+    "AuditLog",
+    "AuditLogDamaged",
+    "AuditWriteFailed",
+    "VerifyResult",
+    "canonical",
+    "cap_strings",
+    "free_bytes",
+    "record_hash",
+]
 
 
 class AuditWriteFailed(EnclaveError):
@@ -42,6 +59,49 @@ class AuditLogDamaged(EnclaveError):
 
 
 GENESIS = "0" * 64
+MAX_FIELD_CHARS = 4096  # a whole question (the API allows 4000 characters) fits
+
+
+def cap_strings(value: Any, limit: int = MAX_FIELD_CHARS) -> Any:
+    """``value`` with every string in it (dict keys and values, list items, nested) cut to
+    ``limit`` characters plus a marker that says how many were dropped."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}...[cut {len(value) - limit} chars]"
+    if isinstance(value, dict):
+        return {cap_strings(k, limit): cap_strings(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [cap_strings(v, limit) for v in value]
+    return value
+
+
+def _private(path: str, flags: int) -> int:
+    """Opener: files this module creates are owner-only (0600) whatever the umask."""
+    return os.open(path, flags, 0o600)
+
+
+def _write_json_private(path: Path, data: dict[str, object]) -> None:
+    """Atomic (temp file, fsync, rename) like signing.write_json_atomic, and owner-only."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", opener=_private) as fh:
+            os.fchmod(fh.fileno(), 0o600)  # a leftover temp file keeps its old mode
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def free_bytes(path: Path) -> int:
+    """Bytes an unprivileged writer may still use on the filesystem that holds ``path`` (or would
+    hold it: the nearest existing parent is asked)."""
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    st = os.statvfs(probe)
+    return st.f_bavail * st.f_frsize
 
 
 def canonical(record: dict[str, Any]) -> bytes:
@@ -59,11 +119,37 @@ class VerifyResult:
     records: int
     first_bad: int | None = None  # 1-based line number of the first bad record
     reason: str = ""
+    scope: str = "full"  # "full": every record was checked; "incremental": only `checked` new ones
+    checked: int | None = None  # records walked by this verification (incremental: the new ones)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """How far verify_incremental() got: the chain up to ``size`` bytes checked and intact."""
+
+    ident: tuple[int, int]  # (st_dev, st_ino) of audit.log
+    size: int  # bytes of whole, checked records
+    mtime_ns: int
+    count: int
+    last_hash: str
+    last_start: int  # offset of the last checked record's line
+    checkpoints_size: int  # bytes of checkpoints.log checked
+
+
+_START = _Checked((0, 0), 0, 0, 0, GENESIS, 0, 0)
 
 
 class AuditLog:
-    def __init__(self, directory: Path, signing_key: Path | None = None, checkpoint_every: int = 100) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        signing_key: Path | None = None,
+        checkpoint_every: int = 100,
+        *,
+        max_field_chars: int = MAX_FIELD_CHARS,
+    ) -> None:
         self.directory = directory
+        self.max_field_chars = max_field_chars
         self.path = directory / "audit.log"
         self.head_path = directory / "head.json"
         self.checkpoints_path = directory / "checkpoints.log"
@@ -72,6 +158,13 @@ class AuditLog:
         self._signing_key = signing_key
         self._signer: AuditSigner | None = None
         self._lock = threading.Lock()
+        self._verify_lock = threading.Lock()
+        self._checked: _Checked | None = None  # verify_incremental(): the chain checked so far
+        self._failed: tuple[tuple[int, int, int, int], VerifyResult] | None = None  # its last failure
+
+    def free_bytes(self) -> int:
+        """Free space on the audit volume (see ``free_bytes``)."""
+        return free_bytes(self.directory)
 
     def _get_signer(self) -> AuditSigner | None:
         if self._signing_key is None:
@@ -80,7 +173,8 @@ class AuditLog:
             self._signer = AuditSigner(self._signing_key)
             pem = self._signer.public_pem()
             if not self.public_key_path.exists() or self.public_key_path.read_bytes() != pem:
-                self.public_key_path.write_bytes(pem)
+                with open(self.public_key_path, "wb", opener=_private) as fh:
+                    fh.write(pem)
         return self._signer
 
     def _last_record(self, fh: Any) -> tuple[int, str]:
@@ -109,9 +203,12 @@ class AuditLog:
             block = min(end, block * 4)
 
     def append(self, action: str, **fields: Any) -> dict[str, Any]:
-        """Append one record and return it (with seq and hash)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.path, "a+b") as fh:
+        """Append one record and return it (with seq and hash). Strings longer than
+        ``max_field_chars`` are cut (with a marker), so no caller can write an unbounded record."""
+        action = cap_strings(action, self.max_field_chars)
+        fields = cap_strings(fields, self.max_field_chars)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with self._lock, open(self.path, "a+b", opener=_private) as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
                 seq, prev = self._last_record(fh)
@@ -159,11 +256,11 @@ class AuditLog:
         if signer is None:
             return
         head = signer.sign(seq, digest, "head")
-        write_json_atomic(self.head_path, head)
+        _write_json_private(self.head_path, head)
         if self.anchor_path is not None:
-            write_json_atomic(self.anchor_path, head)
+            _write_json_private(self.anchor_path, head)
         if checkpoint and seq % self.checkpoint_every == 0:
-            with open(self.checkpoints_path, "ab") as cp:
+            with open(self.checkpoints_path, "ab", opener=_private) as cp:
                 cp.write(canonical(signer.sign(seq, digest, "checkpoint")) + b"\n")
                 cp.flush()
                 os.fsync(cp.fileno())
@@ -184,29 +281,151 @@ class AuditLog:
             public_key = self._trusted_public_key(0 if not self.path.exists() else int(self.path.stat().st_size > 0))
         except ValueError as exc:
             return VerifyResult(False, 0, 1, str(exc))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+b") as fh:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(self.path, "a+b", opener=_private) as fh:
             fh.seek(0)
             for number, line in enumerate(fh, start=1):
                 count = number
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    return VerifyResult(False, number - 1, number, "not valid JSON")
-                if not isinstance(record, dict) or "hash" not in record:
-                    return VerifyResult(False, number - 1, number, "not an audit record")
-                if record.get("seq") != number:
-                    return VerifyResult(False, number - 1, number, f"sequence {record.get('seq')} != {number}")
-                if record.get("prev") != prev:
-                    return VerifyResult(False, number - 1, number, "link to the previous record is broken")
-                if record_hash(record) != record["hash"]:
-                    return VerifyResult(False, number - 1, number, "content does not match its hash")
-                if public_key is not None and not verify_signed(
-                    public_key, {"seq": number, "hash": record["hash"], "sig": record.get("sig", "")}, "record"
-                ):
-                    return VerifyResult(False, number - 1, number, "record signature is missing or invalid")
+                record, problem = self._check_line(line, number, prev, public_key)
+                if record is None:
+                    return VerifyResult(False, number - 1, number, problem)
                 prev = record["hash"]
-        return self._verify_signatures(count, prev)
+        return replace(self._verify_signatures(count, prev), checked=count)
+
+    @staticmethod
+    def _check_line(
+        line: bytes, number: int, prev: str, public_key: Ed25519PublicKey | None
+    ) -> tuple[dict[str, Any] | None, str]:
+        """(record, "") if line ``number`` continues the chain after ``prev``; else (None, why)."""
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return None, "not valid JSON"
+        if not isinstance(record, dict) or "hash" not in record:
+            return None, "not an audit record"
+        if record.get("seq") != number:
+            return None, f"sequence {record.get('seq')} != {number}"
+        if record.get("prev") != prev:
+            return None, "link to the previous record is broken"
+        if record_hash(record) != record["hash"]:
+            return None, "content does not match its hash"
+        if public_key is not None and not verify_signed(
+            public_key, {"seq": number, "hash": record["hash"], "sig": record.get("sig", "")}, "record"
+        ):
+            return None, "record signature is missing or invalid"
+        return record, ""
+
+    def verify_incremental(self, full: bool = False) -> VerifyResult:
+        """verify() for a caller that asks often (``GET /v1/audit``): the first call walks the whole
+        chain, later calls only the records appended since (with the signed head, the anchor and the
+        new checkpoints, which are checked every time). A log that was replaced, shortened or
+        rewritten in place (same size, new mtime) is walked again from the first record.
+
+        What this does not see: an edit to a record it already checked, made together with new
+        appends. ``verify()`` (``enclave audit verify``, or ``full=True``) walks the whole chain and
+        finds every kind of tampering. Any problem found here is confirmed by ``verify()``.
+        """
+        with self._verify_lock:
+            key = self._file_key()
+            if not full and self._failed is not None and self._failed[0] == key:
+                return self._failed[1]  # nothing changed since the last (failed) walk
+            start = None if full else self._checked
+            result, state = self._advance(start or _START)
+            if not result.ok:
+                result, state = self.verify(), None  # the authoritative answer, whatever the cause
+            self._checked = state
+            self._failed = None if result.ok else (key, result)
+            return result
+
+    def _file_key(self) -> tuple[int, int, int, int]:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return (0, 0, -1, 0)
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _advance(self, state: _Checked) -> tuple[VerifyResult, _Checked | None]:
+        """Check the records after ``state``: first the whole lines there now without a lock (the
+        file only grows), then the rest and the signatures under a shared lock (appends wait)."""
+        dev, ino, size, mtime_ns = self._file_key()
+        if size < 0:
+            return VerifyResult(False, 0, 1, "no audit log"), None  # verify() says whether that is fine
+        if state.ident != (dev, ino) or size < state.size or (size == state.size and mtime_ns != state.mtime_ns):
+            state = _START  # replaced, truncated or rewritten in place: from the first record
+        try:
+            public_key = self._trusted_public_key(int(size > 0))
+        except ValueError as exc:
+            return VerifyResult(False, 0, 1, str(exc)), None
+        with open(self.path, "rb") as fh:
+            if state.count and not self._still_there(fh, state):
+                state = _START
+            walked: dict[int, str] = {}
+            since = state.count
+            fh.seek(state.size)
+            bad, state = self._walk(fh, state, public_key, walked, stop_at=size)
+            if bad is not None:
+                return bad, None
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+            try:
+                bad, state = self._walk(fh, state, public_key, walked, stop_at=None)
+                if bad is not None:
+                    return bad, None
+                st = os.fstat(fh.fileno())
+                try:
+                    cp_size = self.checkpoints_path.stat().st_size
+                except FileNotFoundError:
+                    cp_size = 0
+                if cp_size < state.checkpoints_size:
+                    return VerifyResult(False, state.count, 1, "checkpoints were removed"), None
+                result = self._verify_signatures(
+                    state.count, state.last_hash, walked, since=since, checkpoints_from=state.checkpoints_size
+                )
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        if not result.ok:
+            return result, None
+        scope = "full" if since == 0 else "incremental"
+        state = replace(state, ident=(st.st_dev, st.st_ino), mtime_ns=st.st_mtime_ns, checkpoints_size=cp_size)
+        return replace(result, scope=scope, checked=state.count - since), state
+
+    def _still_there(self, fh: Any, state: _Checked) -> bool:
+        """Is the last record checked before still where it was, unchanged?"""
+        fh.seek(state.last_start)
+        try:
+            record = json.loads(fh.read(state.size - state.last_start))
+        except ValueError:
+            return False
+        return (
+            isinstance(record, dict)
+            and record.get("seq") == state.count
+            and record.get("hash") == state.last_hash
+            and record_hash(record) == state.last_hash
+        )
+
+    def _walk(
+        self,
+        fh: Any,
+        state: _Checked,
+        public_key: Ed25519PublicKey | None,
+        walked: dict[int, str],
+        stop_at: int | None,
+    ) -> tuple[VerifyResult | None, _Checked]:
+        """Check the lines from ``state.size`` on (up to ``stop_at``: whole lines only, an append
+        may be under way); ``walked`` gets the hash of every record checked, by number."""
+        number, prev, offset, last_start = state.count, state.last_hash, state.size, state.last_start
+        while stop_at is None or offset < stop_at:
+            line = fh.readline()
+            if not line or (stop_at is not None and not line.endswith(b"\n")):
+                break
+            number += 1
+            record, problem = self._check_line(line, number, prev, public_key)
+            if record is None:
+                return VerifyResult(False, number - 1, number, problem), state
+            prev = record["hash"]
+            walked[number] = prev
+            last_start, offset = offset, offset + len(line)
+        fh.seek(offset)
+        return None, replace(state, size=offset, count=number, last_hash=prev, last_start=last_start)
 
     @property
     def anchor_path(self) -> Path | None:
@@ -235,8 +454,19 @@ class AuditLog:
             raise ValueError("public signing key is missing")
         return None
 
-    def _verify_signatures(self, count: int, last_hash: str) -> VerifyResult:
-        """The chain is intact; now check it against the signed head, checkpoints and anchor."""
+    def _verify_signatures(
+        self,
+        count: int,
+        last_hash: str,
+        hashes: dict[int, str] | None = None,
+        since: int = 0,
+        checkpoints_from: int = 0,
+    ) -> VerifyResult:
+        """The chain is intact; now check it against the signed head, checkpoints and anchor.
+
+        Incremental use: ``hashes`` holds the records checked now (by number), all after ``since``;
+        only the checkpoints after byte ``checkpoints_from`` of their file are read (they must all
+        be for those records), and only checkpoints after record ``since`` are expected."""
         try:
             public_key = self._trusted_public_key(count)
         except ValueError as exc:
@@ -250,7 +480,9 @@ class AuditLog:
         try:
             head = json.loads(self.head_path.read_text(encoding="utf-8"))
             checkpoints = [
-                json.loads(line) for line in self._read_optional(self.checkpoints_path).splitlines() if line.strip()
+                json.loads(line)
+                for line in self._read_optional(self.checkpoints_path, checkpoints_from).splitlines()
+                if line.strip()
             ]
             anchor = (
                 json.loads(self.anchor_path.read_text()) if self.anchor_path and self.anchor_path.exists() else None
@@ -262,7 +494,17 @@ class AuditLog:
             return VerifyResult(False, count, min(max(head_seq, 1), max(count, 1)), "signature of the head is invalid")
         if anchor is not None and verify_signed(public_key, anchor, "head") and int(anchor["seq"]) > head_seq:
             return VerifyResult(False, count, head_seq + 1, "log rolled back: a newer signed head exists")
-        hashes = self._hashes()
+        if hashes is None:
+            listed = self._hashes()
+
+            def hash_of(seq: int) -> str | None:
+                return listed[seq - 1]
+        else:
+            known = hashes
+
+            def hash_of(seq: int) -> str | None:
+                return known.get(seq)
+
         seen: set[int] = set()
         for cp in checkpoints:
             seq = int(cp.get("seq", 0)) if isinstance(cp, dict) else 0
@@ -271,9 +513,10 @@ class AuditLog:
             seen.add(seq)
             if seq > count:
                 return VerifyResult(False, count, count + 1, f"log truncated: checkpoint at record {seq}")
-            if hashes[seq - 1] != cp["hash"]:
+            if hash_of(seq) != cp["hash"]:
                 return VerifyResult(False, count, seq, "record differs from its signed checkpoint")
-        expected = set(range(self.checkpoint_every, head_seq + 1, self.checkpoint_every))
+        first = (since // self.checkpoint_every + 1) * self.checkpoint_every
+        expected = set(range(first, head_seq + 1, self.checkpoint_every))
         if missing := sorted(expected - seen):
             return VerifyResult(False, count, missing[0], f"signed checkpoint of record {missing[0]} is missing")
         if head_seq > count:
@@ -285,8 +528,12 @@ class AuditLog:
         return VerifyResult(True, count)
 
     @staticmethod
-    def _read_optional(path: Path) -> str:
-        return path.read_text(encoding="utf-8") if path.exists() else ""
+    def _read_optional(path: Path, offset: int = 0) -> str:
+        if not path.exists():
+            return ""
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode("utf-8")
 
     def _hashes(self) -> list[str]:
         return [str(r["hash"]) for r in self.records()]

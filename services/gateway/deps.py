@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,7 +16,9 @@ from enclave_core.runtime import Core
 from enclave_core.service import RagService
 from ingest import Ingestor
 from ingest.jobs import JobRunner
+from services.gateway.authfail import AuthFailureAuditor
 from services.gateway.errors import Unauthenticated
+from services.gateway.reserve import check_audit_reserve
 
 __all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "JobsDep", "RagDep", "StateDep", "authorize"]
 
@@ -27,6 +30,18 @@ class AppState:
     keys: KeyStore
     jobs: JobRunner
     oidc: OIDCVerifier | None = None
+    auth_failures: AuthFailureAuditor | None = None  # made on first use: failed_auth_auditor()
+
+    def failed_auth_auditor(self) -> AuthFailureAuditor:
+        """The gateway's one auditor of failed authentications (per-client aggregation)."""
+        if self.auth_failures is None:
+            with _STATE_LOCK:
+                if self.auth_failures is None:
+                    self.auth_failures = AuthFailureAuditor.for_core(self.core)
+        return self.auth_failures
+
+
+_STATE_LOCK = threading.Lock()
 
 
 def get_state(request: Request) -> AppState:
@@ -68,24 +83,25 @@ def get_principal(request: Request, state: StateDep) -> Principal:
     if credential and credential.startswith(KEY_PREFIX):
         key = state.keys.authenticate(credential)
         if key is not None:
-            return key.principal()
+            return _admitted(request, state, key.principal())
         reason = "invalid or revoked API key"
     elif credential and state.oidc is not None:
         try:
-            return state.oidc.verify(credential)
+            return _admitted(request, state, state.oidc.verify(credential))
         except TokenInvalid as exc:
             reason = str(exc)
     elif credential:
         reason = "invalid API key (and SSO tokens are not configured)"
-    state.core.audit.append(
-        "auth.denied",
-        principal=None,
-        outcome="denied",
-        path=request.url.path,
-        method=request.method,
-        reason=reason,
-    )
+    # Aggregated per client address: a flood of bad requests cannot flood the audit log.
+    client = request.client.host if request.client else None
+    state.failed_auth_auditor().denied(client, request.method, request.url.path, reason)
     raise Unauthenticated(reason)
+
+
+def _admitted(request: Request, state: AppState, principal: Principal) -> Principal:
+    """An authenticated caller; a write is refused (503) while the audit volume is below its reserve."""
+    check_audit_reserve(state.core.settings, request.method, request.url.path)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -19,8 +19,17 @@ def read_audit(
     since: Annotated[str | None, Query(description="ISO 8601 time, inclusive")] = None,
     until: Annotated[str | None, Query(description="ISO 8601 time, inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    verify: Annotated[
+        Literal["incremental", "full"],
+        Query(description="incremental: only the records appended since the last check; full: the whole chain"),
+    ] = "incremental",
 ) -> dict[str, Any]:
-    """Audit records for auditors (the role ``auditor``); everyone else gets 403, itself audited."""
+    """Audit records for auditors (the role ``auditor``); everyone else gets 403, itself audited.
+
+    ``chain`` says whether the trail verifies. By default only the records appended since the
+    previous check are walked (with the signed head and checkpoints): the whole chain is walked
+    once per gateway process, or with ``verify=full``, or by ``enclave audit verify``, which is what
+    finds an edit to an old record."""
     if AUDITOR_ROLE not in principal.roles:
         core.audit.append(
             "access.denied",
@@ -40,8 +49,15 @@ def read_audit(
         records.append(record)
         if len(records) >= limit:
             break
-    verified = core.audit.verify()
+    verified = core.audit.verify_incremental(full=verify == "full")
     return {
         "records": records,
-        "chain": {"ok": verified.ok, "records": verified.records, "first_bad": verified.first_bad},
+        "chain": {
+            "ok": verified.ok,
+            "records": verified.records,
+            "first_bad": verified.first_bad,
+            "reason": verified.reason,
+            "verified": verified.scope,
+            "checked": verified.checked,
+        },
     }
