@@ -349,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)  # bench retrieval | tune | store | pii | load (results under results/)
 
+    from enclave_cli.plan_cmd import add_plan_parser
+
+    add_plan_parser(sub)  # plan --model M --gpu G --count N (sizing and cost, no settings needed)
+
     p = sub.add_parser("collections", help="list collections")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_collections)

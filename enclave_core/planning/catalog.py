@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from enclave_core.errors import PolicyError
+from enclave_core.errors import InputError, PolicyError
 from enclave_core.policy.loader import load_policy_file, policies_dir
 
 __all__ = ["Accelerator", "Catalog", "Measurement", "Model", "Prices", "catalog_dir", "load_catalog"]
@@ -117,14 +117,14 @@ class Catalog:
         try:
             return self.models[model_id]
         except KeyError:
-            raise PolicyError(f"unknown model {model_id!r}; known: {', '.join(sorted(self.models))}") from None
+            raise InputError(f"unknown model {model_id!r}; known: {', '.join(sorted(self.models))}") from None
 
     def accelerator(self, acc_id: str) -> Accelerator:
         try:
             return self.accelerators[acc_id]
         except KeyError:
             known = ", ".join(sorted(self.accelerators))
-            raise PolicyError(f"unknown accelerator {acc_id!r}; known: {known}") from None
+            raise InputError(f"unknown accelerator {acc_id!r}; known: {known}") from None
 
 
 def _model(model_id: str, d: dict[str, Any]) -> Model:

@@ -92,6 +92,8 @@ def _suggestions(catalog: Catalog, req: PlanRequest, model: Model, acc: Accelera
         out.append({"change": "FP8 checkpoint", "model": model.fp8_variant})
     elif model.weight_dtype == "bf16" and req.quantization is None and ok(replace(req, quantization="fp8")):
         out.append({"change": "FP8 at load time", "quantization": "fp8"})
+    if req.gpu_memory_utilization < 0.95 and ok(replace(req, gpu_memory_utilization=0.95)):
+        out.append({"change": "higher GPU memory utilisation", "gpu_memory_utilization": 0.95})
     if req.kv_cache_dtype == "auto" and ok(replace(req, kv_cache_dtype="fp8")):
         out.append({"change": "FP8 KV cache", "kv_cache_dtype": "fp8"})
     shorter = [c for c in (65536, 32768, 16384, 8192, 4096, 2048) if c < ctx]
@@ -160,6 +162,21 @@ def make_plan(catalog: Catalog, req: PlanRequest) -> dict[str, Any]:
         warnings.append("multi-node: pipeline parallel over Ray; needs a fast fabric (InfiniBand/RoCE) between nodes")
     if not model.verified or not acc.verified:
         warnings.append("some catalogue figures for this pair are marked unverified (see policies/catalog)")
+    if not starts:  # nothing runs: no throughput and no cost to speak of
+        tput_out: dict[str, Any] | None = None
+        cost_out: dict[str, Any] | None = None
+    else:
+        tput_out = {"low": round(tput.low), "high": round(tput.high), "basis": tput.basis, "batch": tput.batch}
+        cost_out = {
+            "currency": catalog.prices.currency,
+            "per_gpu_hour": round(hourly.per_gpu, 4),
+            "basis": hourly.basis,
+            "system_per_hour": round(total_hourly, 2),
+            "utilisation": req.cost.utilisation,
+            "per_mtok_output": {"low": round(cost_lo, 2), "high": round(cost_hi, 2)},
+            "api": chosen,
+            "apis": api,
+        }
     return {
         "model": {
             "id": model.id,
@@ -207,22 +224,8 @@ def make_plan(catalog: Catalog, req: PlanRequest) -> dict[str, Any]:
         "vllm": {"argv": argv(cfg), "config_file": config_file(cfg)},
         "compose_env": compose_env(cfg),
         "ansible_vars": ansible_vars(cfg),
-        "throughput_tokens_per_s": {
-            "low": round(tput.low),
-            "high": round(tput.high),
-            "basis": tput.basis,
-            "batch": tput.batch,
-        },
-        "cost": {
-            "currency": catalog.prices.currency,
-            "per_gpu_hour": round(hourly.per_gpu, 4),
-            "basis": hourly.basis,
-            "system_per_hour": round(total_hourly, 2),
-            "utilisation": req.cost.utilisation,
-            "per_mtok_output": {"low": round(cost_lo, 2), "high": round(cost_hi, 2)},
-            "api": chosen,
-            "apis": api,
-        },
+        "throughput_tokens_per_s": tput_out,
+        "cost": cost_out,
         "suggestions": [] if meets else _suggestions(catalog, req, model, acc, ctx),
         "warnings": warnings,
     }

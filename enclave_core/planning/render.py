@@ -39,13 +39,17 @@ def text(plan: dict[str, Any]) -> str:
         "ansible (inventory group_vars):",
         *(f"  {k}: {v}" for k, v in plan["ansible_vars"].items()),
         "",
-        f"throughput: {t['low']:,}-{t['high']:,} output tokens/s",
-        f"  basis: {t['basis']}",
-        f"cost: {c['system_per_hour']} {c['currency']}/hour ({c['basis']}), utilisation {c['utilisation']}",
-        f"  {_money(c['per_mtok_output']['low'])}-{_money(c['per_mtok_output']['high'])} {c['currency']} per million "
-        f"output tokens; {c['api']['api']}: {c['api']['output_per_mtok']} (with the prompt: "
-        f"{c['api']['with_prompt_per_mtok']}) as of {c['api']['as_of']}",
     ]
+    if t and c:
+        lines += [
+            "",
+            f"throughput: {t['low']:,}-{t['high']:,} output tokens/s",
+            f"  basis: {t['basis']}",
+            f"cost: {c['system_per_hour']} {c['currency']}/hour ({c['basis']}), utilisation {c['utilisation']}",
+            f"  {_money(c['per_mtok_output']['low'])}-{_money(c['per_mtok_output']['high'])} {c['currency']} "
+            f"per million output tokens; {c['api']['api']}: {c['api']['output_per_mtok']} (with the prompt: "
+            f"{c['api']['with_prompt_per_mtok']}) as of {c['api']['as_of']}",
+        ]
     if plan["suggestions"]:
         lines += ["", "what would fit:"]
         lines += ["  " + ", ".join(f"{k}={v}" for k, v in s.items()) for s in plan["suggestions"]]

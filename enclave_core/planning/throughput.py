@@ -76,7 +76,7 @@ def estimate(
     scale = min(1.0, BYTES[m.precision] / width)
     published = m.output_tokens_per_s / m.gpus * gpus * scale
     high = min(published, roof * hi_eff)
-    low = min(published * catalog.vllm_factor_low, high)
+    low = min(published * catalog.vllm_factor_low, roof * lo_eff, high)
     return Throughput(
         low,
         high,

@@ -23,6 +23,7 @@ from services.gateway.api.routes import (
     documents,
     health,
     openai_compat,
+    plan,
     query,
     search,
     ui,
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (health, search, query, documents, collections, audit):
+    for module in (health, search, query, documents, collections, audit, plan):
         app.include_router(module.router)
     for module in (openai_compat, conversations, ui):  # OpenAI-compatible API, chat UI
         app.include_router(module.router)
