@@ -21,6 +21,7 @@ output through the guard, ``reasoning`` events only in ``show`` mode.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -128,6 +129,22 @@ class Split:
         return bool(self.answer or self.reasoning)
 
 
+class ReasoningTrace:
+    """What the audit keeps of a model's reasoning: that there was some, its length and its
+    SHA-256 - never the text, which may repeat personal data from the sources."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._chars = 0
+
+    def add(self, text: str) -> None:
+        self._digest.update(text.encode())
+        self._chars += len(text)
+
+    def summary(self) -> dict[str, Any] | None:
+        return {"chars": self._chars, "sha256": self._digest.hexdigest()} if self._chars else None
+
+
 class ReasoningFilter:
     """Incremental separator of reasoning and answer text (see the module doc).
 
@@ -145,12 +162,18 @@ class ReasoningFilter:
         self._answer_started = False
         self._reasoning_started = False
         self.saw_reasoning = False
+        self._trace = ReasoningTrace()
         self.unterminated = False
         self.stray_close_tags = 0  # a close tag met outside any block (a misconfigured profile)
 
     @property
     def inside(self) -> bool:
         return self._inside
+
+    @property
+    def trace(self) -> dict[str, Any] | None:
+        """Length and SHA-256 of the reasoning seen so far (for the audit record), None if none."""
+        return self._trace.summary()
 
     def _hold_back(self, text: str) -> int:
         """Length of the longest suffix of ``text`` that is a proper prefix of a tag."""
@@ -173,6 +196,7 @@ class ReasoningFilter:
             out.reasoning += text
             if text:
                 self.saw_reasoning = True
+                self._trace.add(text)
         else:
             if not self._answer_started:
                 text = text.lstrip()
@@ -246,6 +270,10 @@ class ReasonedStream:
         return self._reasoning.text.strip() if self._reasoning is not None else ""
 
     @property
+    def trace(self) -> dict[str, Any] | None:
+        return self.filter.trace
+
+    @property
     def counts(self) -> dict[str, int]:
         total = dict(self._answer.counts)
         if self._reasoning is not None:
@@ -306,6 +334,7 @@ class ReasonedAnswer:
     guard_counts: dict[str, int] = field(default_factory=dict)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning_trace: dict[str, Any] | None = None  # ReasoningTrace.summary(): for the audit only
 
     @property
     def no_sources(self) -> bool:
@@ -331,6 +360,9 @@ def generate_reasoned_answer(
     messages, used = answer_messages(question, citations, history, context_window=context_window, max_tokens=max_tokens)
     completion = llm.complete(messages, max_tokens=max_tokens)
     split = split_reasoning(completion.text, getattr(completion, "reasoning", None), profile)
+    trace = ReasoningTrace()
+    if split.reasoning:
+        trace.add(split.reasoning)
     answer, counts = guard(split.answer.strip())
     reasoning = ""
     if profile.mode == "show" and split.reasoning.strip():
@@ -344,6 +376,7 @@ def generate_reasoned_answer(
         counts,
         completion.prompt_tokens,
         completion.completion_tokens,
+        trace.summary(),
     )
 
 
@@ -381,6 +414,7 @@ def reasoned_events(
         "guard": stream.counts,
         "model": model,
         "no_sources": False,
+        "reasoning_trace": stream.trace,  # RagService moves it into the audit record
     }
 
 

@@ -169,7 +169,7 @@ class RagService:
             principal,
             collection,
             placeholders=sorted(set(placeholders)),
-            documents={p: sorted(sources[p]) for p in sorted(set(placeholders))},
+            documents={p: sorted(sources.get(p, ())) for p in sorted(set(placeholders))},
             withheld=sorted(withheld),
             reason=self.core.redactor.redact(reason or "").text,
             decision="allow",
@@ -210,7 +210,14 @@ class RagService:
         if answer.reasoning:
             out["reasoning"] = answer.reasoning
         self._audit_answer(
-            principal, collection, found, answer.model or llm.model, out["citations"], answer.guard_counts, started
+            principal,
+            collection,
+            found,
+            answer.model or llm.model,
+            out["citations"],
+            answer.guard_counts,
+            started,
+            reasoning=answer.reasoning_trace,
         )
         if reveal:
             out["answer"] = self._reveal(principal, collection, out["answer"], reveal_reason, out["citations"])
@@ -275,9 +282,14 @@ class RagService:
         started: float,
         *,
         stream: bool = False,
+        reasoning: dict[str, Any] | None = None,
     ) -> None:
-        """The record of an answered question, and one of the output guard's redactions if it made any."""
+        """The record of an answered question, and one of the output guard's redactions if it made any.
+
+        ``reasoning``: a reasoning model's thinking as length and SHA-256, never its text."""
         extra: dict[str, Any] = {"stream": True} if stream else {}
+        if reasoning:
+            extra["reasoning"] = reasoning
         self._audit(
             "query",
             principal,
@@ -322,8 +334,18 @@ class RagService:
                         chunks=_chunks(cited),
                     )
                 elif event["type"] == "done":
+                    event = dict(event)
+                    trace = event.pop("reasoning_trace", None)
                     self._audit_answer(
-                        principal, collection, found, event.get("model"), cited, event["guard"], started, stream=True
+                        principal,
+                        collection,
+                        found,
+                        event.get("model"),
+                        cited,
+                        event["guard"],
+                        started,
+                        stream=True,
+                        reasoning=trace,
                     )
                     if reveal:
                         event = {

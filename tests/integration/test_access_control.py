@@ -52,10 +52,12 @@ def test_admin_sees_both(gateway: Gateway, near_duplicates: dict[str, str]) -> N
 def test_principal_without_the_group_gets_nothing_and_it_is_audited(
     gateway: Gateway, near_duplicates: dict[str, str]
 ) -> None:
-    citations = _search(gateway, "auditor")  # no groups at all
-    assert citations == []
+    # No groups at all: the collection answers as an unknown one would (no existence probe).
+    with gateway.client("auditor") as c:
+        r = c.post("/v1/search", json={"question": QUESTION, "collection": "shared", "top_k": 10})
+    assert r.status_code == 404, r.text
     record = [r for r in read_audit(gateway.settings) if r["action"] == "search"][-1]
-    assert record["principal"] == "audrey" and record["chunks"] == []
+    assert record["principal"] == "audrey" and record["outcome"] == "error" and "chunks" not in record
 
 
 def test_collection_restricted_to_one_group(gateway: Gateway) -> None:

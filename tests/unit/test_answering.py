@@ -361,5 +361,6 @@ def test_stream_answer_events() -> None:
         "guard": {"SECRET": 1},
         "model": "fake-model",
         "no_sources": False,
+        "reasoning_trace": None,  # no reasoning: nothing for the audit record
     }
     assert llm.calls[0][1] == 64

@@ -54,7 +54,7 @@ class Doc:
 
 DOCS = [
     Doc("handbook", "d-leave", "leave.md", ("staff",), "Parental leave is 16 weeks, fully paid."),
-    Doc("handbook", "d-forms", "forms.pdf", ("staff",), "Forms are kept by <PERSON> in HR.", page=2),
+    Doc("handbook", "d-forms", "forms.pdf", ("staff",), "Forms are kept by <PERSON_1> in HR.", page=2),
     Doc("handbook", "d-board", "board.md", ("board",), "Board-only: the merger closes in May."),
     Doc("finance", "d-budget", "budget.md", ("finance",), "The 2027 budget is 4.2 million."),
 ]
@@ -66,6 +66,14 @@ class FakeStore:
 
     def collection_exists(self, name: str) -> bool:
         return name in self.list_collections()
+
+    def count(self, name: str, scope: AccessScope | None = None) -> int:
+        def visible(d: Doc) -> bool:
+            if scope is None or scope.groups is None:
+                return True
+            return bool(scope.groups.intersection(d.acl)) and (scope.doc_ids is None or d.doc_id in scope.doc_ids)
+
+        return sum(d.collection == name and visible(d) for d in DOCS)
 
 
 class FakeManifest:
@@ -165,12 +173,16 @@ class FakeAudit:
 
 
 class FakePii:
-    def pseudonymize_query(self, collection: str, question: str) -> Redacted:
+    def pseudonymize_query(self, collection: str, question: str, can_read: Any = None) -> Redacted:
         return Redacted(question.replace("Alice Smith", "<PERSON_1>"), {})
 
 
 class FakeVault:
-    def reveal(self, collection: str, text: str) -> tuple[str, list[str]]:
+    """Stands for <PERSON_1> (Alice Smith), whom the fake guard writes as <PERSON>."""
+
+    def reveal(self, collection: str, text: str, allowed: set[str] | None = None) -> tuple[str, list[str]]:
+        if allowed is not None and "<PERSON_1>" not in allowed:  # only placeholders of cited passages
+            return text, []
         return text.replace("<PERSON>", "Alice Smith"), ["<PERSON>"] if "<PERSON>" in text else []
 
 

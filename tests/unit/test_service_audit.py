@@ -68,12 +68,50 @@ def test_whole_and_streamed_answers_are_audited_alike(service: tuple[RagService,
     events = list(svc.stream(alice, "fin", "Who keeps Jane's ledger?"))
     assert whole["answer"] == events[-1]["answer"] == "Call <PHONE_NUMBER> for the ledger [1]."
     got = records(path)
-    assert [r["action"] for r in got] == ["query", "guard.redacted", "query", "guard.redacted"]
-    first, second = got[0], got[2]
+    # The stream records the passages before they leave (query.sources), then the answer.
+    assert [r["action"] for r in got] == ["query", "guard.redacted", "query.sources", "query", "guard.redacted"]
+    assert got[2]["question"] == "Who keeps <PERSON_1>'s ledger?" and got[2]["chunks"] == got[0]["chunks"]
+    first, second = got[0], got[3]
     for record in (first, second):
         assert record["question"] == "Who keeps <PERSON_1>'s ledger?"
         assert record["chunks"] == [{"id": "c-1", "doc_id": "d-1", "score": 0.9}]
         assert record["guard_redactions"] == {"PHONE_NUMBER": 1}
         assert "Jane" not in json.dumps(record) and "555-0100" not in json.dumps(record)
     assert "stream" not in first and second["stream"] is True
-    assert got[1]["counts"] == got[3]["counts"] == {"PHONE_NUMBER": 1}
+    assert got[1]["counts"] == got[4]["counts"] == {"PHONE_NUMBER": 1}
+
+
+class ThinkingLLM(FakeLLM):
+    """A reasoning model without a reasoning parser: its thinking arrives in <think> tags."""
+
+    THOUGHT = "<think>The ledger belongs to Jane Roe, whose phone is 555-0100.</think>"
+
+    def complete(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Completion:
+        return Completion(self.THOUGHT + ANSWER, "fake-model", 10, 5)
+
+    def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
+        text = self.THOUGHT + ANSWER
+        yield from (text[:17], text[17:40], text[40:])
+
+
+def test_reasoning_is_noted_in_the_audit_by_length_and_hash_never_its_text(service: tuple[RagService, Path]) -> None:
+    import hashlib
+
+    svc, path = service
+    svc.core.llm = ThinkingLLM()
+    alice = Principal("alice", frozenset({"fin"}))
+    whole = svc.answer(alice, "fin", "Who keeps Jane's ledger?")
+    events = list(svc.stream(alice, "fin", "Who keeps Jane's ledger?"))
+    assert "Jane Roe" not in whole["answer"] and "Jane Roe" not in json.dumps(events)
+    assert all("reasoning_trace" not in e for e in events)  # the client never gets the digest
+    thought = "The ledger belongs to Jane Roe, whose phone is 555-0100."
+    expected = {"chars": len(thought), "sha256": hashlib.sha256(thought.encode()).hexdigest()}
+    answered = [r for r in records(path) if r["action"] == "query"]
+    assert [r["reasoning"] for r in answered] == [expected, expected]
+    assert "Jane Roe" not in path.read_text(encoding="utf-8")
+
+
+def test_no_reasoning_field_without_reasoning(service: tuple[RagService, Path]) -> None:
+    svc, path = service
+    svc.answer(Principal("alice", frozenset({"fin"})), "fin", "Who keeps Jane's ledger?")
+    assert all("reasoning" not in r for r in records(path))
