@@ -33,6 +33,8 @@ from tests.deploy.harness import bb, tool
 CPU_ENV = read_env_file(REPO / "docker" / "cpu.env")
 ENVS: dict[str, dict[str, str]] = {"defaults": {}, "cpu-profile": CPU_ENV}
 # An exact version tag: v1.2.3, 1.2.3, 0.1.0, v0.33.0, optionally with a -suffix (-unprivileged).
+# The nodes of a multi-node vLLM instance (docker-compose.yml, ray-head and ray-worker).
+HOST_NETWORK_SERVICES = frozenset({"ray-head", "ray-worker"})
 VERSION_TAG = re.compile(r"^v?\d+\.\d+(\.\d+)?([-.][A-Za-z0-9.]+)*$")
 
 
@@ -65,14 +67,20 @@ def check_invariants(data: Mapping[str, Any]) -> None:
     internal = {name for name, net in networks.items() if net and net.get("internal") is True}
     assert "internal" in internal, "the `internal` network must have internal: true (no route out)"
     for name, svc in services.items():
-        nets = svc.get("networks") or []
-        nets = list(nets) if isinstance(nets, list) else list(nets.keys())
-        assert "internal" in nets, f"{name} is not on the internal network"
-        outside = [n for n in nets if n not in internal]
-        if name != "gateway":
-            assert not outside, f"{name} is on a network with a route out: {outside}"
+        if name in HOST_NETWORK_SERVICES:
+            # Ray and NCCL reach the other nodes of a multi-node vLLM by the hosts' addresses; the host
+            # firewall confines them to those nodes. Nothing else may use the host's network.
+            assert svc.get("network_mode") == "host" and not svc.get("networks"), name
             assert not svc.get("ports"), f"{name} publishes ports; only the gateway may"
-        assert svc.get("network_mode") is None, f"{name} sets network_mode"
+        else:
+            nets = svc.get("networks") or []
+            nets = list(nets) if isinstance(nets, list) else list(nets.keys())
+            assert "internal" in nets, f"{name} is not on the internal network"
+            outside = [n for n in nets if n not in internal]
+            if name != "gateway":
+                assert not outside, f"{name} is on a network with a route out: {outside}"
+                assert not svc.get("ports"), f"{name} publishes ports; only the gateway may"
+            assert svc.get("network_mode") is None, f"{name} sets network_mode"
         assert not svc.get("privileged"), f"{name} is privileged"
         assert svc.get("pid") is None and svc.get("ipc") is None, f"{name} shares a host namespace"
         for volume in svc.get("volumes") or []:
@@ -95,7 +103,7 @@ def check_invariants(data: Mapping[str, Any]) -> None:
     # Telemetry and usage statistics off, no model hub.
     q = environment(services["qdrant"])
     assert q.get("QDRANT__TELEMETRY_DISABLED") == "true", "qdrant: telemetry is on"
-    for name in ("llm", "llm-cpu"):
+    for name in ("llm", "llm-cpu", *sorted(HOST_NETWORK_SERVICES)):
         env = environment(services[name])
         assert env.get("VLLM_NO_USAGE_STATS") == "1", f"{name}: vLLM usage statistics (telemetry) are on"
         assert env.get("DO_NOT_TRACK") == "1", f"{name}: telemetry: DO_NOT_TRACK unset"
@@ -172,6 +180,11 @@ def test_invariant_checks_catch_violations() -> None:
         "telemetry": lambda s: s["qdrant"]["environment"].__setitem__("QDRANT__TELEMETRY_DISABLED", "false"),
         "no health check": lambda s: s["gateway"].pop("healthcheck"),
         "secret in the environment": lambda s: s["gateway"]["environment"].__setitem__("QDRANT_API_KEY", "x"),
+        "sets network_mode": lambda s: s["llm"].__setitem__("network_mode", "host"),
+        "ray-worker publishes ports": lambda s: s["ray-worker"].__setitem__("ports", ["6379:6379"]),
+        "ray-head: vLLM usage statistics": lambda s: s["ray-head"]["environment"].__setitem__(
+            "VLLM_NO_USAGE_STATS", "0"
+        ),
     }
     for message, mutate in cases.items():
         with pytest.raises(AssertionError) as info:
