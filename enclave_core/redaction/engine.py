@@ -21,12 +21,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+import regex as re
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
-    EmailRecognizer,
     IbanRecognizer,
     IpRecognizer,
     NhsRecognizer,
@@ -43,24 +50,29 @@ from presidio_analyzer.predefined_recognizers import (
 
 from enclave_core.errors import PolicyError
 from enclave_core.redaction.cities import CityNameRecognizer, city_names
+from enclave_core.redaction.identifiers import NationalIdRecognizer, OrgIdRecognizer, PassportRecognizer
 from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
-from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy
+from enclave_core.redaction.policy import NER_ENTITIES, IdentifierPattern, RedactionPolicy
 from enclave_core.redaction.recognizers import (
     AgeRecognizer,
+    AnyDomainEmailRecognizer,
     CardNearKeywordRecognizer,
+    CjkNameRecognizer,
     DateOfBirthRecognizer,
     ExtraPhoneRecognizer,
     PlaceNameRecognizer,
     StreetAddressRecognizer,
     deny_list_recognizer,
 )
+from enclave_core.redaction.tables import COLUMNS, TableColumnRecognizer
 
 __all__ = [
     "PATTERN_RECOGNIZERS",
     "PII_MODEL_DIR",
     "active_model_path",
     "build_analyzer",
+    "identifier_pattern_recognizer",
     "model_path",
     "pii_model_path",
     "shared_nlp_engine",
@@ -120,7 +132,8 @@ _EXTRA_NER_ENTITIES: dict[str, str] = {"STREET_ADDRESS": "STREET_ADDRESS", "PHON
 
 # Entity -> recognizers to build (each call returns fresh instances carrying their default context).
 PATTERN_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
-    "EMAIL_ADDRESS": lambda: [EmailRecognizer()],
+    # Not Presidio's EmailRecognizer: it validates the TLD, so addresses on corp.local or .internal passed.
+    "EMAIL_ADDRESS": lambda: [AnyDomainEmailRecognizer()],
     "PHONE_NUMBER": lambda: [PhoneRecognizer(), ExtraPhoneRecognizer()],
     "US_SSN": lambda: [UsSsnRecognizer()],
     "CREDIT_CARD": lambda: [CreditCardRecognizer(), CardNearKeywordRecognizer()],
@@ -136,6 +149,9 @@ PATTERN_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
     "UK_NHS": lambda: [NhsRecognizer()],
     "UK_NINO": lambda: [UkNinoRecognizer()],
     "URL": lambda: [UrlRecognizer()],
+    "NATIONAL_ID": lambda: [NationalIdRecognizer()],
+    "PASSPORT": lambda: [PassportRecognizer()],  # build_analyzer sets defer_to_us_passport
+    "ORG_ID": lambda: [OrgIdRecognizer()],
 }
 
 _engine_lock = threading.Lock()
@@ -224,9 +240,19 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         recognizers.append(PlaceNameRecognizer())
         recognizers.append(CityNameRecognizer(_vocabulary(nlp), first_names, surnames))
     for entity in sorted(wanted & set(PATTERN_RECOGNIZERS)):
+        if entity == "PASSPORT":
+            recognizers.append(PassportRecognizer(defer_to_us_passport="US_PASSPORT" in wanted))
+            continue
         recognizers.extend(PATTERN_RECOGNIZERS[entity]())
+    table_entities = sorted(wanted & set(COLUMNS))
+    if table_entities:
+        recognizers.append(TableColumnRecognizer(table_entities))
+    if "PERSON" in wanted:
+        recognizers.append(CjkNameRecognizer())
     for deny in policy.deny_list:
         recognizers.append(deny_list_recognizer(deny.entity, list(deny.terms)))
+    for declared in policy.identifier_patterns:
+        recognizers.append(identifier_pattern_recognizer(declared))
 
     for recognizer in recognizers:
         extra = [w for e in recognizer.supported_entities for w in policy.rule(e).context_words]
@@ -245,6 +271,17 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         context_aware_enhancer=LemmaContextAwareEnhancer(
             context_prefix_count=5, context_suffix_count=0, context_matching_mode="whole_word"
         ),
+    )
+
+
+def identifier_pattern_recognizer(declared: IdentifierPattern) -> PatternRecognizer:
+    """A policy's ``identifier_patterns`` entry as a Presidio pattern recognizer (context: 5 words before)."""
+    return PatternRecognizer(
+        supported_entity=declared.entity,
+        name=f"IdentifierPattern_{declared.name}",
+        patterns=[Pattern(declared.name, declared.pattern, declared.score)],
+        context=list(declared.context_words),
+        global_regex_flags=re.MULTILINE,
     )
 
 

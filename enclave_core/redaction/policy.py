@@ -26,6 +26,7 @@ __all__ = [
     "SUPPORTED_ENTITIES",
     "DenyRule",
     "EntityRule",
+    "IdentifierPattern",
     "Operator",
     "RedactionPolicy",
     "load_redaction_policy",
@@ -56,6 +57,9 @@ SUPPORTED_ENTITIES: frozenset[str] = NER_ENTITIES | frozenset(
         "UK_NHS",
         "UK_NINO",
         "URL",
+        "NATIONAL_ID",
+        "PASSPORT",
+        "ORG_ID",
     }
 )
 
@@ -98,6 +102,21 @@ class DenyRule:
 
 
 @dataclass(frozen=True)
+class IdentifierPattern:
+    """An admin-declared identifier: ``pattern`` (a compiled-checked regex) redacted as ``entity``.
+
+    With ``context_words`` the default score is below any sane threshold, so a match counts only with
+    one of the words within the 5 words before it (Presidio's context enhancer adds 0.35).
+    """
+
+    name: str
+    pattern: str
+    entity: str = "ORG_ID"
+    score: float = 0.85
+    context_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RedactionPolicy:
     """A validated redaction policy; build it with :func:`load_redaction_policy`."""
 
@@ -106,6 +125,7 @@ class RedactionPolicy:
     score_threshold: float = _DEFAULT_THRESHOLD
     language: str = "en"
     deny_list: tuple[DenyRule, ...] = ()
+    identifier_patterns: tuple[IdentifierPattern, ...] = ()
     allow_list: tuple[str, ...] = ()
     hash_key_env: str = DEFAULT_HASH_KEY_ENV
     # Reject NER spans no real name, place, address, phone number or age looks like
@@ -123,6 +143,7 @@ class RedactionPolicy:
         """Entity types the analyzer must look for (``keep`` entities are skipped: nothing to do)."""
         wanted = {name for name, rule in self.entities.items() if rule.redacts}
         wanted.update(d.entity for d in self.deny_list)
+        wanted.update(p.entity for p in self.identifier_patterns)
         return tuple(sorted(wanted))
 
     @property
@@ -132,7 +153,7 @@ class RedactionPolicy:
     @property
     def placeholders(self) -> frozenset[str]:
         """Every literal a ``replace`` can produce; text already holding one is left alone."""
-        names = set(self.entities) | {d.entity for d in self.deny_list}
+        names = set(self.entities) | {d.entity for d in self.deny_list} | {p.entity for p in self.identifier_patterns}
         return frozenset(self.rule(n).placeholder for n in names)
 
 
@@ -148,7 +169,10 @@ def parse_redaction_policy(data: Mapping[str, Any], source: str = "<memory>") ->
         DenyRule(entity=str(item["entity"]), terms=tuple(str(t) for t in item["terms"]))
         for item in data.get("deny_list") or ()
     )
-    deny_entities = {d.entity for d in deny_rules}
+    patterns = tuple(
+        _identifier_pattern(item, i, source) for i, item in enumerate(data.get("identifier_patterns") or ())
+    )
+    deny_entities = {d.entity for d in deny_rules} | {p.entity for p in patterns}
 
     rules: dict[str, EntityRule] = {}
     for name, spec in (data.get("entities") or {}).items():
@@ -157,7 +181,7 @@ def parse_redaction_policy(data: Mapping[str, Any], source: str = "<memory>") ->
             raise PolicyError(
                 f"{source}: at entities/{name}: no recognizer for entity type '{name}' "
                 f"(supported: {', '.join(sorted(SUPPORTED_ENTITIES))}; "
-                "other names must be the target of a deny_list entry)"
+                "other names must be the target of a deny_list or identifier_patterns entry)"
             )
         threshold = spec.get("score_threshold")
         rules[name] = EntityRule(
@@ -170,6 +194,12 @@ def parse_redaction_policy(data: Mapping[str, Any], source: str = "<memory>") ->
             keep_last=int(spec.get("keep_last", 0)),
         )
 
+    for i, declared in enumerate(patterns):
+        if declared.entity in rules and not rules[declared.entity].redacts:
+            raise PolicyError(
+                f"{source}: at identifier_patterns/{i}: entity '{declared.entity}' has operator keep, "
+                "so its matches would never be redacted"
+            )
     for i, deny in enumerate(deny_rules):
         if deny.entity in rules and not rules[deny.entity].redacts:
             raise PolicyError(
@@ -190,8 +220,29 @@ def parse_redaction_policy(data: Mapping[str, Any], source: str = "<memory>") ->
         score_threshold=float(data.get("score_threshold", _DEFAULT_THRESHOLD)),
         language=str(data.get("language", "en")),
         deny_list=deny_rules,
+        identifier_patterns=patterns,
         allow_list=allow,
         hash_key_env=str(data.get("hash_key_env", DEFAULT_HASH_KEY_ENV)),
         shape_checks=bool(data.get("shape_checks", True)),
         source=source,
+    )
+
+
+def _identifier_pattern(item: Mapping[str, Any], index: int, source: str) -> IdentifierPattern:
+    """Type one ``identifier_patterns`` entry; its regex must compile (PolicyError naming it otherwise)."""
+    import regex
+
+    pattern = str(item["pattern"])
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        raise PolicyError(f"{source}: at identifier_patterns/{index}/pattern: not a valid regex ({exc})") from None
+    context = tuple(str(w) for w in item.get("context_words") or ())
+    score = item.get("score")
+    return IdentifierPattern(
+        name=str(item["name"]),
+        pattern=pattern,
+        entity=str(item.get("entity") or "ORG_ID"),
+        score=float(score) if score is not None else (0.1 if context else 0.85),
+        context_words=context,
     )

@@ -18,7 +18,9 @@ from enclave_core.redaction.person import place_names
 
 __all__ = [
     "AgeRecognizer",
+    "AnyDomainEmailRecognizer",
     "CardNearKeywordRecognizer",
+    "CjkNameRecognizer",
     "DateOfBirthRecognizer",
     "ExtraPhoneRecognizer",
     "PlaceNameRecognizer",
@@ -241,6 +243,11 @@ _NANP_PHONE = (
     r"(?<![\w+])(?:\+?1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
     r"(?:[ \t]*(?:ext\.?|x|extension)[ \t]*\d{1,6})?(?![\w-])"
 )
+# Chinese mobile numbers (138 1234 5678) after a phone word in Chinese, Japanese or English.
+_CN_MOBILE = (
+    r"(?<=(?:手机|手機|电话|電話|携帯|联系电话|(?i:mobile|phone|tel|cell))[ \t]*[：:]?[ \t]*(?:\+?86[ \t-]?)?)"
+    r"1[3-9]\d[ \t-]?\d{4}[ \t-]?\d{4}(?!\d)"
+)
 # 555-0143: too ambiguous on its own, so it needs a context word ("call", "phone", ...).
 _LOCAL_PHONE = r"(?<![\w.-])\d{3}-\d{4}(?![\w-])"
 # Trunk-prefixed national numbers: 07700 900123, (07700) 900 123, 020 7946 0958, 0301234567.
@@ -288,6 +295,7 @@ class ExtraPhoneRecognizer(PatternRecognizer):
             Pattern("local 7-digit (context needed)", _LOCAL_PHONE, 0.1),
             Pattern("trunk-prefixed national", _TRUNK_PHONE, 0.4),
             Pattern("bare digits (context needed)", _BARE_PHONE, 0.1),
+            Pattern("Chinese mobile after a phone word", _CN_MOBILE, 0.6),
         ]
         super().__init__(
             supported_entity="PHONE_NUMBER",
@@ -305,17 +313,65 @@ class ExtraPhoneRecognizer(PatternRecognizer):
         return not 7 <= digits <= 15
 
 
+# local@domain (common local-part characters: "user=a@b.c" in a log is a@b.c), a dot in the domain, any
+# labels: no top-level-domain check, so internal and reserved names (corp.local, company.internal, .lan,
+# .test, .example, .intranet) are addresses too.
+_EMAIL = (
+    r"(?<![\w.%+'-])[\w%+'-]+(?:\.[\w%+'-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?![\w@-])"
+)
+
+
+class AnyDomainEmailRecognizer(PatternRecognizer):
+    """EMAIL_ADDRESS on any domain. Presidio's EmailRecognizer validates the top-level domain against the
+    public suffix list, so ``jane@corp.local`` or ``ops@company.internal`` passed untouched; an address
+    is personal data whatever its domain. The output guard uses the same detection (Redactor.guard)."""
+
+    def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity="EMAIL_ADDRESS",
+            name="AnyDomainEmailRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("local@domain.label", _EMAIL, 0.9)],
+            context=context or [],
+        )
+
+
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+    # German, French, Spanish, Italian, Dutch, Portuguese months not spelt as the English ones
+    r"|Januar|Jänner|Februar|März|Mai|Juni|Juli|Oktober|Dezember|janvier|février|mars|avril|mai|juin"
+    r"|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto"
+    r"|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre"
+    r"|ottobre|dicembre|januari|februari|maart|mei|juli|augustus|oktober|janeiro|fevereiro|março|maio"
+    r"|junho|julho|setembro|outubro|novembro|dezembro)\.?"
 )
 _DATE = (
-    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
-    r"|(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?)?" + _MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+\d{4})"
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{4}/\d{1,2}/\d{1,2}|\d{4}\.\d{1,2}\.\d{1,2}"
+    r"|\d{4}年\s?\d{1,2}月\s?\d{1,2}日"
+    r"|(?:\d{1,2}(?:st|nd|rd|th|er|º)?\.?\s+(?:of\s+|de\s+)?)?"
+    + _MONTH
+    + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(?:de\s+)?\d{4})"
+)
+# Words that announce a birth date, in the languages of the appliance's users (English first).
+_BIRTH_WORDS = (
+    r"DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|b\."
+    r"|geb\.|geboren(?:\s+am)?|Geburtsdatum|Geburtstag|né(?:e)?(?:\s+le)?|date\s+de\s+naissance"
+    r"|nato|nata(?:\s+il)?|nato\s+il|data\s+di\s+nascita|nacid[oa](?:\s+el)?|fecha\s+de\s+nacimiento"
+    r"|f\.\s*nac\.|geboortedatum|geboren\s+op|född|født|fødselsdato|syntynyt|syntymäaika|urodzon[ya]|data\s+urodzenia"
+    r"|nascid[oa](?:\s+em)?|data\s+de\s+nascimento|date_?naissance|birth_?date|d_?o_?b|生年月日|出生日期|出生年月日"
 )
 _DOB = (
-    r"(?<=\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?)"
-    r"[\s|:=–-]{0,8}(?:is\s+|was\s+)?\(?)" + _DATE + r"(?!\d)"
+    r"(?<=(?<![\w])(?:"
+    + _BIRTH_WORDS
+    + r")[\s|:=–-]{0,8}(?:is\s+|was\s+|am\s+|le\s+|il\s+|el\s+|em\s+|on\s+)?\(?)"
+    + _DATE
+    + r"(?!\d)"
+)
+# "born in 1985", "born in March 1985": a birth year is a quasi-identifier too.
+_BORN_YEAR = (
+    r"(?<=\b(?:born|geboren|né|née|nato|nata|nacid[oa])\s+(?:in|im|en)\s+(?:" + _MONTH + r"\s+)?)(?:19|20)\d{2}(?!\d)"
 )
 
 
@@ -330,7 +386,10 @@ class DateOfBirthRecognizer(PatternRecognizer):
             supported_entity="DATE_OF_BIRTH",
             name="DateOfBirthRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("date after a birth keyword", _DOB, 0.65)],
+            patterns=[
+                Pattern("date after a birth keyword", _DOB, 0.65),
+                Pattern("year after 'born in'", _BORN_YEAR, 0.6),
+            ],
             context=context or [],
             global_regex_flags=re.IGNORECASE,
         )
@@ -415,6 +474,31 @@ class PlaceNameRecognizer(PatternRecognizer):
             name="PlaceNameRecognizer",
             supported_language=supported_language,
             patterns=[Pattern("country or state name", r"(?<![\w-])" + _COUNTRY + r"(?![\w-])", 0.6)],
+            context=context or [],
+        )
+
+
+# A name written in Han or kana right after a form label (姓名：王小明, 氏名: 佐藤 健, 社員情報：...).
+_CJK_LABEL = (
+    r"(?:姓名|氏名|名前|お名前|客户信息|客户姓名|客户|顾客|社員情報|社員名|従業員"
+    r"|患者(?:名|姓名)?|联系人|担当者|申请人|申請者|本人)"
+)
+_CJK_NAME = (
+    r"(?<=" + _CJK_LABEL + r"[ \t]*[：:][ \t]*)"
+    r"\p{Han}{1,3}(?:[ \t　]?[\p{Han}\p{Hiragana}\p{Katakana}]{1,3})?(?=[、，,。；;（(\s]|$)"
+)
+
+
+class CjkNameRecognizer(PatternRecognizer):
+    """PERSON: a Chinese or Japanese name after a form label ("姓名：", "氏名:", "社員情報："); spaCy's
+    English model does not read Han script."""
+
+    def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity="PERSON",
+            name="CjkNameRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("Han/kana name after a form label", _CJK_NAME, 0.6)],
             context=context or [],
         )
 

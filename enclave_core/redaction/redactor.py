@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from enclave_core.errors import PolicyError
 from enclave_core.redaction.companies import names_a_company
+from enclave_core.redaction.lookalikes import is_lookalike
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy, load_redaction_policy
 
 if TYPE_CHECKING:  # Presidio imports spaCy: only at load time, never at import time.
@@ -258,7 +259,13 @@ class Redactor:
             _Span(r.start, r.end, r.entity_type, r.score)
             for r in results
             if r.score >= self._thresholds.get(r.entity_type, self._policy.score_threshold)
-            and not (self._policy.shape_checks and r.entity_type == "PERSON" and names_a_company(text, r.end))
+            and not (
+                self._policy.shape_checks
+                and (
+                    (r.entity_type == "PERSON" and names_a_company(text, r.end))
+                    or is_lookalike(text, r.start, r.end, r.entity_type)
+                )
+            )
         ]
         return self._final_spans(text, spans)
 
