@@ -61,8 +61,10 @@ from enclave_core.redaction.recognizers import (
     CjkNameRecognizer,
     DateOfBirthRecognizer,
     ExtraPhoneRecognizer,
+    LowerCaseIbanRecognizer,
     PlaceNameRecognizer,
     StreetAddressRecognizer,
+    UpperCasePlaceRecognizer,
     deny_list_recognizer,
 )
 from enclave_core.redaction.tables import COLUMNS, TableColumnRecognizer
@@ -137,7 +139,7 @@ PATTERN_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
     "PHONE_NUMBER": lambda: [PhoneRecognizer(), ExtraPhoneRecognizer()],
     "US_SSN": lambda: [UsSsnRecognizer()],
     "CREDIT_CARD": lambda: [CreditCardRecognizer(), CardNearKeywordRecognizer()],
-    "IBAN_CODE": lambda: [IbanRecognizer()],
+    "IBAN_CODE": lambda: [IbanRecognizer(), LowerCaseIbanRecognizer()],
     "IP_ADDRESS": lambda: [IpRecognizer()],
     "STREET_ADDRESS": lambda: [StreetAddressRecognizer()],
     "AGE": lambda: [AgeRecognizer()],
@@ -239,6 +241,7 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
     if "LOCATION" in wanted:
         recognizers.append(PlaceNameRecognizer())
         recognizers.append(CityNameRecognizer(_vocabulary(nlp), first_names, surnames))
+        recognizers.append(UpperCasePlaceRecognizer(_vocabulary(nlp)))
     for entity in sorted(wanted & set(PATTERN_RECOGNIZERS)):
         if entity == "PASSPORT":
             recognizers.append(PassportRecognizer(defer_to_us_passport="US_PASSPORT" in wanted))

@@ -23,8 +23,10 @@ __all__ = [
     "CjkNameRecognizer",
     "DateOfBirthRecognizer",
     "ExtraPhoneRecognizer",
+    "LowerCaseIbanRecognizer",
     "PlaceNameRecognizer",
     "StreetAddressRecognizer",
+    "UpperCasePlaceRecognizer",
     "deny_list_recognizer",
 ]
 
@@ -137,8 +139,14 @@ _ANY_STREET = (
 _PO_BOX = r"(?<![\w-])(?i:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box)[ \t]+\d{1,7}" + _LOCALITY
 
 # Hauptstraße 5, 10115 Berlin / Berliner Straße 12a / Kalverstraat 92, 1012 PH Amsterdam
+# English words that end like a street type ("During 2008, Sp..." is no "-ring" street).
+_NOT_A_STREET_NAME = (
+    r"(?!(?:During|Spring|String|Bring|Offering|Morning|Evening|Earring|Committee|Employee|Trustee|Guarantee"
+    r"|Referee|Nominee|Attendee|Coffee|Toffee|Jubilee|Yankee|Refugee|Meeting|Greeting|Setting)\b)"
+)
 _GERMANIC_STREET_NAME = (
-    r"(?:[A-ZÄÖÜÅØÆ][\w-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig"
+    _NOT_A_STREET_NAME
+    + r"(?:[A-ZÄÖÜÅØÆ][\w-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig"
     r"|pfad|markt|straat|laan|plein|gracht|kade|vägen|gatan|gade|vej|katu|tie|kuja|polku|väylä|gata|veien"
     r"|vegen|utca|út|tér|ulica|cesta|iela|gatvė|tee|steeg|hof)"
     r"|" + _CAP + r"[ \t]+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer))"
@@ -184,6 +192,14 @@ _FRENCH_STREET = (
 )
 
 
+# Mailing-label lines: a postcode after the country at the end of a line ("\n Estonia 62488"; a 4-digit
+# year is not one), and a line holding only a unit ("\n Suite 179").
+_COUNTRY_POSTCODE_LINE = (
+    r"(?<=^[ \t?]*" + _COUNTRY + r"[ \t]+)(?!(?:19|20)\d{2}[ \t]*$)\d{4,6}(?:-\d{3,4})?(?=[ \t]*\r?$)"
+)
+_UNIT_ONLY_LINE = r"(?<=^[ \t?]*)(?i:Suite|Apt\.?|Apartment|Unit|Flat)[ \t]+\#?[A-Za-z0-9-]{1,6}(?=[ \t]*\r?$)"
+
+
 class StreetAddressRecognizer(PatternRecognizer):
     """STREET_ADDRESS for common US, UK and continental European formats.
 
@@ -222,6 +238,8 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("street (FR)", _FRENCH_STREET, 0.55),
             Pattern("postcode after 'zip' / 'postal code'", _ZIP_AFTER_KEYWORD, 0.6),
             Pattern("street + number, postcode + town", _ANY_STREET, 0.55),
+            Pattern("postcode after the country, end of line", _COUNTRY_POSTCODE_LINE, 0.5),
+            Pattern("a line holding only a unit", _UNIT_ONLY_LINE, 0.5),
         ]
         super().__init__(
             supported_entity="STREET_ADDRESS",
@@ -248,13 +266,18 @@ _CN_MOBILE = (
     r"(?<=(?:手机|手機|电话|電話|携帯|联系电话|(?i:mobile|phone|tel|cell))[ \t]*[：:]?[ \t]*(?:\+?86[ \t-]?)?)"
     r"1[3-9]\d[ \t-]?\d{4}[ \t-]?\d{4}(?!\d)"
 )
+# A number labelled after it: "28-64-66-98 office", "3660170548-Fax", "(37) 788-063-Office".
+_LABELLED_AFTER_PHONE = (
+    r"(?<![\w.+-])\+?(?:\(?\d{1,5}\)?[ .-]?){1,5}\d{2,5}"
+    r"(?=[ \t]*-?[ \t]*(?i:office|fax|mobile|cell|home|work|direct|desk)\b)"
+)
 # 555-0143: too ambiguous on its own, so it needs a context word ("call", "phone", ...).
 _LOCAL_PHONE = r"(?<![\w.-])\d{3}-\d{4}(?![\w-])"
 # Trunk-prefixed national numbers: 07700 900123, (07700) 900 123, 020 7946 0958, 0301234567.
 _TRUNK_PHONE = r"(?<![\w.+-])(?:\(0\d{2,5}\)|0\d{2,5})[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w-])"
 # Unseparated 10-11 digits, 3-7 split, digit pairs (60-56-85-91, 84 23 30): context needed.
 _BARE_PHONE = (
-    r"(?<![\w.+-])(?:\d{10,11}|\d{3}-\d{7}|\d{2}(?:[ .-]\d{2}){2,4})"
+    r"(?<![\w.+-])(?:\d{10,11}|\d{3}-\d{7}|\d{2}(?:[ .-]\d{2}){2,4}|\d{4}[ .-]\d{4})"
     r"(?:[ \t]*(?:ext\.?|x)[ \t]*\d{1,6})?(?![\w-])"
 )
 
@@ -296,6 +319,7 @@ class ExtraPhoneRecognizer(PatternRecognizer):
             Pattern("trunk-prefixed national", _TRUNK_PHONE, 0.4),
             Pattern("bare digits (context needed)", _BARE_PHONE, 0.1),
             Pattern("Chinese mobile after a phone word", _CN_MOBILE, 0.6),
+            Pattern("number labelled after it (office, fax, ...)", _LABELLED_AFTER_PHONE, 0.5),
         ]
         super().__init__(
             supported_entity="PHONE_NUMBER",
@@ -409,8 +433,9 @@ _NOT_A_QUANTITY = (
 
 
 class AgeRecognizer(PatternRecognizer):
-    """AGE: the number in "79 year old", "aged 34", "age: 41", "34 y/o", "I'm 61", "who is 30",
-    "died at 72", "Marcel Morard, 7, of ..." (a quasi-identifier)."""
+    """AGE: the number in "79 year old", "34-year-old", "aged 34", "age: 41", "34 y/o", "67 y.o.", "I'm 61",
+    "who is 30", "died at 72", "Marcel Morard, 7, of ...", "34 Jahre alt", "elle a 34 ans", "34歳",
+    "M/34", "Hannah Kirsch (29)" (a quasi-identifier)."""
 
     def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
         number = r"(?<![\w.-])\d{1,3}(?:\.\d)?(?![\w.-]|\.\d)"
@@ -427,6 +452,25 @@ class AgeRecognizer(PatternRecognizer):
             ),
             Pattern("died at N", r"(?<=\b(?i:died|dies|passed[ \t]+away|retired|retires)[ \t]+at[ \t]+)" + whole, 0.5),
             Pattern("Name, N, ...", r"(?<=[A-ZÀ-Ý][\w'’-]+,[ \t]*)" + whole + r"(?=,[ \t]+[a-z])", 0.45),
+            Pattern("N-year-old", r"(?<![\w.-])\d{1,3}(?=-(?i:years?|yrs?)-old\b)", 0.6),
+            Pattern("N y.o. / Nyo", r"(?<![\w.-])\d{1,3}(?=[ \t]?(?i:y\.[ \t]?o\.|yo\b|y/o\b|yrs?[ \t]+old\b))", 0.6),
+            Pattern(
+                "N Jahre alt / N-jährige / N歳",
+                r"(?<![\d.\-A-Za-z])\d{1,3}(?=[ \t-]?(?:Jahre[ \t]+alt\b|jährige[rnms]?\b|歳|岁|才))",
+                0.6,
+            ),
+            Pattern(
+                "a N ans / tiene N años / ha N anni",
+                r"(?<=(?<!\by[ \t])\b(?:a|âgée?[ \t]+de|tiene|tenía|de|con|ha|aveva|di)[ \t]+)\d{1,3}"
+                r"(?=[ \t]+(?:ans|años|anni)\b)",
+                0.5,
+            ),
+            Pattern("M/34", r"(?<=(?<![\w/])(?-i:[MF])[ \t]?/[ \t]?)\d{1,3}(?![\w/.])", 0.5),
+            Pattern(
+                "First Last (N)",
+                r"(?<=(?-i:[A-ZÀ-Ý][a-zà-ÿ]+[ \t]+[A-ZÀ-Ý][\w'’-]+)[ \t]+\()\d{1,2}(?=\))",
+                0.45,
+            ),
         ]
         super().__init__(
             supported_entity="AGE",
@@ -445,7 +489,8 @@ class AgeRecognizer(PatternRecognizer):
 
 
 class CardNearKeywordRecognizer(PatternRecognizer):
-    """A 13-19 digit number shortly after "card", "cc", "visa", ...: redacted even if the Luhn check fails.
+    """A 12-19 digit number shortly after "card", "cc", "visa", ...: redacted even if the Luhn check fails
+    (Maestro numbers start at 12 digits).
 
     Presidio's CreditCardRecognizer drops numbers that fail the checksum (typos, test data,
     partial numbers); for redaction the keyword is evidence enough.
@@ -455,7 +500,7 @@ class CardNearKeywordRecognizer(PatternRecognizer):
         keyword = (
             r"(?i:card|cc|visa|mastercard|master[ \t]card|amex|american[ \t]express|credit|debit|discover|maestro)"
         )
-        pattern = r"(?<=\b" + keyword + r"\b[^\d\n]{0,40})(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"
+        pattern = r"(?<=\b" + keyword + r"\b[^\d\n]{0,40})(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])"
         super().__init__(
             supported_entity="CREDIT_CARD",
             name="CardNearKeywordRecognizer",
@@ -501,6 +546,55 @@ class CjkNameRecognizer(PatternRecognizer):
             patterns=[Pattern("Han/kana name after a form label", _CJK_NAME, 0.6)],
             context=context or [],
         )
+
+
+class LowerCaseIbanRecognizer(PatternRecognizer):
+    """IBAN_CODE written in lower case ("my iban is gb42nawi04454264788619"), which Presidio's
+    IbanRecognizer (upper case only) misses; the ISO 13616 mod-97 check decides."""
+
+    def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
+        pattern = r"(?<![\w])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ ]?[a-z0-9]{1,4})?(?![\w])"
+        super().__init__(
+            supported_entity="IBAN_CODE",
+            name="LowerCaseIbanRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("lower-case IBAN", pattern, 0.5)],
+            context=context or [],
+            global_regex_flags=re.MULTILINE,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        compact = pattern_text.replace(" ", "").upper()
+        if not 15 <= len(compact) <= 34 or not compact.isalnum():
+            return False
+        digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+        return int(digits) % 97 == 1
+
+
+class UpperCasePlaceRecognizer(PatternRecognizer):
+    """LOCATION: a town written in capitals after a place preposition ("flew to LEPPEN on", "grew up in
+    HORTEN."), as address generators and forms write them. Five letters at least (acronyms are shorter:
+    "moved to AWS") and not an English word ("in ADDITION")."""
+
+    def __init__(self, vocabulary: frozenset[str], supported_language: str = "en") -> None:
+        self._vocabulary = vocabulary
+        pattern = (
+            r"(?<=\b(?:in|to|from|near|visit|visited|visiting)[ \t]+)"
+            r"[A-ZÀ-ÖØ-ÞΑ-Ω][A-ZÀ-ÖØ-ÞΑ-Ω'-]{4,}(?:[ \t]+[A-ZÀ-ÖØ-ÞΑ-Ω][A-ZÀ-ÖØ-ÞΑ-Ω'-]+){0,2}"
+            r"(?=[ \t]*(?:[.,;!?)]|$|\n|[ \t]+(?:on|in|and|last|next|this|for|with|where|when|to)\b))"
+        )
+        super().__init__(
+            supported_entity="LOCATION",
+            name="UpperCasePlaceRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("capitalised town after a preposition", pattern, 0.5)],
+            context=[],
+            global_regex_flags=re.MULTILINE,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        words = pattern_text.split()
+        return False if any(w.casefold() in self._vocabulary for w in words) else None
 
 
 def deny_list_recognizer(entity: str, terms: list[str]) -> PatternRecognizer:

@@ -30,7 +30,16 @@ from enclave_core.redaction.identifiers import (
 )
 from enclave_core.redaction.lookalikes import is_lookalike
 from enclave_core.redaction.policy import load_redaction_policy
-from enclave_core.redaction.recognizers import AnyDomainEmailRecognizer, DateOfBirthRecognizer
+from enclave_core.redaction.recognizers import (
+    AgeRecognizer,
+    AnyDomainEmailRecognizer,
+    CardNearKeywordRecognizer,
+    DateOfBirthRecognizer,
+    ExtraPhoneRecognizer,
+    LowerCaseIbanRecognizer,
+    StreetAddressRecognizer,
+    UpperCasePlaceRecognizer,
+)
 from enclave_core.redaction.tables import TableColumnRecognizer, column_entity
 
 
@@ -197,6 +206,61 @@ def test_org_ids(text: str, expected: list[str]) -> None:
 )
 def test_dates_of_birth(text: str, expected: list[str]) -> None:
     assert _values(DateOfBirthRecognizer(), text, "DATE_OF_BIRTH") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a 34-year-old man", ["34"]),
+        ("Mrs. Price, 67 y.o., NHS", ["67"]),
+        ("34yo male", ["34"]),
+        ("34 Jahre alt", ["34"]),
+        ("die 34-jährige Patientin", ["34"]),
+        ("elle a 34 ans", ["34"]),
+        ("患者は34歳", ["34"]),
+        ("M/34 with chest pain", ["34"]),
+        ("Hannah Kirsch (29) and", ["29"]),
+        ("il y a 10 ans; see Table (3); 10M users; 5 years ago", []),
+    ],
+)
+def test_age_forms(text: str, expected: list[str]) -> None:
+    assert _values(AgeRecognizer(), text, "AGE") == expected
+
+
+@pytest.mark.parametrize(
+    ("recognizer", "entity", "text", "expected"),
+    [
+        (LowerCaseIbanRecognizer(), "IBAN_CODE", "my iban is gb29nwbk60161331926819", ["gb29nwbk60161331926819"]),
+        (LowerCaseIbanRecognizer(), "IBAN_CODE", "my iban is gb29nwbk60161331926818", []),  # mod-97 fails
+        (
+            UpperCasePlaceRecognizer(frozenset({"addition"})),
+            "LOCATION",
+            "flew to LEPPEN on Monday, grew up in HORTEN. In ADDITION, moved to AWS.",
+            ["LEPPEN", "HORTEN"],
+        ),
+        (
+            StreetAddressRecognizer(),
+            "STREET_ADDRESS",
+            "Ann Lee\n Suite 179\n Akureyri\n Iceland 80296\nFounded in Iceland 1998",
+            ["Suite 179", "80296"],
+        ),
+        (
+            StreetAddressRecognizer(),
+            "STREET_ADDRESS",
+            "During 2008, Sp Capital invested; a Meeting 12, Berlin",
+            [],
+        ),
+        (
+            ExtraPhoneRecognizer(),
+            "PHONE_NUMBER",
+            "28-64-66-98 office\n3660170548-Fax\nversion 12 office",
+            ["28-64-66-98", "3660170548"],
+        ),
+        (CardNearKeywordRecognizer(), "CREDIT_CARD", "credit card 587428561654 points", ["587428561654"]),
+    ],
+)
+def test_more_shapes(recognizer: object, entity: str, text: str, expected: list[str]) -> None:
+    assert _values(recognizer, text, entity) == expected
 
 
 # --- tables ---------------------------------------------------------------------------------
