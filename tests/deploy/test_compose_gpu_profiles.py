@@ -48,3 +48,32 @@ def test_planner_env_interpolates_into_a_valid_file(model: str, gpu: str, count:
     svc = data["services"][PROFILES[env["COMPOSE_PROFILES"]]]
     assert f"--served-model-name={model}" in svc["command"]
     assert f"--tensor-parallel-size={count}" in svc["command"]
+
+
+@pytest.mark.parametrize("profile", ["ray-head", "ray-worker"])
+def test_ray_profiles_validate_and_keep_the_invariants(profile: str) -> None:
+    """vLLM's multi-node mode: each node runs one Ray service of its own, on the host's network."""
+    env = {
+        "COMPOSE_PROFILES": profile,
+        "ENCLAVE_RAY_HEAD_ADDRESS": "10.20.2.11",
+        "ENCLAVE_RAY_NODE_ADDRESS": "10.20.2.12",
+    }
+    data = load_compose(env)
+    validate(data)
+    check_invariants(data)
+    active = active_services(data, {profile})
+    assert {name for name in active if name.startswith(("llm", "ray"))} == {profile}
+    svc = data["services"][profile]
+    assert svc["network_mode"] == "host" and not svc.get("ports") and not svc.get("privileged")
+    assert svc["entrypoint"][-1] == profile.removeprefix("ray-")
+    assert "./docker/vllm/ray-node.sh:/usr/local/bin/enclave-ray-node:ro" in svc["volumes"]
+    assert environment(svc)["ENCLAVE_RAY_HEAD_ADDRESS"] == "10.20.2.11"
+
+
+def test_ray_head_serves_vllm_on_the_node_address_with_its_key() -> None:
+    data = load_compose({"ENCLAVE_RAY_NODE_ADDRESS": "10.20.2.11"})
+    head, worker = data["services"]["ray-head"], data["services"]["ray-worker"]
+    assert "--host=10.20.2.11" in head["command"], "not 0.0.0.0 on the host's network"
+    assert "llm_api_key" in head["secrets"] and not worker.get("secrets"), "only the API server needs the key"
+    assert not any("api-key" in str(arg) for arg in head["command"])
+    assert "10.20.2.11:8000/health" in " ".join(head["healthcheck"]["test"])

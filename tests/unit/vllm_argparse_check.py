@@ -24,6 +24,8 @@ def check(argv: list[str]) -> str | None:
         ns = parser.parse_args(argv)
     except SystemExit:
         return "rejected by the parser"
+    except Exception as exc:  # a --config file that is missing or not YAML
+        return f"parse: {exc}"
     try:
         validate_parsed_serve_args(ns)
     except Exception as exc:
