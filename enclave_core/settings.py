@@ -171,7 +171,13 @@ class AuthSettings(BaseModel):
 class GatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
-    max_upload_mb: int = Field(50, ge=1)
+    max_upload_mb: int = Field(50, ge=1)  # per uploaded file
+    # Request bodies are bounded before they are read (and only after the caller is authenticated):
+    # an upload to at most max_upload_files files and max_upload_total_mb in all, any other body
+    # (JSON) to max_body_kb. Over a limit: 413, as soon as it is crossed.
+    max_upload_files: int = Field(100, ge=1)
+    max_upload_total_mb: int = Field(400, ge=1)  # `enclave ingest --url` sends 8 files per request
+    max_body_kb: int = Field(1024, ge=1)
     # Idle keep-alive connections are closed after this long. It must outlast the idle time of
     # clients and proxies that reuse connections (nginx keeps 60 s, requests/urllib3 pools keep
     # them forever): a server that closes first races a client sending on the same socket, and

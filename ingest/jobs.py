@@ -9,11 +9,14 @@ The journal itself holds only ids, relative paths, counts and error messages.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import queue
 import secrets
 import shutil
 import sqlite3
+import struct
 import threading
 import time
 import uuid
@@ -23,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from enclave_core.errors import EnclaveError, InputError, NotFoundError
@@ -30,35 +34,194 @@ from enclave_core.keys import atomic_write
 from enclave_core.settings import private_file
 from ingest.pipeline import FileOutcome, Ingestor, SourceFile
 
-__all__ = ["JobJournal", "JobRunner", "Staging"]
+__all__ = ["JobJournal", "JobRunner", "StagedWriter", "Staging"]
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+_MAGIC = b"ENCSTG2\n"  # the segmented format; a file without it is one AES-GCM blob (earlier releases)
+_LENGTH = struct.Struct(">I")
+SEGMENT_BYTES = 1 << 20  # plaintext per sealed segment: the memory an upload in progress holds
+
+
 class Staging:
-    def __init__(self, directory: Path, key: bytes) -> None:
+    """Uploaded bytes, encrypted at rest until their document is committed.
+
+    A staged file is a header (magic, staging id) and segments of at most ``SEGMENT_BYTES`` of
+    plaintext, each sealed with AES-256-GCM under its own random nonce and bound, as associated
+    data, to (staging id, file index, segment number, last-segment flag): a file cut short,
+    reordered, or moved to another index does not decrypt. Files are written as they arrive
+    (``writer``) and never exist in plaintext, on disk or whole in memory.
+
+    An upload is streamed in under a fresh staging id (``new_upload``) before its job exists;
+    ``adopt`` then makes the files the job's: it moves the folder and seals the staging id to
+    the job id, so the files of one job cannot be passed off as another's. The folder of an
+    upload that never became a job (the process was killed while it streamed in) is removed
+    when a later process opens the staging area, once it has not changed for ``orphan_after_s``.
+    """
+
+    def __init__(self, directory: Path, key: bytes, orphan_after_s: float = 3600.0) -> None:
         self.directory = directory
         self._aead = AESGCM(key)
+        self._sweep_orphans(orphan_after_s)
+
+    def _sweep_orphans(self, older_than_s: float) -> None:
+        if not self.directory.is_dir():
+            return
+        horizon = time.time() - older_than_s
+        for folder in self.directory.glob("upload-*"):
+            try:
+                times = [p.stat().st_mtime for p in (folder, *folder.iterdir())]
+            except OSError:
+                continue  # another process removed it meanwhile
+            if max(times) < horizon:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _path(self, job_id: str, index: int) -> Path:
         return self.directory / job_id / f"{index}.bin"
 
+    def new_upload(self) -> str:
+        """A fresh staging id for an upload whose job does not exist yet."""
+        return f"upload-{uuid.uuid4().hex}"
+
+    def writer(self, stage_id: str, index: int) -> StagedWriter:
+        return StagedWriter(self, stage_id, index)
+
     def put(self, job_id: str, index: int, data: bytes) -> None:
-        nonce = secrets.token_bytes(12)
-        blob = nonce + self._aead.encrypt(nonce, data, f"{job_id}/{index}".encode())
-        atomic_write(self._path(job_id, index), blob)
+        writer = self.writer(job_id, index)
+        try:
+            writer.write(data)
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
 
     def get(self, job_id: str, index: int) -> bytes:
         blob = self._path(job_id, index).read_bytes()
-        return self._aead.decrypt(blob[:12], blob[12:], f"{job_id}/{index}".encode())
+        if not blob.startswith(_MAGIC):
+            return self._aead.decrypt(blob[:12], blob[12:], f"{job_id}/{index}".encode())
+        if len(blob) <= len(_MAGIC):
+            raise InvalidTag(f"staged file {job_id}/{index} is cut short")
+        view = memoryview(blob)
+        pos = len(_MAGIC) + 1 + blob[len(_MAGIC)]
+        stage_id = bytes(view[len(_MAGIC) + 1 : pos]).decode("ascii", "replace")
+        if stage_id != self._stage_id(job_id):
+            raise InvalidTag(f"staged file {job_id}/{index} belongs to another upload")
+        out = bytearray()
+        segment = 0
+        while True:
+            if pos + _LENGTH.size + 12 > len(blob):
+                raise InvalidTag(f"staged file {job_id}/{index} is cut short")
+            (length,) = _LENGTH.unpack_from(blob, pos)
+            nonce = bytes(view[pos + _LENGTH.size : pos + _LENGTH.size + 12])
+            sealed = bytes(view[pos + _LENGTH.size + 12 : pos + _LENGTH.size + 12 + length])
+            pos += _LENGTH.size + 12 + length
+            final = pos >= len(blob)
+            out += self._aead.decrypt(nonce, sealed, _segment_aad(stage_id, index, segment, final))
+            if final:
+                return bytes(out)
+            segment += 1
+
+    def adopt(self, stage_id: str, job_id: str) -> None:
+        """The files staged under ``stage_id`` become job ``job_id``'s (folder renamed, then synced)."""
+        source = self.directory / stage_id
+        nonce = secrets.token_bytes(12)
+        binding = nonce + self._aead.encrypt(nonce, stage_id.encode(), f"bind/{job_id}".encode())
+        atomic_write(source / "staging-id", binding)  # also syncs the folder's entries
+        source.rename(self.directory / job_id)
+        _fsync_dir(self.directory)
+
+    def _stage_id(self, job_id: str) -> str:
+        path = self.directory / job_id / "staging-id"
+        if not path.exists():
+            return job_id
+        blob = path.read_bytes()
+        return self._aead.decrypt(blob[:12], blob[12:], f"bind/{job_id}".encode()).decode()
 
     def drop(self, job_id: str, index: int) -> None:
         self._path(job_id, index).unlink(missing_ok=True)
 
     def drop_job(self, job_id: str) -> None:
         shutil.rmtree(self.directory / job_id, ignore_errors=True)
+
+
+def _segment_aad(stage_id: str, index: int, segment: int, final: bool) -> bytes:
+    return f"{stage_id}/{index}/{segment}/{'final' if final else 'more'}".encode()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class StagedWriter:
+    """Encrypts one file into staging as it arrives: at most one segment of plaintext is held.
+
+    ``close`` seals the last segment, syncs the file and moves it into place; ``abort`` removes
+    what was written. ``size`` and ``sha256`` describe the plaintext written so far."""
+
+    def __init__(self, staging: Staging, stage_id: str, index: int) -> None:
+        if not 0 < len(stage_id.encode("ascii")) < 256 or "/" in stage_id:
+            raise ValueError(f"invalid staging id {stage_id!r}")
+        self._staging = staging
+        self._stage_id = stage_id
+        self._index = index
+        self.path = staging._path(stage_id, index)
+        self._partial = self.path.with_suffix(".part")
+        staging.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
+        self._file = os.fdopen(fd, "wb")
+        self._file.write(_MAGIC + bytes([len(stage_id)]) + stage_id.encode("ascii"))
+        self._buffer = bytearray()
+        self._segment = 0
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.closed = False
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        self._hash.update(data)
+        self.size += len(data)
+        while len(self._buffer) > SEGMENT_BYTES:  # '>': the last segment is never an empty one after a full one
+            self._seal(bytes(self._buffer[:SEGMENT_BYTES]), final=False)
+            del self._buffer[:SEGMENT_BYTES]
+
+    def _seal(self, plaintext: bytes, final: bool) -> None:
+        nonce = secrets.token_bytes(12)
+        aad = _segment_aad(self._stage_id, self._index, self._segment, final)
+        sealed = self._staging._aead.encrypt(nonce, plaintext, aad)
+        self._file.write(_LENGTH.pack(len(sealed)) + nonce + sealed)
+        self._segment += 1
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self._seal(bytes(self._buffer), final=True)
+        self._buffer = bytearray()
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self._partial, self.path)
+        _fsync_dir(self.path.parent)
+        self.closed = True
+
+    def abort(self) -> None:
+        """Forget a file not yet closed (a closed one stays, and goes with its job or upload)."""
+        self._buffer = bytearray()
+        self._file.close()
+        self._partial.unlink(missing_ok=True)
+        self.closed = True
 
 
 @dataclass(frozen=True)
@@ -199,6 +362,29 @@ class JobRunner:
         job_id = self.journal.create(collection, acl, principal, [source for source, _ in files])
         for index, (_, data) in enumerate(files):
             self.staging.put(job_id, index, data)
+        return job_id
+
+    def submit_staged(
+        self,
+        collection: str,
+        acl: Sequence[str],
+        principal: str,
+        stage_id: str,
+        files: Sequence[tuple[str, str]],
+    ) -> str:
+        """``submit`` for files already streamed into staging (``Staging.writer(stage_id, i)`` for
+        file i): ``files`` gives (path as uploaded, SHA-256 of the bytes) per file. The same checks;
+        then the job is journaled and the staged files become its own. When this raises, nothing is
+        journaled and the caller still owns the staged files (``Staging.drop_job(stage_id)``)."""
+        names = [source for source, _ in files]
+        if len(set(names)) != len(names):
+            raise InputError("two files in one upload have the same path")
+        job_id = self.journal.create(collection, acl, principal, names)
+        try:
+            self.staging.adopt(stage_id, job_id)
+        except BaseException as exc:
+            self.journal.set_status(job_id, "failed", f"staging: {exc.__class__.__name__}")
+            raise
         return job_id
 
     def run(self, job_id: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from services.gateway.api.routes import (
     ui,
 )
 from services.gateway.api.routes.conversations import open_conversation_store
+from services.gateway.bodyguard import BodyGuard
 from services.gateway.deps import AppState
 from services.gateway.errors import install_error_handlers
 
@@ -103,6 +104,9 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Every route but /healthz and the UI's files (/openapi.json included) needs a valid credential,
+    # checked before any byte of the body is read; bodies are bounded (gateway.max_body_kb, upload limits).
+    app.add_middleware(BodyGuard, gateway=settings.gateway)
     for module in (health, search, query, documents, collections, audit, plan):
         app.include_router(module.router)
     for module in (openai_compat, conversations, ui):  # OpenAI-compatible API, chat UI

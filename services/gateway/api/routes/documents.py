@@ -2,24 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from enclave_core.errors import DocumentTooLarge, InputError, NotFoundError, UnknownCollection
+from enclave_core.errors import InputError, NotFoundError, UnknownCollection
 from enclave_core.retrieval import validate_collection_name
 from ingest.pipeline import validate_groups
+from services.gateway.bodyguard import MultipartUpload, UploadLimits
 from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep, JobsDep, authorize
 from services.gateway.schemas import AclUpdate, DocumentOut, DocumentsResponse, IngestResponse, JobAccepted
 
 router = APIRouter(tags=["documents"])
-
-
-def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    """Read an upload into memory (never a temp file: it holds plaintext PII) up to ``limit`` bytes."""
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise DocumentTooLarge(f"{upload.filename}: larger than the {limit >> 20} MB upload limit")
-    return data
 
 
 def _groups(value: str) -> list[str]:
@@ -30,46 +24,93 @@ def _groups(value: str) -> list[str]:
     return groups
 
 
+# The body is parsed by MultipartUpload as it streams in (not by File/Form parameters, which
+# read it whole, into a temp file, before the caller is even authenticated): documented here.
+_UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "title": "Upload",
+                "type": "object",
+                "required": ["files"],
+                "properties": {
+                    "files": {
+                        "type": "array",
+                        "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                        "description": "one or more documents",
+                    },
+                    "groups": {
+                        "type": "string",
+                        "default": "",
+                        "description": "comma-separated groups allowed to read; '*' = everyone",
+                    },
+                    "paths": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "relative path per file, in order",
+                    },
+                },
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/v1/collections/{name}/documents",
     response_model=IngestResponse,
-    responses={202: {"model": JobAccepted, "description": "with wait=false: queued as a job"}},
+    responses={
+        202: {"model": JobAccepted, "description": "with wait=false: queued as a job"},
+        413: {"description": "over an upload limit: per file, files per upload, or in all"},
+    },
+    openapi_extra={"requestBody": _UPLOAD_BODY},
 )
-def upload_documents(
+async def upload_documents(
     name: str,
     request: Request,
-    files: Annotated[list[UploadFile], File(description="one or more documents")],
     core: CoreDep,
     jobs: JobsDep,
     principal: CurrentPrincipal,
-    groups: Annotated[str, Form(description="comma-separated groups allowed to read; '*' = everyone")] = "",
-    paths: Annotated[list[str] | None, Form(description="relative path per file, in order")] = None,
     wait: Annotated[bool, Query(description="false: return 202 with a job id at once")] = True,
 ) -> Any:
     """Ingest uploaded files as a job; each file succeeds or fails on its own.
 
-    The job and its (encrypted) files are journaled before any work starts, so a crash resumes
+    Multipart fields: ``files`` (one or more), ``groups`` (comma-separated groups allowed to
+    read; ``*`` = everyone), ``paths`` (a relative path per file, in order). The files are
+    streamed into the encrypted staging area as they arrive, within the upload limits (413 at
+    the first byte over one). The job is journaled before any work starts, so a crash resumes
     it on restart. ``wait=true`` (default) answers when it is done; ``wait=false`` answers 202
     with ``job_id`` to poll at ``GET /v1/jobs/{job_id}``.
     """
     validate_collection_name(name)
-    authorize(core, principal, "write", name, request)
-    limit = core.settings.gateway.max_upload_mb << 20
-    if paths is not None and len(paths) != len(files):
-        raise InputError("'paths' must give one relative path per uploaded file")
-    staged: list[tuple[str, bytes]] = []
-    for i, upload in enumerate(files):
-        source = (paths[i] if paths else None) or upload.filename or f"upload-{i}"
-        if source.startswith("/") or ".." in source.split("/") or len(source) > 512 or not source.isprintable():
-            raise InputError(f"invalid source path {source[:80]!r}")
-        staged.append((source, _read_limited(upload, limit)))
-    acl = validate_groups(_groups(groups))
-    job_id = jobs.submit(name, acl, principal.name, staged)
+    await run_in_threadpool(authorize, core, principal, "write", name, request)  # before the body is read
+    limits = UploadLimits.from_settings(core.settings.gateway)
+    upload = MultipartUpload(jobs.staging, request.headers.get("content-type", ""), limits)
+    try:
+        async for chunk in request.stream():
+            await run_in_threadpool(upload.feed, chunk)
+        upload.finish()
+        paths = upload.paths
+        if paths is not None and len(paths) != len(upload.filenames):
+            raise InputError("'paths' must give one relative path per uploaded file")
+        sources: list[str] = []
+        for i, filename in enumerate(upload.filenames):
+            source = (paths[i] if paths else None) or filename or f"upload-{i}"
+            if source.startswith("/") or ".." in source.split("/") or len(source) > 512 or not source.isprintable():
+                raise InputError(f"invalid source path {source[:80]!r}")
+            sources.append(source)
+        acl = validate_groups(_groups(upload.groups))
+        files = list(zip(sources, upload.sha256s, strict=True))
+        job_id = await run_in_threadpool(jobs.submit_staged, name, acl, principal.name, upload.stage_id, files)
+    except BaseException:
+        upload.discard()  # a refused or broken upload leaves nothing staged
+        raise
     if not wait:
         jobs.enqueue(job_id)
         body = {"job_id": job_id, "status": "queued", "status_url": f"/v1/jobs/{job_id}"}
         return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
-    job = jobs.run(job_id)
+    job = await run_in_threadpool(jobs.run, job_id)
     return _job_report(job)
 
 
