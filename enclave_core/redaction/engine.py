@@ -55,6 +55,7 @@ from enclave_core.redaction.person import PersonNameRecognizer, english_vocabula
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import NER_ENTITIES, IdentifierPattern, RedactionPolicy
 from enclave_core.redaction.recognizers import (
+    LOCALITY_AFTER_STREET,
     AgeRecognizer,
     AnyDomainEmailRecognizer,
     CardNearKeywordRecognizer,
@@ -315,6 +316,10 @@ class _NerRecognizer(SpacyRecognizer):
             for r in results:
                 if r.entity_type in _TRIMMED_ENTITIES:
                     r.end = r.start + self._shapes.trimmed_end(text[r.start : r.end], cased_text=cased)
+                if r.entity_type == "STREET_ADDRESS":  # the town, state and postcode lines after it
+                    locality = LOCALITY_AFTER_STREET.match(text, r.end)
+                    if locality is not None and locality.end() > r.end:
+                        r.end = locality.end()
                 if r.entity_type == "PERSON":
                     r.start += self._shapes.place_before_name(text[r.start : r.end])
         return [r for r in results if not self._implausible(text, r, cased)]

@@ -17,6 +17,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 from enclave_core.redaction.person import place_names
 
 __all__ = [
+    "LOCALITY_AFTER_STREET",
     "AgeRecognizer",
     "AnyDomainEmailRecognizer",
     "CardNearKeywordRecognizer",
@@ -200,6 +201,18 @@ _COUNTRY_POSTCODE_LINE = (
 _UNIT_ONLY_LINE = r"(?<=^[ \t?]*)(?i:Suite|Apt\.?|Apartment|Unit|Flat)[ \t]+\#?[A-Za-z0-9-]{1,6}(?=[ \t]*\r?$)"
 
 
+# "the corner of 3744 Retreat Avenue and Władysława Route": an intersection is an address as a whole.
+# The first street holds a digit or a capital ("the corner of the room and the door" is no address);
+# the second ends at punctuation or the end of the line.
+_CORNER = (
+    r"(?<![\w])(?i:the[ \t]+corner[ \t]+of)[ \t]+(?=[^\n]{0,40}?(?:\d|[A-ZÀ-ÖØ-Þ]))[^\n,;.!?]{2,60}?"
+    r"[ \t]+and[ \t]+[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,3}?(?=[ \t]*(?:[,;!?]|\.(?!\w)|\r?$))"
+)
+#: Locality lines after a street (", Springfield, IL 62704", "\nNicosia\n, NI\n 61089"); the NER's
+#: STREET_ADDRESS spans are extended with it (engine._NerRecognizer).
+LOCALITY_AFTER_STREET = re.compile(_LOCALITY, re.MULTILINE | re.UNICODE)
+
+
 class StreetAddressRecognizer(PatternRecognizer):
     """STREET_ADDRESS for common US, UK and continental European formats.
 
@@ -240,6 +253,7 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("street + number, postcode + town", _ANY_STREET, 0.55),
             Pattern("postcode after the country, end of line", _COUNTRY_POSTCODE_LINE, 0.5),
             Pattern("a line holding only a unit", _UNIT_ONLY_LINE, 0.5),
+            Pattern("the corner of A and B", _CORNER, 0.55),
         ]
         super().__init__(
             supported_entity="STREET_ADDRESS",

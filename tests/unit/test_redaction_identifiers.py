@@ -31,6 +31,7 @@ from enclave_core.redaction.identifiers import (
 from enclave_core.redaction.lookalikes import is_lookalike
 from enclave_core.redaction.policy import load_redaction_policy
 from enclave_core.redaction.recognizers import (
+    LOCALITY_AFTER_STREET,
     AgeRecognizer,
     AnyDomainEmailRecognizer,
     CardNearKeywordRecognizer,
@@ -251,6 +252,12 @@ def test_age_forms(text: str, expected: list[str]) -> None:
             [],
         ),
         (
+            StreetAddressRecognizer(),
+            "STREET_ADDRESS",
+            "to the corner of 3744 Retreat Avenue and Władysława Route. At the corner of the room and the door.",
+            ["the corner of 3744 Retreat Avenue and Władysława Route"],
+        ),
+        (
             ExtraPhoneRecognizer(),
             "PHONE_NUMBER",
             "28-64-66-98 office\n3660170548-Fax\nversion 12 office",
@@ -261,6 +268,20 @@ def test_age_forms(text: str, expected: list[str]) -> None:
 )
 def test_more_shapes(recognizer: object, entity: str, text: str, expected: list[str]) -> None:
     assert _values(recognizer, text, entity) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "extended"),
+    [
+        ("Kaevu 94\nNicosia\n, NI\n 61089\n28-64-66-98 office", "Kaevu 94\nNicosia\n, NI\n 61089"),
+        ("Main St, Springfield, IL 62704 is", "Main St, Springfield, IL 62704"),
+        ("Kaevu 94\nThe meeting is at noon", "Kaevu 94"),
+    ],
+)
+def test_locality_lines_after_a_street(text: str, extended: str) -> None:
+    start = len(extended.split("\n")[0].split(",")[0])
+    match = LOCALITY_AFTER_STREET.match(text, start)
+    assert text[: match.end() if match else start] == extended
 
 
 # --- tables ---------------------------------------------------------------------------------
