@@ -198,7 +198,8 @@ def test_example_renders(name: str, rendered: dict[str, Rendered]) -> None:
         assert env["ENCLAVE_LLM_MAX_MODEL_LEN"] == str(r.planned["appliance_llm_max_model_len"])
         assert (r.root(host) / "opt/enclave/models" / r.planned["appliance_model"] / "config.json").is_file()
         service = data["services"][_llm_service(env)]
-        assert f"{env['ENCLAVE_LLM_CONFIG_FILE']}:{CONTAINER_CONFIG}:ro" in service["volumes"]
+        mounted = f"{env['ENCLAVE_LLM_CONFIG_FILE']}:{CONTAINER_CONFIG}:ro" in service["volumes"]
+        assert mounted == (_llm_service(env) in LLM_SERVICES), "vLLM's API server reads it; a Ray worker does not"
         if vendor == "amd":
             assert env["COMPOSE_PROFILES"] == "rocm" and set(service["group_add"]) == {"video", "render"}
             assert "/dev/kfd:/dev/kfd" in service["devices"]
@@ -253,7 +254,7 @@ def test_vllm_parser_accepts_every_rendered_command_line(rendered: dict[str, Ren
     for name in NAMES:
         r = rendered[name]
         r.run.assert_ok()
-        for host in r.hosts:
+        for host in r.groups["enclave_gpu"]:
             env, data = _project(r, host)
             service = _llm_service(env)
             if service not in LLM_SERVICES:
