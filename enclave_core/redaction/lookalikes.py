@@ -8,8 +8,9 @@ Cheap string rules, applied to pattern and NER detections when ``shape_checks`` 
 - a number glued to a code prefix ("T-2024-118802", "#A-55810") is part of that code;
 - a "phone number" shaped like a date ("05.02.2024") is a date;
 - an IP address followed by a prefix length ("10.0.0.0/8") is a network, not a host;
+- an identifier's name or a heading read as a person ("Aadhaar", "CURRICULUM VITAE");
 - a name or place directly before "disease", "syndrome", "'s palsy", ... is an eponym
-  ("Huntington's chorea", "Hodgkin lymphoma").
+  ("Huntington's chorea", "Hodgkin lymphoma", "Kaplan-Meier curve", "Cox model").
 """
 
 from __future__ import annotations
@@ -40,12 +41,41 @@ _EPONYM_AFTER = re.compile(
     r"|test|law|score|scale|criteria|procedure|reflex|anomaly|ulcer|tumou?r|effect|principle|equation|index"
     r"|oesophagus|esophagus|encephalopathy|dystrophy|ataxia|node|nodes|cell|cells|classification)\b"
 )
+# Methods named after people, without a possessive ("Kaplan-Meier curve", "Cox model"): "Ada's model" stays.
+_METHOD_AFTER = re.compile(
+    r"[ \t]+(?i:curve|curves|model|models|regression|estimator|estimate|distribution|coefficient|transform"
+    r"|plot|algorithm|method|hazards?)\b"
+)
 _EPONYM_ENTITIES = frozenset({"PERSON", "LOCATION"})
+# Names of identifiers and document headings the NER reads as a person ("Aadhaar", "CURRICULUM VITAE").
+_NOT_A_NAME = frozenset(
+    {
+        "aadhaar",
+        "aadhar",
+        "pesel",
+        "personnummer",
+        "henkilötunnus",
+        "fødselsnummer",
+        "steuer-id",
+        "iban",
+        "bic",
+        "swift",
+        "nino",
+        "passport",
+        "reisepass",
+        "codice fiscale",
+        "curriculum vitae",
+        "résumé",
+        "resume",
+    }
+)
 
 
 def is_lookalike(text: str, start: int, end: int, entity: str) -> bool:
     """True when ``text[start:end]``, detected as ``entity``, is one of the module doc's look-alikes."""
-    if entity in _EPONYM_ENTITIES and _EPONYM_AFTER.match(text, end) is not None:
+    if entity in _EPONYM_ENTITIES and (_EPONYM_AFTER.match(text, end) or _METHOD_AFTER.match(text, end)):
+        return True
+    if entity == "PERSON" and " ".join(text[start:end].split()).casefold() in _NOT_A_NAME:
         return True
     if entity == "IP_ADDRESS":
         return "/" in text[start:end] or _NETWORK.match(text, end) is not None

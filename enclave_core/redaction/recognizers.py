@@ -208,6 +208,16 @@ _CORNER = (
     r"(?<![\w])(?i:the[ \t]+corner[ \t]+of)[ \t]+(?=[^\n]{0,40}?(?:\d|[A-ZÀ-ÖØ-Þ]))[^\n,;.!?]{2,60}?"
     r"[ \t]+and[ \t]+[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,3}?(?=[ \t]*(?:[,;!?]|\.(?!\w)|\r?$))"
 )
+# Japanese and Chinese addresses: a prefecture (or 〒 postcode) / a city and district, then the block.
+_JP_ADDRESS = (
+    r"(?:〒[ \t]?\d{3}-?\d{4}[ \t　]*)?(?:東京都|北海道|京都府|大阪府|\p{Han}{2,3}県)"
+    r"[\p{Han}\p{Hiragana}\p{Katakana}ー々〇\d０-９\-－‐]+"
+)
+_JP_POSTCODE = r"〒[ \t]?\d{3}-?\d{4}"
+_CN_ADDRESS = (
+    r"(?:\p{Han}{2,6}(?:省|自治区))?\p{Han}{1,6}市\p{Han}{1,8}(?:区|县|市)[\p{Han}\d]{1,16}?(?:路|街|道|巷|弄|胡同)"
+    r"\d{1,5}号(?:[\p{Han}\d\-]{0,12}?(?:室|楼|栋|单元|层))?"
+)
 #: Locality lines after a street (", Springfield, IL 62704", "\nNicosia\n, NI\n 61089"); the NER's
 #: STREET_ADDRESS spans are extended with it (engine._NerRecognizer).
 LOCALITY_AFTER_STREET = re.compile(_LOCALITY, re.MULTILINE | re.UNICODE)
@@ -254,6 +264,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("postcode after the country, end of line", _COUNTRY_POSTCODE_LINE, 0.5),
             Pattern("a line holding only a unit", _UNIT_ONLY_LINE, 0.5),
             Pattern("the corner of A and B", _CORNER, 0.55),
+            Pattern("Japanese address", _JP_ADDRESS, 0.55),
+            Pattern("Japanese postcode", _JP_POSTCODE, 0.55),
+            Pattern("Chinese address", _CN_ADDRESS, 0.55),
         ]
         super().__init__(
             supported_entity="STREET_ADDRESS",
@@ -540,12 +553,16 @@ class PlaceNameRecognizer(PatternRecognizer):
 # A name written in Han or kana right after a form label (姓名：王小明, 氏名: 佐藤 健, 社員情報：...).
 _CJK_LABEL = (
     r"(?:姓名|氏名|名前|お名前|客户信息|客户姓名|客户|顾客|社員情報|社員名|従業員"
-    r"|患者(?:名|姓名)?|联系人|担当者|申请人|申請者|本人)"
+    r"|患者(?:名|姓名)?|联系人|担当者|申请人|申請者|本人|收件人|收货人|お届け先|宛名|宛先|お客様名)"
 )
 _CJK_NAME = (
     r"(?<=" + _CJK_LABEL + r"[ \t]*[：:][ \t]*)"
     r"\p{Han}{1,3}(?:[ \t　]?[\p{Han}\p{Hiragana}\p{Katakana}]{1,3})?(?=[、，,。；;（(\s]|$)"
 )
+
+
+# 山本 花子 様, 佐藤さん, 王先生: a Han name before an honorific.
+_CJK_HONORIFIC = r"(?<![\p{Han}])\p{Han}{1,3}(?:[ \t　]?\p{Han}{1,3})?(?=[ \t　]?(?:様|さん|先生|氏|殿|女士|小姐))"
 
 
 class CjkNameRecognizer(PatternRecognizer):
@@ -557,7 +574,10 @@ class CjkNameRecognizer(PatternRecognizer):
             supported_entity="PERSON",
             name="CjkNameRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("Han/kana name after a form label", _CJK_NAME, 0.6)],
+            patterns=[
+                Pattern("Han/kana name after a form label", _CJK_NAME, 0.6),
+                Pattern("Han name before an honorific", _CJK_HONORIFIC, 0.6),
+            ],
             context=context or [],
         )
 

@@ -35,6 +35,7 @@ from enclave_core.redaction.recognizers import (
     AgeRecognizer,
     AnyDomainEmailRecognizer,
     CardNearKeywordRecognizer,
+    CjkNameRecognizer,
     DateOfBirthRecognizer,
     ExtraPhoneRecognizer,
     LowerCaseIbanRecognizer,
@@ -284,6 +285,32 @@ def test_locality_lines_after_a_street(text: str, extended: str) -> None:
     assert text[: match.end() if match else start] == extended
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("客户信息：王小明，身份证", ["王小明"]),
+        ("社員情報：佐藤 健、生年月日", ["佐藤 健"]),
+        ("お届け先：山本 花子 様", ["山本 花子"]),
+        ("收件人：李娜，地址", ["李娜"]),
+        ("担当：総務部です", []),
+    ],
+)
+def test_cjk_names(text: str, expected: list[str]) -> None:
+    assert _values(CjkNameRecognizer(), text, "PERSON") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ship to 〒105-0011 東京都港区芝公園4-2-8.", ["〒105-0011 東京都港区芝公園4-2-8"]),
+        ("地址：北京市朝阳区建国路88号，邮编", ["北京市朝阳区建国路88号"]),
+        ("东京大学的研究", []),
+    ],
+)
+def test_cjk_addresses(text: str, expected: list[str]) -> None:
+    assert _values(StreetAddressRecognizer(), text, "STREET_ADDRESS") == expected
+
+
 # --- tables ---------------------------------------------------------------------------------
 
 
@@ -329,6 +356,11 @@ def test_a_table_without_personal_columns_gives_nothing() -> None:
         ("The Glasgow Coma Scale score was 14.", "14", "AGE", True),
         ("upstream 10.0.0.0/8 range", "10.0.0.0/8", "IP_ADDRESS", True),
         ("Huntington's chorea", "Huntington", "LOCATION", True),
+        ("The Kaplan-Meier curve and", "Kaplan-Meier", "PERSON", True),
+        ("a Cox model was fitted", "Cox", "LOCATION", True),
+        ("Aadhaar on file", "Aadhaar", "PERSON", True),
+        ("CURRICULUM VITAE\nAnn", "CURRICULUM VITAE", "PERSON", True),
+        ("Ada's model train", "Ada", "PERSON", False),
         ("Call me on 0803 555 2291", "0803 555 2291", "PHONE_NUMBER", False),
         ("NHS number 758 353 2892", "758 353 2892", "UK_NHS", False),
         ("Mr Price is 67.", "67", "AGE", False),
