@@ -132,10 +132,12 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     from enclave_core.runtime import Core
     from ingest import Ingestor
     from ingest.erasure import Eraser
+    from ingest.jobs import JobJournal
 
     core = Core(settings)
     ingestor = Ingestor(core)
-    eraser = Eraser(ingestor)
+    journal = JobJournal(settings.state_dir / "jobs.sqlite", core.data_key)
+    eraser = Eraser(ingestor, journal)
     try:
         if args.document:
             if not args.collection:
@@ -158,6 +160,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
                 via="cli",
             )
     finally:
+        journal.close()
         ingestor.manifest.close()
         core.close()
     _print_json({"reports": [asdict(r) | {"clean": r.clean} for r in reports]})

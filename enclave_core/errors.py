@@ -6,7 +6,8 @@ EnclaveError
 │   ├── CorruptDocument
 │   ├── EmptyDocument
 │   ├── DocumentTooLarge
-│   └── InvalidName
+│   ├── InvalidName
+│   └── DocumentConflict  another document holds this name and the caller may not replace it: 409
 ├── NotFoundError         a named thing does not exist: 404
 │   └── UnknownCollection
 ├── PolicyError           a policy or settings file is invalid: refuses start-up
@@ -20,6 +21,7 @@ __all__ = [
     "AccessDenied",
     "CorruptDocument",
     "DependencyUnavailable",
+    "DocumentConflict",
     "DocumentTooLarge",
     "EmptyDocument",
     "EnclaveError",
@@ -58,6 +60,10 @@ class DocumentTooLarge(InputError):
 
 class InvalidName(InputError):
     pass
+
+
+class DocumentConflict(InputError):
+    """An upload would replace a document, and the caller lacks the rights to replace it."""
 
 
 class NotFoundError(EnclaveError):

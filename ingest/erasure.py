@@ -10,6 +10,7 @@ from pathlib import Path
 from enclave_core.errors import NotFoundError
 from enclave_core.vault import PLACEHOLDER
 from enclave_core.vectorstore import payload
+from ingest.jobs import JobJournal
 from ingest.pipeline import Ingestor
 
 __all__ = ["Eraser", "ErasureReport", "find_plaintext"]
@@ -45,15 +46,21 @@ class ErasureReport:
 
 
 class Eraser:
-    def __init__(self, ingestor: Ingestor) -> None:
+    """Erasure across every store: vector store, manifest, vault and, when given, the job journal."""
+
+    def __init__(self, ingestor: Ingestor, journal: JobJournal | None = None) -> None:
         self.ingestor = ingestor
         self.core = ingestor.core
+        self.journal = journal
 
     def forget_document(self, collection: str, doc_id: str) -> ErasureReport:
         if self.ingestor.manifest.get(collection, doc_id) is None:
             raise NotFoundError(f"no document '{doc_id}' in collection '{collection}'")
         removed_entries = self.core.vault.forget_document(collection, doc_id)
         chunks = self.ingestor.delete_document(collection, doc_id)
+        if self.journal is not None:
+            self.journal.forget_document(doc_id)
+        self.ingestor.manifest.vacuum()
         self.core.store.compact(collection)
         report = ErasureReport(collection, [doc_id], chunks, sorted(e.placeholder for e in removed_entries))
         report.remaining_plaintext = find_plaintext(self.core.settings.data_dir, [e.value for e in removed_entries])
@@ -80,6 +87,9 @@ class Eraser:
                 self.ingestor.manifest.put(
                     collection, doc_id, record.source, record.content_sha256, kept, list(record.acl)
                 )
+        if self.journal is not None:
+            self.journal.forget_text(value)
+        self.ingestor.manifest.vacuum()
         self.core.store.compact(collection)
         report = ErasureReport(collection, sorted(doomed), len(ids), sorted(placeholders))
         report.remaining_plaintext = find_plaintext(self.core.settings.data_dir, [value])

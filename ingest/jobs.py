@@ -4,7 +4,9 @@ uploaded bytes, so that a gateway killed at any moment resumes its jobs on resta
 Uploaded documents contain plaintext personal data and must survive a crash until they are
 ingested, so they are staged encrypted (AES-256-GCM with the vault key, the job and file
 index bound in as associated data) and deleted as soon as their document is committed.
-The journal itself holds only ids, relative paths, counts and error messages.
+The journal itself holds only ids, counts, error messages and file paths with their personal
+data replaced ("reviews/<PERSON_3> - review.txt"); the path as uploaded, needed until the file
+is ingested, is kept sealed with the same key and cleared once the file is done.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from enclave_core.errors import EnclaveError, InputError, NotFoundError
 from enclave_core.keys import atomic_write
 from enclave_core.settings import private_file
-from ingest.pipeline import FileOutcome, Ingestor, SourceFile
+from ingest.pipeline import FileOutcome, Ingestor, SourceFile, document_id, replacement_refused
 
 __all__ = ["JobJournal", "JobRunner", "StagedWriter", "Staging"]
 
@@ -235,7 +237,8 @@ class JobFile:
 
 
 class JobJournal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: bytes) -> None:
+        self._aead = AESGCM(key)
         private_file(path)  # 0600 whatever the umask (SQLite gives its -wal/-shm files this mode)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -248,22 +251,58 @@ class JobJournal:
                    job_id TEXT NOT NULL, idx INTEGER NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL,
                    doc_id TEXT, chunks INTEGER NOT NULL DEFAULT 0, error TEXT, PRIMARY KEY (job_id, idx));"""
         )
+        # Columns added after the first release: journals of an older version gain them here.
+        self._add_column("jobs", "may_replace", "INTEGER NOT NULL DEFAULT 0")
+        self._add_column("job_files", "sealed_source", "BLOB")
         self._lock = threading.Lock()
 
-    def create(self, collection: str, acl: Sequence[str], principal: str, sources: Sequence[str]) -> str:
+    def _add_column(self, table: str, column: str, kind: str) -> None:
+        names = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        if column not in names:
+            self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def _seal(self, job_id: str, index: int, source: str) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return nonce + self._aead.encrypt(nonce, source.encode(), f"{job_id}/{index}/source".encode())
+
+    def _unseal(self, job_id: str, index: int, blob: bytes) -> str:
+        return self._aead.decrypt(blob[:12], blob[12:], f"{job_id}/{index}/source".encode()).decode()
+
+    def create(
+        self,
+        collection: str,
+        acl: Sequence[str],
+        principal: str,
+        sources: Sequence[tuple[str, str]],
+        *,
+        may_replace: bool = False,
+    ) -> str:
+        """A queued job. ``sources``: (path as uploaded, path as shown) per file; only the shown
+        form is stored in the clear. ``principal``: the uploader's ``Principal.key``."""
         job_id = uuid.uuid4().hex
         now = _now()
         with self._lock, self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?, 'queued', ?, ?, NULL)",
-                (job_id, collection, json.dumps(sorted(acl)), principal, now, now),
+                "INSERT INTO jobs (id, collection, acl, principal, status, created_at, updated_at, error, may_replace)"
+                " VALUES (?, ?, ?, ?, 'queued', ?, ?, NULL, ?)",
+                (job_id, collection, json.dumps(sorted(acl)), principal, now, now, int(may_replace)),
             )
             self._db.executemany(
-                "INSERT INTO job_files (job_id, idx, source, status) VALUES (?, ?, ?, 'queued')",
-                [(job_id, i, s) for i, s in enumerate(sources)],
+                "INSERT INTO job_files (job_id, idx, source, status, sealed_source) VALUES (?, ?, ?, 'queued', ?)",
+                [(job_id, i, shown, self._seal(job_id, i, raw)) for i, (raw, shown) in enumerate(sources)],
             )
         return job_id
+
+    def uploaded_source(self, job_id: str, index: int) -> str:
+        """The path as uploaded, while the file is still queued (None once it is done)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sealed_source, source FROM job_files WHERE job_id=? AND idx=?", (job_id, index)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no file {index} in job '{job_id}'")
+        return self._unseal(job_id, index, row[0]) if row[0] is not None else str(row[1])
 
     def set_status(self, job_id: str, status: str, error: str | None = None) -> None:
         with self._lock:
@@ -272,11 +311,39 @@ class JobJournal:
             )
 
     def record_file(self, job_id: str, index: int, outcome: FileOutcome) -> None:
+        """The file is done: its outcome, the path as stored, and the sealed upload path dropped."""
         with self._lock:
             self._db.execute(
-                "UPDATE job_files SET status=?, doc_id=?, chunks=?, error=? WHERE job_id=? AND idx=?",
-                (outcome.status, outcome.doc_id, outcome.chunks, outcome.error, job_id, index),
+                "UPDATE job_files SET status=?, doc_id=?, chunks=?, error=?, source=?, sealed_source=NULL"
+                " WHERE job_id=? AND idx=?",
+                (outcome.status, outcome.doc_id, outcome.chunks, outcome.error, outcome.source, job_id, index),
             )
+
+    def forget_document(self, doc_id: str) -> int:
+        """Erasure: the document's file rows keep their counts but lose path and error text."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE job_files SET source='(erased)', error=NULL, sealed_source=NULL WHERE doc_id=?", (doc_id,)
+            )
+        self.vacuum()
+        return cur.rowcount
+
+    def forget_text(self, value: str) -> int:
+        """Erasure of a value: any path or error message that still holds it is cleared."""
+        pattern = f"%{value}%"
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE job_files SET source='(erased)', error=NULL WHERE source LIKE ? OR error LIKE ?",
+                (pattern, pattern),
+            )
+        self.vacuum()
+        return cur.rowcount
+
+    def vacuum(self) -> None:
+        """Rewrite the file (and empty the WAL) so that erased text does not linger in free pages."""
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def files(self, job_id: str) -> list[JobFile]:
         with self._lock:
@@ -289,7 +356,8 @@ class JobJournal:
     def get(self, job_id: str) -> dict[str, Any]:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, collection, acl, principal, status, created_at, updated_at, error FROM jobs WHERE id=?",
+                "SELECT id, collection, acl, principal, status, created_at, updated_at, error, may_replace"
+                " FROM jobs WHERE id=?",
                 (job_id,),
             ).fetchone()
         if row is None:
@@ -305,6 +373,7 @@ class JobJournal:
             "created_at": row[5],
             "updated_at": row[6],
             "error": row[7],
+            "may_replace": bool(row[8]),
             "progress": {
                 "files_total": len(files),
                 "files_done": len(done),
@@ -354,15 +423,29 @@ class JobRunner:
         self.max_attempts = 5
         self.backoff_s = 2.0
 
-    def submit(self, collection: str, acl: Sequence[str], principal: str, files: Sequence[tuple[str, bytes]]) -> str:
-        """Journal and stage the job (durably) before anything is ingested."""
-        names = [source for source, _ in files]
-        if len(set(names)) != len(names):
-            raise InputError("two files in one upload have the same path")
-        job_id = self.journal.create(collection, acl, principal, [source for source, _ in files])
-        for index, (_, data) in enumerate(files):
-            self.staging.put(job_id, index, data)
-        return job_id
+    def submit(
+        self,
+        collection: str,
+        acl: Sequence[str],
+        principal: str,
+        files: Sequence[tuple[str, bytes]],
+        *,
+        may_replace: bool = False,
+    ) -> str:
+        """Journal and stage the job (durably) before anything is ingested.
+
+        ``principal`` is the uploader's ``Principal.key``; ``may_replace`` whether the uploader
+        may replace existing documents (the rights that deleting them needs). The bytes go the
+        way of a streamed upload: into staging first, then ``submit_staged``."""
+        stage_id = self.staging.new_upload()
+        try:
+            for index, (_, data) in enumerate(files):
+                self.staging.put(stage_id, index, data)
+            staged = [(source, hashlib.sha256(data).hexdigest()) for source, data in files]
+            return self.submit_staged(collection, acl, principal, stage_id, staged, may_replace=may_replace)
+        except BaseException:
+            self.staging.drop_job(stage_id)
+            raise
 
     def submit_staged(
         self,
@@ -371,6 +454,8 @@ class JobRunner:
         principal: str,
         stage_id: str,
         files: Sequence[tuple[str, str]],
+        *,
+        may_replace: bool = False,
     ) -> str:
         """``submit`` for files already streamed into staging (``Staging.writer(stage_id, i)`` for
         file i): ``files`` gives (path as uploaded, SHA-256 of the bytes) per file. The same checks;
@@ -379,7 +464,9 @@ class JobRunner:
         names = [source for source, _ in files]
         if len(set(names)) != len(names):
             raise InputError("two files in one upload have the same path")
-        job_id = self.journal.create(collection, acl, principal, names)
+        if not may_replace:
+            self.refuse_replacements(collection, acl, files)
+        job_id = self.journal.create(collection, acl, principal, self.name_sources(names), may_replace=may_replace)
         try:
             self.staging.adopt(stage_id, job_id)
         except BaseException as exc:
@@ -394,13 +481,19 @@ class JobRunner:
         job = self.journal.get(job_id)
         self.journal.set_status(job_id, "running")
         pending = [f for f in self.journal.files(job_id) if f.status == "queued"]
-        sources = [SourceFile(f.source, data=self.staging.get(job_id, f.index)) for f in pending]
-        by_source = {f.source: f.index for f in pending}
+        uploaded = [self.journal.uploaded_source(job_id, f.index) for f in pending]
+        sources = [
+            SourceFile(raw, data=self.staging.get(job_id, f.index)) for raw, f in zip(uploaded, pending, strict=True)
+        ]
+        by_doc = {
+            document_id(job["collection"], raw, job["acl"], self.ingestor.core.data_key): f.index
+            for raw, f in zip(uploaded, pending, strict=True)
+        }
         retry: list[str] = []
         redactions: dict[str, int] = {}
 
         def progress(outcome: FileOutcome) -> None:
-            index = by_source[outcome.source]
+            index = by_doc[str(outcome.doc_id)]
             for key, value in outcome.redactions.items():
                 redactions[key] = redactions.get(key, 0) + value
             if outcome.status == "failed" and _environmental(outcome.error):
@@ -410,7 +503,9 @@ class JobRunner:
             self.staging.drop(job_id, index)
 
         try:
-            self.ingestor.ingest(sources, job["collection"], job["acl"], progress=progress)
+            self.ingestor.ingest(
+                sources, job["collection"], job["acl"], may_replace=job["may_replace"], progress=progress
+            )
         except (EnclaveError, OSError) as exc:
             retry.append(f"{exc.__class__.__name__}: {exc}")
         if retry:
@@ -422,6 +517,24 @@ class JobRunner:
         if self.on_finished is not None:
             self.on_finished(result, redactions)
         return result
+
+    def refuse_replacements(self, collection: str, acl: Sequence[str], files: Sequence[tuple[str, str]]) -> None:
+        """Raise DocumentConflict (409) before anything is staged when an upload would replace an
+        existing document with other content: (path as uploaded, SHA-256 of the bytes) per file.
+        The ingest pipeline checks again when the job runs (another upload may come between)."""
+        manifest, key = self.ingestor.manifest, self.ingestor.core.data_key
+        clashing = []
+        for source, sha in files:
+            previous = manifest.get(collection, document_id(collection, source, acl, key))
+            if previous is not None and (previous.content_sha256 != sha or list(previous.acl) != sorted(set(acl))):
+                clashing.append(previous.source)
+        if clashing:
+            raise replacement_refused(clashing, collection)
+
+    def name_sources(self, sources: Sequence[str]) -> list[tuple[str, str]]:
+        """(as uploaded, as shown) per path: until a file is ingested (and its names get the
+        collection's pseudonyms) the journal shows its path with typed placeholders."""
+        return list(zip(sources, self.ingestor.redacted_sources(sources), strict=True))
 
     # -- background worker -------------------------------------------------------------------
 

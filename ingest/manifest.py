@@ -104,5 +104,11 @@ class Manifest:
             DocumentRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), tuple(json.loads(r[5])), r[6]) for r in rows
         ]
 
+    def vacuum(self) -> None:
+        """Rewrite the file and empty the WAL, so that deleted rows do not linger in free pages."""
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         self._db.close()

@@ -11,6 +11,7 @@ marker - last.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import sqlite3
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from enclave_core.documents import Chunk, LoadedDocument
-from enclave_core.errors import EnclaveError, InputError, NotFoundError
+from enclave_core.errors import DocumentConflict, EnclaveError, InputError, NotFoundError
 from enclave_core.failpoints import failpoint
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
@@ -31,7 +32,16 @@ from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.manifest import DocumentRecord, Manifest
 
-__all__ = ["FileOutcome", "IngestReport", "Ingestor", "SourceFile", "collect_files", "document_id"]
+__all__ = [
+    "FileOutcome",
+    "IngestReport",
+    "Ingestor",
+    "SourceFile",
+    "collect_files",
+    "document_id",
+    "path_texts",
+    "replacement_refused",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +50,40 @@ _NAMESPACE = uuid.UUID("6f1c2a52-4d1e-4a8e-9a51-3c2f7c1e9b10")
 Status = Literal["ingested", "unchanged", "failed", "skipped"]
 
 
-def document_id(collection: str, source: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"doc\x00{collection}\x00{source}"))
+def document_id(collection: str, source: str, acl: Sequence[str], key: bytes) -> str:
+    """A document's id: the collection, its readers and its path, keyed with the data key.
+
+    The readers are part of it, so two departments' ``policy.pdf`` are two documents, never one
+    replacing the other by accident. The key makes the id useless for guessing the path: paths
+    hold names ("reviews/Jane Doe.txt"), and an unkeyed hash of them can be brute-forced."""
+    readers = "\x1f".join(sorted(set(acl)))
+    mac = hmac.new(key, f"doc\x00{collection}\x00{readers}\x00{source}".encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=mac[:16], version=4))
+
+
+def replacement_refused(names: Sequence[str], collection: str) -> DocumentConflict:
+    """The error for an upload that would replace documents its uploader may not replace."""
+    return DocumentConflict(
+        f"{', '.join(names)}: a different document with this path and these readers exists in "
+        f"'{collection}'; replacing it needs the right to delete it (the collection's 'admin' "
+        "permission). Upload it under another name, or ask an administrator."
+    )
+
+
+def path_texts(source: str) -> tuple[list[str], str]:
+    """The parts of a relative path that may hold personal data, as text for the detectors: each
+    folder name and the file name without its extension, with ``_`` read as a space
+    ("Jane_Doe" is a name). Returns them and the extension (kept as it is: loaders need it)."""
+    folders, _, name = source.rpartition("/")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    parts = [*(folders.split("/") if folders else []), stem]
+    return [p.replace("_", " ") for p in parts], (f".{ext}" if ext else "")
+
+
+def _join_path(parts: Sequence[str], ext: str) -> str:
+    return "/".join(parts) + ext
 
 
 def validate_groups(groups: Iterable[str]) -> list[str]:
@@ -65,7 +107,7 @@ class SourceFile:
     source: str
     path: Path | None = None
     data: bytes | None = None
-    doc_id: str | None = None  # defaults to a uuid5 of collection and source
+    doc_id: str | None = None  # defaults to document_id(collection, source, acl, data key)
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -131,6 +173,7 @@ class _Prepared:
     sha: str
     doc: LoadedDocument
     outcome: FileOutcome
+    shown: str  # the source path as stored and shown: its personal data replaced
     chunks: list[Chunk] = field(default_factory=list)
 
 
@@ -152,8 +195,16 @@ class Ingestor:
         *,
         force: bool = False,
         redact: bool = True,
+        may_replace: bool = True,
         progress: ProgressCallback | None = None,
     ) -> IngestReport:
+        """Ingest files; each succeeds or fails on its own.
+
+        ``may_replace``: whether an existing document (same readers and path) may be replaced by
+        new content. Callers pass whether the principal holds the rights that deleting and
+        re-permissioning need; without them a changed document fails with a conflict.
+
+        Outcomes name each file by its path with personal data replaced, as it is stored."""
         validate_collection_name(collection)
         started = time.perf_counter()
         report = IngestReport(collection)
@@ -161,7 +212,7 @@ class Ingestor:
         self.core.store.ensure_collection(collection, self.core.embedder.dimension)
         for start in range(0, len(files), self.batch_docs):
             batch = files[start : start + self.batch_docs]
-            for outcome in self._ingest_batch(batch, collection, acl, force, redact):
+            for outcome in self._ingest_batch(batch, collection, acl, force, redact, may_replace):
                 report.outcomes.append(outcome)
                 if progress:
                     progress(outcome)
@@ -169,13 +220,21 @@ class Ingestor:
         return report
 
     def _ingest_batch(
-        self, batch: Sequence[SourceFile], collection: str, acl: list[str], force: bool, redact: bool
+        self,
+        batch: Sequence[SourceFile],
+        collection: str,
+        acl: list[str],
+        force: bool,
+        redact: bool,
+        may_replace: bool,
     ) -> list[FileOutcome]:
         outcomes: list[FileOutcome] = []
         prepared: list[_Prepared] = []
-        for file in batch:
-            doc_id = file.doc_id or document_id(collection, file.source)
-            outcome = FileOutcome(file.source, "ingested", doc_id=doc_id)
+        doc_ids = [file.doc_id or document_id(collection, file.source, acl, self.core.data_key) for file in batch]
+        shown = self.shown_sources(collection, [f.source for f in batch], doc_ids) if redact else None
+        for i, (file, doc_id) in enumerate(zip(batch, doc_ids, strict=True)):
+            name = shown[i] if shown else file.source
+            outcome = FileOutcome(name, "ingested", doc_id=doc_id)
             outcomes.append(outcome)
             try:
                 data = file.read()
@@ -184,14 +243,16 @@ class Ingestor:
                 if not force and previous and previous.content_sha256 == sha and list(previous.acl) == acl:
                     outcome.status, outcome.chunks = "unchanged", len(previous.chunk_ids)
                     continue
-                doc = load_document(data, file.source, max_bytes=self.settings.gateway.max_upload_mb << 20)
+                if previous and not may_replace:
+                    raise replacement_refused([name], collection)
+                doc = load_document(data, name, max_bytes=self.settings.gateway.max_upload_mb << 20)
             except InputError as exc:
                 outcome.status, outcome.error = "failed", str(exc)
                 continue
             except OSError as exc:
-                outcome.status, outcome.error = "failed", f"{file.source}: cannot read ({exc.strerror})"
+                outcome.status, outcome.error = "failed", f"{name}: cannot read ({exc.strerror})"
                 continue
-            prepared.append(_Prepared(file, doc_id, sha, doc, outcome))
+            prepared.append(_Prepared(file, doc_id, sha, doc, outcome, name))
         if not prepared:
             return outcomes
         if redact:
@@ -204,6 +265,32 @@ class Ingestor:
             )
         self._store(prepared, collection, acl)
         return outcomes
+
+    def shown_sources(self, collection: str, sources: Sequence[str], doc_ids: Sequence[str]) -> list[str]:
+        """Source paths with their personal data replaced as in the documents' text (pseudonyms of
+        the collection, owned by the document): what the store, the manifest, the job journal,
+        citations and the LLM see instead of "reviews/Jane Doe - performance review.txt"."""
+        texts: list[str] = []
+        owners: list[str] = []
+        shapes: list[tuple[int, str]] = []
+        for source, doc_id in zip(sources, doc_ids, strict=True):
+            parts, ext = path_texts(source)
+            texts.extend(parts)
+            owners.extend([doc_id] * len(parts))
+            shapes.append((len(parts), ext))
+        results = iter(self.core.pii.process_many(collection, texts, owners)) if texts else iter(())
+        return [_join_path([next(results).text for _ in range(n)], ext) for n, ext in shapes]
+
+    def redacted_sources(self, sources: Sequence[str]) -> list[str]:
+        """Source paths with personal data replaced by typed placeholders (no vault entry)."""
+        texts: list[str] = []
+        shapes: list[tuple[int, str]] = []
+        for source in sources:
+            parts, ext = path_texts(source)
+            texts.extend(parts)
+            shapes.append((len(parts), ext))
+        results = iter(self.core.redactor.redact_many(texts)) if texts else iter(())
+        return [_join_path([next(results).text for _ in range(n)], ext) for n, ext in shapes]
 
     def _redact(self, prepared: list[_Prepared], collection: str) -> None:
         """Redact or pseudonymize every title, heading and block of the batch in one NLP pass."""
@@ -248,7 +335,7 @@ class Ingestor:
                         sparse=sparse.encode_document(texts[position]),
                         payload={
                             payload.DOC_ID: item.doc_id,
-                            payload.SOURCE: item.file.source,
+                            payload.SOURCE: item.shown,
                             payload.TITLE: item.doc.title,
                             payload.PAGE: chunk.page,
                             payload.HEADING: chunk.heading,
@@ -267,7 +354,7 @@ class Ingestor:
                 # The document could not be stored (store down, disk full): it fails alone, its
                 # commit marker is not written, and a retry starts it over cleanly.
                 log.warning("storing %s failed: %s", item.doc_id, exc.__class__.__name__)
-                item.outcome.status, item.outcome.error = "failed", f"{item.file.source}: {exc}"
+                item.outcome.status, item.outcome.error = "failed", f"{item.shown}: {exc}"
                 continue
             item.outcome.chunks = len(points)
 
@@ -282,7 +369,7 @@ class Ingestor:
         failpoint("ingest.after_upsert")
         store.delete_points(collection, sorted(old_ids - set(new_ids)))
         failpoint("ingest.after_delete")
-        self.manifest.put(collection, item.doc_id, item.file.source, item.sha, new_ids, acl)
+        self.manifest.put(collection, item.doc_id, item.shown, item.sha, new_ids, acl)
         failpoint("ingest.after_commit")
 
     def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> DocumentRecord:

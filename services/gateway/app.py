@@ -43,7 +43,7 @@ def build_state(settings: Settings) -> AppState:
     core = Core(settings)
     _ = core.access  # validate policies/access.yaml now: a bad policy refuses start-up
     ingestor = Ingestor(core)
-    journal = JobJournal(settings.state_dir / "jobs.sqlite")
+    journal = JobJournal(settings.state_dir / "jobs.sqlite", core.data_key)
 
     def audit_job(job: dict[str, Any], redactions: dict[str, int]) -> None:
         files = job["files"]

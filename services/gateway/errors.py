@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from enclave_core.errors import (
     AccessDenied,
     DependencyUnavailable,
+    DocumentConflict,
     DocumentTooLarge,
     EnclaveError,
     InputError,
@@ -36,6 +37,8 @@ def status_for(exc: EnclaveError) -> int:
         return 415
     if isinstance(exc, DocumentTooLarge):
         return 413
+    if isinstance(exc, DocumentConflict):
+        return 409
     if isinstance(exc, InputError):
         return 400
     if isinstance(exc, NotFoundError):

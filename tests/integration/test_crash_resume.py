@@ -25,8 +25,19 @@ CORPUS = REPO / "samples" / "corpus"
 STAGES = ["ingest.after_begin", "ingest.after_upsert", "ingest.after_delete", "ingest.after_commit"]
 
 
+# Document and point ids are keyed with the data key: the clean run and the crashed runs use the
+# same key, so that their stores can be compared point by point.
+DATA_KEY = "uPYo5Q2Ex0bV6xqGm1vE2rJ8cW3nK4hT9aL7sD0fZ1k="
+
+
 def _env(data: Path, **extra: str) -> dict[str, str]:
-    env = {"PATH": os.environ["PATH"], "ENCLAVE_DATA_DIR": str(data), "PYTHONPATH": str(REPO), **extra}
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENCLAVE_DATA_DIR": str(data),
+        "PYTHONPATH": str(REPO),
+        "ENCLAVE_VAULT_KEY": DATA_KEY,
+        **extra,
+    }
     if engine := os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE"):
         env["ENCLAVE_VECTOR_STORE__EMBEDDED_ENGINE"] = engine
     return env

@@ -7,7 +7,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from enclave_core.errors import InputError, NotFoundError, UnknownCollection
+from enclave_core.identity import Principal
 from enclave_core.retrieval import validate_collection_name
+from enclave_core.runtime import Core
+from enclave_core.service import RagService
 from ingest.pipeline import validate_groups
 from services.gateway.bodyguard import MultipartUpload, UploadLimits
 from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep, JobsDep, authorize
@@ -101,8 +104,12 @@ async def upload_documents(
                 raise InputError(f"invalid source path {source[:80]!r}")
             sources.append(source)
         acl = validate_groups(_groups(upload.groups))
+        replace = core.access.allows(principal, "admin", name)
+        await run_in_threadpool(_check_grant, core, principal, name, acl, replace, request)
         files = list(zip(sources, upload.sha256s, strict=True))
-        job_id = await run_in_threadpool(jobs.submit_staged, name, acl, principal.name, upload.stage_id, files)
+        job_id = await run_in_threadpool(
+            jobs.submit_staged, name, acl, principal.key, upload.stage_id, files, may_replace=replace
+        )
     except BaseException:
         upload.discard()  # a refused or broken upload leaves nothing staged
         raise
@@ -112,6 +119,23 @@ async def upload_documents(
         return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
     job = await run_in_threadpool(jobs.run, job_id)
     return _job_report(job)
+
+
+def _check_grant(
+    core: Core, principal: Principal, collection: str, acl: list[str], is_admin: bool, request: Request
+) -> None:
+    """A writer gives documents only to groups they belong to ("*": everyone); granting others
+    (putting text in front of HR) is for those who may re-permission documents anyway."""
+    foreign = sorted(set(acl) - principal.groups - {"*"})
+    if foreign and not is_admin:
+        raise RagService(core).deny(
+            principal,
+            collection,
+            "write",
+            f"'{principal.name}' may not make documents readable by groups they are not in: {', '.join(foreign)}",
+            path=request.url.path,
+            acl=acl,
+        )
 
 
 def _job_report(job: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +158,7 @@ def get_job(job_id: str, jobs: JobsDep, principal: CurrentPrincipal) -> dict[str
     if len(job_id) > 64:
         raise NotFoundError("no such job")
     job = jobs.journal.get(job_id)
-    if job["principal"] != principal.name and not principal.is_admin:
+    if job["principal"] != principal.key and not principal.is_admin:
         raise NotFoundError(f"no job '{job_id}'")  # do not confirm that someone else's job exists
     return {**_job_report(job), "progress": job["progress"]}
 
@@ -168,6 +192,8 @@ def list_documents(
         raise UnknownCollection(name)
     visible = principal.groups | {"*"}
     docs = [d for d in ingestor.manifest.documents(name) if principal.is_admin or visible.intersection(d.acl)]
+    if not docs and not principal.is_admin:
+        raise UnknownCollection(name)  # nothing readable: answered as an unknown one (no existence probe)
     return {"collection": name, "documents": [_document_out(d) for d in docs]}
 
 
