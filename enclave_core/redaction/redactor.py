@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enclave_core.errors import PolicyError
-from enclave_core.redaction.companies import names_a_company
+from enclave_core.redaction.companies import names_a_brand, names_a_company
 from enclave_core.redaction.lookalikes import is_lookalike
 from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy, load_redaction_policy
 
@@ -49,6 +49,8 @@ _MAX_SEGMENT_CHARS = 50_000  # spaCy memory grows with doc length; long texts ar
 _MIN_HASH_KEY_BYTES = 16
 _HASH_HEX_CHARS = 10
 _NLP_LOCK = threading.Lock()  # one spaCy pipeline per process (engine.shared_nlp_engine)
+# Detections a brand name can be mistaken for ("Porsche Taycan" as a person, "Microsoft Surface Pro 9" as an address).
+_BRAND_CHECKED = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
 # Synthetic text run once at load time so every recognizer compiles its regexes and tldextract
 # reads its bundled suffix list before concurrent use.
 _WARM_UP_TEXT = (
@@ -263,6 +265,7 @@ class Redactor:
                 self._policy.shape_checks
                 and (
                     (r.entity_type == "PERSON" and names_a_company(text, r.end))
+                    or (r.entity_type in _BRAND_CHECKED and names_a_brand(text[r.start : r.end]))
                     or is_lookalike(text, r.start, r.end, r.entity_type)
                 )
             )

@@ -15,6 +15,7 @@ import pytest
 from enclave_core.errors import PolicyError
 from enclave_core.policy import policies_dir
 from enclave_core.redaction import Redactor
+from enclave_core.redaction.companies import names_a_brand
 from enclave_core.redaction.identifiers import (
     ID_SPECS,
     NationalIdRecognizer,
@@ -370,6 +371,23 @@ def test_a_table_without_personal_columns_gives_nothing() -> None:
 def test_lookalikes(text: str, value: str, entity: str, lookalike: bool) -> None:
     start = text.index(value)
     assert is_lookalike(text, start, start + len(value), entity) is lookalike
+
+
+@pytest.mark.parametrize(
+    ("value", "brand"),
+    [
+        ("Siemens Healthineers", True),
+        ("Porsche Taycan", True),
+        ("Apple, Siemens, Philips and Nestlé", True),
+        ("Siemens, Philips and Nestlé", True),
+        ("Morgan Stanley", True),
+        ("Jane Philips", False),
+        ("Ford", False),
+        ("Siemens and Jane Doe", False),
+    ],
+)
+def test_brands(value: str, brand: bool) -> None:
+    assert names_a_brand(value) is brand
 
 
 # --- policy: admin-declared patterns --------------------------------------------------------
