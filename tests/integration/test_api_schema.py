@@ -192,3 +192,53 @@ def test_hostile_uploads_fail_alone_without_a_server_error(api: Api, parts: list
             assert all(".." not in f["source"] for f in response.json()["files"])
         ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text  # the gateway is still serving
+
+
+# --- the review's attacks, over every operation the schema documents (issue 18) -------------
+
+PUBLIC = {"/healthz", "/", "/favicon.ico"}
+OVERSIZE = b'{"question": "' + b"a" * (2 << 20) + b'"}'  # 2 MiB: over gateway.max_body_kb (1024 KB)
+
+
+def _operations(api: Api) -> list[tuple[str, str]]:
+    with api.client() as client:
+        schema = client.get("/openapi.json").json()
+    ops = []
+    for path, item in schema["paths"].items():
+        for method in item:
+            if method in ("get", "post", "put", "delete", "patch") and path not in PUBLIC:
+                ops.append((method.upper(), path.replace("{", "x").replace("}", "")))
+    return ops
+
+
+def test_every_operation_authenticates_before_it_reads_a_body(api: Api) -> None:
+    """Finding 4: without a credential, an oversized body to any documented operation is
+    refused with 401 (not read, not 413, not a server error)."""
+    operations = _operations(api)
+    assert len(operations) >= 15
+    with httpx.Client(base_url=api.url, timeout=60) as anonymous:
+        for method, path in operations:
+            r = anonymous.request(method, path, content=OVERSIZE, headers={"Content-Type": "application/json"})
+            assert r.status_code == 401, (method, path, r.status_code, r.text[:200])
+        assert anonymous.get("/openapi.json").status_code == 401  # finding 9
+
+
+def test_every_operation_with_a_body_is_bounded(api: Api) -> None:
+    """With a credential, an oversized JSON body is a 413 wherever a body is accepted."""
+    with api.client() as client:
+        for method, path in _operations(api):
+            if method not in ("POST", "PUT", "PATCH") or path.endswith("/documents"):
+                continue
+            r = client.request(method, path, content=OVERSIZE, headers={"Content-Type": "application/json"})
+            assert r.status_code == 413, (method, path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("path", ["/v1/query", "/v1/chat"])
+def test_reveal_without_a_reason_is_refused_on_every_route(api: Api, path: str) -> None:
+    """Finding 2: the reason is required by the service, not only by the UI."""
+    key = admin_key(api.settings, user=f"revealer-{path[4:]}", roles=("admin", "pii:reveal"))
+    body = {"question": "Who runs HR?", "collection": "handbook", "reveal": True}
+    with httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        for reason in (None, "", "  "):
+            r = client.post(path, json={**body, "reveal_reason": reason})
+            assert r.status_code == 400 and "reveal_reason" in r.text, (reason, r.status_code, r.text[:200])
