@@ -480,11 +480,23 @@ class JobRunner:
         for a retry; files that fail on their own content are recorded as failed."""
         job = self.journal.get(job_id)
         self.journal.set_status(job_id, "running")
-        pending = [f for f in self.journal.files(job_id) if f.status == "queued"]
-        uploaded = [self.journal.uploaded_source(job_id, f.index) for f in pending]
-        sources = [
-            SourceFile(raw, data=self.staging.get(job_id, f.index)) for raw, f in zip(uploaded, pending, strict=True)
-        ]
+        pending, uploaded, sources = [], [], []
+        for f in self.journal.files(job_id):
+            if f.status != "queued":
+                continue
+            raw = self.journal.uploaded_source(job_id, f.index)
+            try:
+                data = self.staging.get(job_id, f.index)
+            except (OSError, InvalidTag, ValueError) as exc:
+                # A crash between journaling and staging, or a damaged staged copy: this file fails
+                # alone (its bytes are gone), the rest of the job goes on.
+                why = "missing" if isinstance(exc, FileNotFoundError) else "damaged"
+                error = f"{f.source}: the staged copy of this upload is {why}; upload the file again"
+                self.journal.record_file(job_id, f.index, FileOutcome(f.source, "failed", error=error))
+                continue
+            pending.append(f)
+            uploaded.append(raw)
+            sources.append(SourceFile(raw, data=data))
         by_doc = {
             document_id(job["collection"], raw, job["acl"], self.ingestor.core.data_key): f.index
             for raw, f in zip(uploaded, pending, strict=True)

@@ -187,3 +187,21 @@ def test_a_collection_with_nothing_readable_answers_like_an_unknown_one(
             answers.append((search.status_code, listing.status_code))
             assert collection in search.json()["detail"] and collection in listing.json()["detail"]
     assert answers[0] == answers[1] == (404, 404)
+
+
+# --- a job whose staged copy is gone fails that file alone --------------------------------------
+
+
+def test_a_missing_staged_file_fails_alone_and_the_job_goes_on(write_side: WriteSide) -> None:
+    """A crash between journaling a job and staging its bytes (or a damaged staged copy) must not
+    stop the worker: that file fails with a clear error, the others are ingested."""
+    jobs = write_side.app.state.enclave.jobs
+    files = [("lost.md", b"# Lost\n\nThis upload's staged copy disappears."), ("kept.md", b"# Kept\n\nStill here.")]
+    job_id = jobs.submit("shared", ["hr"], "api-key:harriet", files)
+    (jobs.staging.directory / job_id / "0.bin").unlink()
+    result = jobs.run(job_id)
+    by_source = {f["source"]: f for f in result["files"]}
+    assert by_source["lost.md"]["status"] == "failed"
+    assert "staged copy" in by_source["lost.md"]["error"] and "upload the file again" in by_source["lost.md"]["error"]
+    assert by_source["kept.md"]["status"] == "ingested"
+    assert result["status"] == "done"
