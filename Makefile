@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser lint typecheck unit e2e bench-retrieval bench-store bench-pii bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -62,6 +62,11 @@ test: install browser lint typecheck
 
 bench-retrieval: $(VENV)/.installed
 	$(VENV)/bin/enclave bench retrieval --dataset ../shared/bench/scifact
+
+# Answer quality on samples/corpus (dev split; baseline prompt vs the small-model profile), CPU vLLM.
+# Any OpenAI-compatible server: make bench-answers ANSWERS_ARGS="--llm-url http://gpu:8001/v1 --model NAME --profiles default instruct"
+bench-answers: $(VENV)/.installed
+	$(VENV)/bin/enclave bench answers $(ANSWERS_ARGS)
 
 bench-store: $(VENV)/.installed
 	$(VENV)/bin/enclave bench store

@@ -133,9 +133,11 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     s.add_argument("--engines", nargs="+", default=["edge", "local"], choices=["edge", "local"])
     s.set_defaults(bench_func=_store)
 
+    from benchmarks.answers import add_answers_parser
     from benchmarks.load import add_load_parser
     from benchmarks.pii import add_pii_parser
 
+    add_answers_parser(sub)
     add_pii_parser(sub)
     add_load_parser(sub)
     return bench

@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_backup_parsers(sub)  # backup --out FILE, restore ARCHIVE
 
-    add_bench_parser(sub)  # bench retrieval | tune | store | pii | load (results under results/)
+    add_bench_parser(sub)  # bench retrieval | tune | store | answers | pii | load (results under results/)
 
     from enclave_cli.plan_cmd import add_plan_parser
 

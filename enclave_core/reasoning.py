@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from enclave_core.answering import NO_SOURCES_ANSWER, Guard, GuardedStream, build_messages
+from enclave_core.answering import NO_SOURCES_ANSWER, PROMPT_PROFILES, Guard, GuardedStream, build_messages
 from enclave_core.llm import ChatMessage, Completion
 from enclave_core.retrieval import Citation
 
@@ -46,6 +46,7 @@ __all__ = [
     "no_sources_events",
     "profile_for_model",
     "profile_for_settings",
+    "prompt_for_model",
     "reasoned_events",
     "split_reasoning",
     "stream_reasoned_answer",
@@ -66,8 +67,21 @@ class ChatLLM(Protocol):
 
 
 # Served-model names whose chat template opens the think block in the prompt.
-_PROFILE_KEYS = ("mode", "open_tag", "close_tag", "starts_inside")
+_PROFILE_KEYS = ("mode", "open_tag", "close_tag", "starts_inside", "prompt")
 _STARTS_INSIDE = re.compile(r"deepseek[-_]?r1|r1[-_]distill", re.IGNORECASE)
+# Prompt profiles (enclave_core.answering.PROMPT_PROFILES) by model family, when settings say "auto".
+_SMALL_MODEL = re.compile(r"smollm|[-_](135|360)m\b|[-_]0\.[1-5]b\b|tinyllama", re.IGNORECASE)
+_REASONING_MODEL = re.compile(r"deepseek[-_]?r1|r1[-_]distill|qwq|[-_]think|reason", re.IGNORECASE)
+
+
+def prompt_for_model(model: str) -> str:
+    """The prompt profile a served model gets by default: ``small`` for tiny CPU models,
+    ``reasoning`` for reasoning models, ``instruct`` for everything else."""
+    if _SMALL_MODEL.search(model):
+        return "small"
+    if _REASONING_MODEL.search(model):
+        return "reasoning"
+    return "instruct"
 
 
 @dataclass(frozen=True)
@@ -82,8 +96,11 @@ class ReasoningProfile:
     open_tag: str = "<think>"
     close_tag: str = "</think>"
     starts_inside: bool = False
+    prompt: str = "default"  # the prompt profile (enclave_core.answering.PROMPT_PROFILES)
 
     def __post_init__(self) -> None:
+        if self.prompt not in PROMPT_PROFILES:
+            raise ValueError(f"unknown prompt profile {self.prompt!r}; known: {', '.join(sorted(PROMPT_PROFILES))}")
         if self.mode not in ("strip", "show"):
             raise ValueError(f"reasoning mode must be 'strip' or 'show', not {self.mode!r}")
         if not self.open_tag or not self.close_tag or self.open_tag.lower() == self.close_tag.lower():
@@ -94,12 +111,16 @@ def profile_for_model(
     model: str,
     mode: str = "strip",
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    prompt: str = "auto",
 ) -> ReasoningProfile:
     """The profile for a served model: the global ``mode``, known defaults for its family, then
     per-model ``overrides`` (keys are model names or fnmatch patterns; values are any of
-    ``mode``, ``open_tag``, ``close_tag``, ``starts_inside``)."""
+    ``mode``, ``open_tag``, ``close_tag``, ``starts_inside``, ``prompt``). ``prompt``: the prompt
+    profile, ``auto`` = by model family (:func:`prompt_for_model`)."""
     profile = ReasoningProfile(
-        mode="show" if mode == "show" else "strip", starts_inside=bool(_STARTS_INSIDE.search(model))
+        mode="show" if mode == "show" else "strip",
+        starts_inside=bool(_STARTS_INSIDE.search(model)),
+        prompt=prompt_for_model(model) if prompt in ("", "auto") else prompt,
     )
     for pattern, values in (overrides or {}).items():
         if pattern == model or fnmatch.fnmatchcase(model, pattern):
@@ -115,6 +136,7 @@ def profile_for_settings(llm_settings: Any) -> ReasoningProfile:
         str(getattr(llm_settings, "model", "")),
         str(getattr(llm_settings, "reasoning", "strip") or "strip"),
         getattr(llm_settings, "reasoning_models", None),
+        str(getattr(llm_settings, "prompt_profile", "auto") or "auto"),
     )
 
 
@@ -357,7 +379,9 @@ def generate_reasoned_answer(
     profile = profile or ReasoningProfile()
     if not citations:
         return ReasonedAnswer(NO_SOURCES_ANSWER, [], None)
-    messages, used = answer_messages(question, citations, history, context_window=context_window, max_tokens=max_tokens)
+    messages, used = answer_messages(
+        question, citations, history, context_window=context_window, max_tokens=max_tokens, prompt=profile.prompt
+    )
     completion = llm.complete(messages, max_tokens=max_tokens)
     split = split_reasoning(completion.text, getattr(completion, "reasoning", None), profile)
     trace = ReasoningTrace()
@@ -387,9 +411,10 @@ def answer_messages(
     *,
     context_window: int,
     max_tokens: int,
+    prompt: str = "default",
 ) -> tuple[list[ChatMessage], list[Citation]]:
     """``answering.build_messages`` with the same source budget as the answering functions."""
-    return build_messages(question, citations, history, _budget(context_window, max_tokens))
+    return build_messages(question, citations, history, _budget(context_window, max_tokens), prompt)
 
 
 def reasoned_events(
@@ -447,7 +472,10 @@ def stream_reasoned_answer(
     if not citations:
         yield from no_sources_events()
         return
-    messages, used = answer_messages(question, citations, history, context_window=context_window, max_tokens=max_tokens)
+    profile = profile or ReasoningProfile()
+    messages, used = answer_messages(
+        question, citations, history, context_window=context_window, max_tokens=max_tokens, prompt=profile.prompt
+    )
     yield from reasoned_events(llm_parts(llm, messages, max_tokens), guard, used, llm.model, profile)
 
 

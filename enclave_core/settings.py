@@ -75,6 +75,9 @@ class LLMSettings(BaseModel):
     # the (guarded) reasoning separately to clients that ask. Per-model overrides by name or pattern.
     reasoning: Literal["strip", "show"] = "strip"
     reasoning_models: dict[str, dict[str, Any]] = {}
+    # The grounded prompt's profile (enclave_core.answering.PROMPT_PROFILES: small | instruct |
+    # reasoning | default); "auto" picks by model family. Per model: reasoning_models[name]["prompt"].
+    prompt_profile: str = "auto"
 
 
 class LLMServerSettings(BaseModel):

@@ -196,13 +196,19 @@ def test_profiles_per_model() -> None:
     custom = profile_for_model(
         "qwq-32b", "strip", {"qwq-*": {"starts_inside": True, "mode": "show", "ignored": 1}, "other": {}}
     )
-    assert custom == ReasoningProfile(mode="show", starts_inside=True)
+    assert custom == ReasoningProfile(mode="show", starts_inside=True, prompt="reasoning")
     with pytest.raises(ValueError):
         ReasoningProfile(open_tag="<x>", close_tag="<X>")
 
 
 def test_profile_for_settings_reads_optional_fields() -> None:
-    assert profile_for_settings(LLMSettings()) == ReasoningProfile()
+    # The CPU default (SmolLM2-135M) gets the small-model prompt; nothing else changes.
+    assert profile_for_settings(LLMSettings()) == ReasoningProfile(prompt="small")
+    assert profile_for_settings(LLMSettings(prompt_profile="default")) == ReasoningProfile()
+    assert profile_for_settings(LLMSettings(model="meta-llama/Llama-3.1-8B-Instruct")).prompt == "instruct"
+    assert profile_for_settings(LLMSettings(model="x", reasoning_models={"x": {"prompt": "small"}})).prompt == "small"
+    with pytest.raises(ValueError):
+        profile_for_settings(LLMSettings(prompt_profile="nonsense"))
 
     class WithReasoning:
         model = "deepseek-r1-distill-qwen-1.5b"
@@ -210,7 +216,7 @@ def test_profile_for_settings_reads_optional_fields() -> None:
         reasoning_models: ClassVar[dict[str, dict[str, str]]] = {"deepseek-*": {"close_tag": "</reason>"}}
 
     p = profile_for_settings(WithReasoning())
-    assert p.mode == "show" and p.starts_inside and p.close_tag == "</reason>"
+    assert p.mode == "show" and p.starts_inside and p.close_tag == "</reason>" and p.prompt == "reasoning"
 
 
 # --- guarded streams and answers -------------------------------------------------------------
