@@ -31,7 +31,7 @@ _BUSINESS_WORD = (
 )
 _BEFORE = re.compile(
     r"(?i:(?<![\w])(?:" + _BUSINESS_WORD + r"))"
-    r"(?:[ \t]*(?:number|num\.?|no\.?|nr\.?|n°|id|\#|is|was|tag|code|:|=))*[ \t:#=.-]*(?:\d+[ .-])*$"
+    r"(?i:[ \t]*(?:number|num\.?|no\.?|nr\.?|n°|id|\#|is|was|tag|code|:|=))*[ \t:#=.-]*(?:\d+[ .-])*$"
 )
 _CODE_PREFIX = re.compile(r"(?:#|[A-Za-z]-|[A-Za-z0-9]-\d+-|/)$")
 _DATE_SHAPE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
@@ -79,13 +79,15 @@ def is_lookalike(text: str, start: int, end: int, entity: str) -> bool:
         return True
     if entity == "IP_ADDRESS":
         return "/" in text[start:end] or _NETWORK.match(text, end) is not None
+    line_start = text.rfind("\n", 0, start) + 1
+    if entity == "NATIONAL_ID":  # "Order ID number 4412345678": a national number's shape, a business word's id
+        return _BEFORE.search(text[max(line_start, start - 48) : start]) is not None
     if not (
         entity in NUMERIC_ENTITIES
         or entity == "STREET_ADDRESS"
         or (entity == "LOCATION" and not any(ch.isalpha() for ch in text[start:end]))
     ):
         return False
-    line_start = text.rfind("\n", 0, start) + 1
     before = text[max(line_start, start - 48) : start]
     if _BEFORE.search(before) or _CODE_PREFIX.search(before):
         return True
