@@ -16,7 +16,7 @@ from enclave_core.settings import Settings
 
 __all__ = ["EXAMPLE_QUESTION", "run_appliance"]
 
-EXAMPLE_QUESTION = "How many weeks of paid parental leave do employees get?"
+EXAMPLE_QUESTION = "What is the minimum password length for a standard user account?"  # one SmolLM2 answers
 
 
 def _say(message: str) -> None:
