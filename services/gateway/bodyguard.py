@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from enclave_core.errors import DocumentTooLarge, EnclaveError, InputError
 from enclave_core.settings import GatewaySettings
 from ingest.jobs import StagedWriter, Staging
+from services.gateway.api.routes.openai_compat import is_openai_path, openai_error_response
 from services.gateway.deps import get_principal
 from services.gateway.errors import status_for
 
@@ -174,7 +175,10 @@ class BodyGuard:
         return None
 
     async def _error(self, request: Request, exc: EnclaveError) -> Response:
-        """The answer the application's own error handler gives (services.gateway.errors)."""
+        """The answer the application's own error handler gives (services.gateway.errors), or, on
+        the OpenAI-compatible routes, the same error in OpenAI's shape."""
+        if is_openai_path(request.url.path):
+            return openai_error_response(exc)
         handler = getattr(request.app, "exception_handlers", {}).get(EnclaveError)
         if handler is not None:
             response: Response = await handler(request, exc)

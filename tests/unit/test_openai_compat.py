@@ -233,7 +233,11 @@ def write_retention(policies: Path, days: int) -> None:
 def env(tmp_path: Path) -> Iterator[Env]:
     write_retention(tmp_path / "policies", 30)
     settings = make_settings(
-        tmp_path / "data", ENCLAVE_LLM__MAX_TOKENS="64", ENCLAVE_POLICIES_DIR=str(tmp_path / "policies")
+        tmp_path / "data",
+        ENCLAVE_LLM__MAX_TOKENS="64",
+        ENCLAVE_POLICIES_DIR=str(tmp_path / "policies"),
+        # The API contract with several sources (the small model's profile gives the model one).
+        ENCLAVE_LLM__PROMPT_PROFILE="instruct",
     )
     core = FakeCore(settings)
     store = KeyStore(settings.secrets_dir / "api-keys.json")

@@ -51,7 +51,16 @@ from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep
 from services.gateway.errors import status_for
 from services.gateway.limits import llm_admission
 
-__all__ = ["MODEL_PREFIX", "OpenAIError", "model_id", "numbered", "readable_collections", "router"]
+__all__ = [
+    "MODEL_PREFIX",
+    "OpenAIError",
+    "is_openai_path",
+    "model_id",
+    "numbered",
+    "openai_error_response",
+    "readable_collections",
+    "router",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +123,16 @@ def _from_enclave(exc: EnclaveError) -> OpenAIError:
             503, str(exc), type_="server_error", code="service_unavailable", headers={"Retry-After": "5"}
         )
     return OpenAIError(500, "internal error", type_="server_error")
+
+
+def is_openai_path(path: str) -> bool:
+    """The OpenAI-compatible routes, whose clients (the openai SDK) expect errors in OpenAI's shape."""
+    return path == "/v1/models" or path.startswith(("/v1/models/", "/v1/chat/completions"))
+
+
+def openai_error_response(exc: EnclaveError) -> JSONResponse:
+    """An error raised before the route runs (authentication, body limits), in OpenAI's shape."""
+    return _from_enclave(exc).response()
 
 
 def _from_validation(exc: RequestValidationError) -> OpenAIError:
