@@ -49,7 +49,10 @@ def write_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WriteSide]:
     shutil.copytree(REPO / "policies", policies)
     (policies / "access.yaml").write_text(ACCESS_POLICY, encoding="utf-8")
     with FakeLLM(answer="See the sources.") as llm:
-        settings = make_settings(root / "data", llm.url, ENCLAVE_POLICIES_DIR=str(policies))
+        # The instruct profile names each source's file in the prompt: the case where a path reaches the LLM.
+        settings = make_settings(
+            root / "data", llm.url, ENCLAVE_POLICIES_DIR=str(policies), ENCLAVE_LLM__PROMPT_PROFILE="instruct"
+        )
         store = KeyStore(settings.secrets_dir / "api-keys.json")
         keys = {
             "hr": store.create("harriet", ["hr"], [])[1],
