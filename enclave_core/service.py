@@ -69,6 +69,20 @@ class RagService:
         )
         return AccessDenied(why)
 
+    def require_role(self, principal: Principal, role: str, why: str, path: str) -> None:
+        """A role-gated operation (the audit trail, the planner): a refusal is audited, then 403."""
+        if role in principal.roles:
+            return
+        self.core.audit.append(
+            "access.denied",
+            principal=principal.name,
+            groups=sorted(principal.groups),
+            path=path,
+            decision="deny",
+            outcome="denied",
+        )
+        raise AccessDenied(why)
+
     def authorize(self, principal: Principal, action: str, collection: str, **fields: Any) -> None:
         if not self.core.access.allows(principal, action, collection):  # type: ignore[arg-type]
             raise self.deny(

@@ -4,8 +4,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from enclave_core.errors import AccessDenied
 from enclave_core.identity import AUDITOR_ROLE
+from enclave_core.service import RagService
 from services.gateway.deps import CoreDep, CurrentPrincipal
 
 router = APIRouter(tags=["audit"])
@@ -30,16 +30,9 @@ def read_audit(
     previous check are walked (with the signed head and checkpoints): the whole chain is walked
     once per gateway process, or with ``verify=full``, or by ``enclave audit verify``, which is what
     finds an edit to an old record."""
-    if AUDITOR_ROLE not in principal.roles:
-        core.audit.append(
-            "access.denied",
-            principal=principal.name,
-            groups=sorted(principal.groups),
-            path=request.url.path,
-            decision="deny",
-            outcome="denied",
-        )
-        raise AccessDenied("reading the audit trail needs the 'auditor' role")
+    RagService(core).require_role(
+        principal, AUDITOR_ROLE, "reading the audit trail needs the 'auditor' role", request.url.path
+    )
     records = []
     for record in core.audit.records():
         if since and record["ts"] < since:

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from enclave_core.errors import AccessDenied
 from enclave_core.identity import ADMIN_ROLE
 from enclave_core.planning import PlanRequest, load_catalog, make_plan
 from enclave_core.planning.cost import CostInputs
+from enclave_core.service import RagService
 from services.gateway.deps import CoreDep, CurrentPrincipal
 
 router = APIRouter(tags=["admin"])
@@ -44,16 +44,7 @@ def plan(
     api: str = "gpt-4o",
 ) -> dict[str, Any]:
     """The plan as ``enclave plan --json`` prints it; unknown names are 422 with the known ones."""
-    if ADMIN_ROLE not in principal.roles:
-        core.audit.append(
-            "access.denied",
-            principal=principal.name,
-            groups=sorted(principal.groups),
-            path=request.url.path,
-            decision="deny",
-            outcome="denied",
-        )
-        raise AccessDenied("the planner needs the 'admin' role")
+    RagService(core).require_role(principal, ADMIN_ROLE, "the planner needs the 'admin' role", request.url.path)
     req = PlanRequest(
         model=model,
         gpu=gpu,
