@@ -69,6 +69,25 @@ class RagService:
         )
         return AccessDenied(why)
 
+    def authorize_upload(self, principal: Principal, collection: str, acl: list[str], path: str) -> bool:
+        """The rules of a write beyond the collection's ``write`` permission, which the caller
+        already holds. A writer gives documents only to groups they belong to ("*": everyone):
+        granting others (putting text in front of HR) is for those who may re-permission documents
+        anyway. Returns whether the caller may replace existing documents (the collection's
+        ``admin``, the right deleting and re-permissioning need)."""
+        may_replace = self.core.access.allows(principal, "admin", collection)
+        foreign = sorted(set(acl) - principal.groups - {"*"})
+        if foreign and not may_replace:
+            raise self.deny(
+                principal,
+                collection,
+                "write",
+                f"'{principal.name}' may not make documents readable by groups they are not in: {', '.join(foreign)}",
+                path=path,
+                acl=acl,
+            )
+        return may_replace
+
     def require_role(self, principal: Principal, role: str, why: str, path: str) -> None:
         """A role-gated operation (the audit trail, the planner): a refusal is audited, then 403."""
         if role in principal.roles:

@@ -7,9 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from enclave_core.errors import InputError, NotFoundError, UnknownCollection
-from enclave_core.identity import Principal
 from enclave_core.retrieval import validate_collection_name
-from enclave_core.runtime import Core
 from enclave_core.service import RagService
 from ingest.pipeline import validate_groups
 from services.gateway.bodyguard import MultipartUpload, UploadLimits
@@ -104,8 +102,7 @@ async def upload_documents(
                 raise InputError(f"invalid source path {source[:80]!r}")
             sources.append(source)
         acl = validate_groups(_groups(upload.groups))
-        replace = core.access.allows(principal, "admin", name)
-        await run_in_threadpool(_check_grant, core, principal, name, acl, replace, request)
+        replace = await run_in_threadpool(RagService(core).authorize_upload, principal, name, acl, request.url.path)
         files = list(zip(sources, upload.sha256s, strict=True))
         job_id = await run_in_threadpool(
             jobs.submit_staged, name, acl, principal.key, upload.stage_id, files, may_replace=replace
@@ -119,23 +116,6 @@ async def upload_documents(
         return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
     job = await run_in_threadpool(jobs.run, job_id)
     return _job_report(job)
-
-
-def _check_grant(
-    core: Core, principal: Principal, collection: str, acl: list[str], is_admin: bool, request: Request
-) -> None:
-    """A writer gives documents only to groups they belong to ("*": everyone); granting others
-    (putting text in front of HR) is for those who may re-permission documents anyway."""
-    foreign = sorted(set(acl) - principal.groups - {"*"})
-    if foreign and not is_admin:
-        raise RagService(core).deny(
-            principal,
-            collection,
-            "write",
-            f"'{principal.name}' may not make documents readable by groups they are not in: {', '.join(foreign)}",
-            path=request.url.path,
-            acl=acl,
-        )
 
 
 def _job_report(job: dict[str, Any]) -> dict[str, Any]:
