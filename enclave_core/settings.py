@@ -32,6 +32,8 @@ __all__ = [
     "GatewaySettings",
     "LLMServerSettings",
     "LLMSettings",
+    "LoggingSettings",
+    "MetricsSettings",
     "RetrievalSettings",
     "Settings",
     "VaultSettings",
@@ -188,6 +190,21 @@ class GatewaySettings(BaseModel):
     keep_alive_s: int = Field(75, ge=1)
 
 
+class MetricsSettings(BaseModel):
+    """``GET /metrics`` (Prometheus): behind the ``auditor``/``admin`` role on the gateway's port, or,
+    when ``port`` is set, on that port instead (no key; bind it to an address only Prometheus reaches)."""
+
+    enabled: bool = True
+    port: int | None = Field(None, ge=1, le=65535)
+    host: str = "127.0.0.1"
+
+
+class LoggingSettings(BaseModel):
+    """JSON lines on stderr (enclave_core.logs): ids and counts only, never text or personal values."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(BaseModel):
     env: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("./data")
@@ -202,6 +219,8 @@ class Settings(BaseModel):
     audit: AuditSettings = AuditSettings()
     vault: VaultSettings = VaultSettings()
     auth: AuthSettings = AuthSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logging: LoggingSettings = LoggingSettings()
 
     @field_validator("data_dir", "policies_dir")
     @classmethod

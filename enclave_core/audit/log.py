@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,6 +161,8 @@ class AuditLog:
         self._verify_lock = threading.Lock()
         self._checked: _Checked | None = None  # verify_incremental(): the chain checked so far
         self._failed: tuple[tuple[int, int, int, int], VerifyResult] | None = None  # its last failure
+        # Called with each written record's action (the metrics count records written; never the fields).
+        self.on_append: list[Callable[[str], None]] = []
 
     def free_bytes(self) -> int:
         """Free space on the audit volume (see ``free_bytes``)."""
@@ -237,6 +239,8 @@ class AuditLog:
                     raise AuditWriteFailed(f"audit record not written: {exc.strerror or exc}") from exc
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        for observe in self.on_append:
+            observe(action)
         return record
 
     def _roll_back(self, fh: Any, end: int, checkpoints_end: int, seq: int, digest: str) -> None:
