@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser ocr lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -37,7 +37,7 @@ $(VLLM_VENV)/.installed: requirements/vllm.txt requirements/constraints-vllm.txt
 $(MODEL_DIR)/enclave-prepared.txt: $(VLLM_VENV)/.installed services/llm/prepare_model.py
 	$(VLLM_VENV)/bin/python services/llm/prepare_model.py --out $(MODEL_DIR)
 
-install: $(VENV)/.installed $(VLLM_VENV)/.installed $(MODEL_DIR)/enclave-prepared.txt
+install: $(VENV)/.installed $(VLLM_VENV)/.installed $(MODEL_DIR)/enclave-prepared.txt ocr
 
 run: install
 	$(VENV)/bin/enclave run
@@ -57,7 +57,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && \
 		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: install browser lint typecheck
+# Tesseract OCR for scanned PDFs and images (ingest/loaders/ocr.py), English and Japanese data; the IPA
+# Gothic font renders the Japanese pages of the OCR benchmark and tests.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 && fc-list :lang=ja | grep -q . || ($(SUDO) apt-get update -qq && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng \
+		tesseract-ocr-jpn fonts-ipafont-gothic)
+
+test: install browser ocr lint typecheck
 	$(VENV)/bin/pytest -q
 
 bench-retrieval: $(VENV)/.installed

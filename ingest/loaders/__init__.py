@@ -20,10 +20,17 @@ from enclave_core.errors import (
 )
 
 from ._common import extension_of, short_reason
+from .ebook import load_epub
 from .html_page import load_html
+from .mail import load_eml, load_msg
 from .markdown import load_markdown
+from .ocr import load_image
+from .opendocument import load_odt
 from .pdf import load_pdf
 from .plaintext import load_text
+from .rtf import load_rtf
+from .slides import load_pptx
+from .spreadsheet import load_csv, load_xls, load_xlsx
 from .word import load_docx
 
 __all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_EXTENSIONS", "load_document"]
@@ -39,6 +46,20 @@ _LOADERS: dict[str, _Loader] = {
     ".htm": load_html,
     ".pdf": load_pdf,
     ".docx": load_docx,
+    ".pptx": load_pptx,
+    ".xlsx": load_xlsx,
+    ".xls": load_xls,
+    ".csv": load_csv,
+    ".eml": load_eml,
+    ".msg": load_msg,
+    ".odt": load_odt,
+    ".rtf": load_rtf,
+    ".epub": load_epub,
+    ".png": load_image,
+    ".jpg": load_image,
+    ".jpeg": load_image,
+    ".tif": load_image,
+    ".tiff": load_image,
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_LOADERS)
 

@@ -130,6 +130,8 @@ def block_with(doc: LoadedDocument, needle: str) -> Block:
 
 def test_supported_extensions() -> None:
     expected = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    expected |= {".pptx", ".xlsx", ".xls", ".csv", ".eml", ".msg", ".odt", ".rtf", ".epub"}
+    expected |= {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
     assert expected == SUPPORTED_EXTENSIONS
 
 
