@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import enclave_core  # noqa: F401  (sets the air-gap environment before anything else is imported)
 from enclave_core.errors import DependencyUnavailable, EnclaveError, InputError, NotFoundError, PolicyError
+from enclave_core.logs import configure_logging
 from enclave_core.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -264,7 +264,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
     log = AuditLog(settings.audit_dir, settings.audit_signing_key, settings.audit.checkpoint_every)
     if args.audit_command == "verify":
+        from enclave_core.metrics import record_verification
+
         result = log.verify()
+        record_verification(settings.state_dir, result)  # enclave_audit_verify_* (and its alert)
         if result.ok:
             print(f"audit log OK: {result.records} records")
             return EXIT_OK
@@ -392,13 +395,14 @@ def _exit_code(exc: EnclaveError) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # JSON lines with the request id (enclave_core.logs); -v: the level from settings (logging.level).
+    configure_logging("INFO" if args.verbose else "WARNING")
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
-        return func(args, load_settings())
+        settings = load_settings()
+        if args.verbose:
+            configure_logging(settings.logging.level)
+        return func(args, settings)
     except EnclaveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return _exit_code(exc)

@@ -65,6 +65,7 @@ Ask a question over the API:
     -d '{{"question": "{EXAMPLE_QUESTION}", "collection": "{collection}"}}'
 
 Or from another terminal: .venv/bin/enclave ask "..." --collection {collection}
+Prometheus metrics: curl -s {url}/metrics -H "Authorization: Bearer $(cat {key_file})"
 Stop with Ctrl-C.
 """,
             flush=True,

@@ -8,7 +8,8 @@ DependencyUnavailable instead of piling up requests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -21,6 +22,8 @@ from enclave_core.settings import LLMSettings
 __all__ = ["ChatMessage", "Completion", "LLMClient"]
 
 ChatMessage = dict[str, str]
+# (mode "stream" | "complete", seconds to the first token or None, tokens generated, seconds they took)
+GenerationObserver = Callable[[str, float | None, int, float], None]
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,17 @@ class Completion:
 
 
 class LLMClient:
-    def __init__(self, settings: LLMSettings, http_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: LLMSettings,
+        http_client: httpx.Client | None = None,
+        *,
+        on_generation: GenerationObserver | None = None,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> None:
         self._settings = settings
+        self._on_generation = on_generation  # the metrics: timings and token counts only
+        self._on_failure = on_failure
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         self._client = openai.OpenAI(
             base_url=settings.url,
@@ -50,7 +62,12 @@ class LLMClient:
     def _unavailable(self, exc: Exception) -> DependencyUnavailable:
         return DependencyUnavailable("llm", f"{self._settings.url}: {exc.__class__.__name__}")
 
+    def _failed(self, mode: str) -> None:
+        if self._on_failure is not None:
+            self._on_failure(mode)
+
     def complete(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Completion:
+        started = time.perf_counter()
         try:
             response = self._client.chat.completions.create(
                 model=self._settings.model,
@@ -59,12 +76,17 @@ class LLMClient:
                 temperature=self._settings.temperature,
             )
         except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
+            self._failed("complete")
             raise self._unavailable(exc) from exc
         except openai.APIStatusError as exc:
+            self._failed("complete")
             if exc.status_code in (502, 503, 504, 429):
                 raise self._unavailable(exc) from exc
             raise
         usage = response.usage
+        if self._on_generation is not None:
+            tokens = usage.completion_tokens if usage else 0
+            self._on_generation("complete", None, tokens or 0, time.perf_counter() - started)
         return Completion(
             text=response.choices[0].message.content or "",
             model=response.model,
@@ -74,6 +96,10 @@ class LLMClient:
 
     def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
         """Yield text deltas as the server produces them."""
+        started = time.perf_counter()
+        first: float | None = None
+        deltas = 0
+        usage_tokens: int | None = None
         try:
             events = self._client.chat.completions.create(
                 model=self._settings.model,
@@ -81,18 +107,31 @@ class LLMClient:
                 max_tokens=max_tokens or self._settings.max_tokens,
                 temperature=self._settings.temperature,
                 stream=True,
+                # The last event then carries the token count (vLLM and OpenAI both support it).
+                stream_options={"include_usage": True},
             )
             for event in events:
+                if event.usage is not None:
+                    usage_tokens = event.usage.completion_tokens
                 if event.choices and event.choices[0].delta.content:
+                    if first is None:
+                        first = time.perf_counter()
+                    deltas += 1
                     yield event.choices[0].delta.content
         except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
+            self._failed("stream")
             raise self._unavailable(exc) from exc
         except httpx.TransportError as exc:  # the server died or hung mid-stream
+            self._failed("stream")
             raise self._unavailable(exc) from exc
         except openai.APIStatusError as exc:
+            self._failed("stream")
             if exc.status_code in (502, 503, 504, 429):
                 raise self._unavailable(exc) from exc
             raise
+        if self._on_generation is not None and first is not None:
+            tokens = usage_tokens if usage_tokens is not None else deltas
+            self._on_generation("stream", first - started, tokens, time.perf_counter() - first)
 
     def check(self) -> None:
         """Cheap readiness probe: the server lists our model within the health timeout."""

@@ -17,6 +17,7 @@ from enclave_core.audit import AuditLog
 from enclave_core.embedding import Embedder, build_embedder
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.llm import LLMClient
+from enclave_core.metrics import Metrics
 from enclave_core.policy.access import AccessPolicy
 from enclave_core.retrieval import Retriever
 from enclave_core.settings import Settings, secure_data_dir
@@ -85,18 +86,27 @@ class Core:
         return AccessPolicy.from_file(self.settings.access_policy_path)
 
     @cached_property
+    def metrics(self) -> Metrics:
+        """This instance's Prometheus instruments (its own registry; see enclave_core.metrics)."""
+        return Metrics()
+
+    @cached_property
     def llm(self) -> LLMClient:
-        return LLMClient(self.settings.llm)
+        metrics = self.metrics
+        return LLMClient(self.settings.llm, on_generation=metrics.generation, on_failure=metrics.generation_failed)
 
     @cached_property
     def audit(self) -> AuditLog:
         s = self.settings
-        return AuditLog(
+        log = AuditLog(
             s.audit_dir, s.audit_signing_key, s.audit.checkpoint_every, max_field_chars=s.audit.max_field_chars
         )
+        log.on_append.append(self.metrics.audit_written)
+        return log
 
     def guard(self, text: str) -> tuple[str, dict[str, int]]:
         result = self.redactor.guard(text)
+        self.metrics.redacted("answer", result.counts)
         return result.text, result.counts
 
     def on_close(self, callback: Callable[[], None]) -> None:

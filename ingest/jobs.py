@@ -399,6 +399,12 @@ class JobJournal:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def status_counts(self) -> dict[str, int]:
+        """Jobs per state (queued, running, interrupted, done, failed): the metrics' job gauge."""
+        with self._lock:
+            rows = self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        return {str(status): int(count) for status, count in rows}
+
     def close(self) -> None:
         self._db.close()
 
@@ -415,6 +421,7 @@ class JobRunner:
         on_finished: Callable[[dict[str, Any], dict[str, int]], None] | None = None,
     ) -> None:
         self.on_finished = on_finished  # (job, redaction counts): the gateway audits here
+        self.on_file: Callable[[FileOutcome], None] | None = None  # each file's outcome: the metrics
         self.ingestor = ingestor
         self.journal = journal
         self.staging = staging
@@ -513,6 +520,8 @@ class JobRunner:
                 return
             self.journal.record_file(job_id, index, outcome)
             self.staging.drop(job_id, index)
+            if self.on_file is not None:
+                self.on_file(outcome)
 
         try:
             self.ingestor.ingest(

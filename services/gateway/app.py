@@ -32,6 +32,9 @@ from services.gateway.api.routes.conversations import open_conversation_store
 from services.gateway.bodyguard import BodyGuard
 from services.gateway.deps import AppState
 from services.gateway.errors import install_error_handlers
+from services.gateway.metrics import install_metrics
+from services.gateway.metrics import router as metrics_router
+from services.gateway.telemetry import Telemetry
 
 __all__ = ["create_app"]
 
@@ -84,12 +87,14 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
             state.core.store.check()
             _ = state.core.embedder.dimension
             state.core.redactor.warm_up()
+        stop_metrics = install_metrics(app, state, settings.metrics)
         state.jobs.start()  # resumes jobs a previous process left unfinished
         open_conversation_store(app.state, settings)  # checks retention.yaml, purges expired history
         log.info("gateway ready (data dir %s)", settings.data_dir)
         try:
             yield
         finally:
+            stop_metrics()
             state.jobs.stop()
             state.jobs.journal.close()
             state.ingestor.manifest.close()
@@ -107,8 +112,12 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
     # Every route but /healthz and the UI's files (/openapi.json included) needs a valid credential,
     # checked before any byte of the body is read; bodies are bounded (gateway.max_body_kb, upload limits).
     app.add_middleware(BodyGuard, gateway=settings.gateway)
+    # Outermost: the request id, the access line and the request metrics cover every answer, refusals too.
+    app.add_middleware(Telemetry)
     for module in (health, search, query, documents, collections, audit, plan):
         app.include_router(module.router)
     for module in (openai_compat, conversations, ui):  # OpenAI-compatible API, chat UI
         app.include_router(module.router)
+    if settings.metrics.enabled and settings.metrics.port is None:  # else on the admin port, or nowhere
+        app.include_router(metrics_router)
     return app

@@ -296,6 +296,8 @@ class Limits:
             policy.max_concurrent, policy.max_queue, policy.queue_timeout_s, policy.retry_after_s, clock
         )
         self.rate = RateLimiter(policy, clock)
+        self._clock = clock
+        self.on_wait: Callable[[float], None] | None = None  # seconds each admitted request waited
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -305,7 +307,10 @@ class Limits:
     def llm_request(self, user: str) -> Iterator[None]:
         """The user's rate limit first (a refused request takes no queue place), then a slot."""
         self.rate.check(user)
+        asked = self._clock()
         with self.admission.slot():
+            if self.on_wait is not None:
+                self.on_wait(self._clock() - asked)
             yield
 
     def stats(self) -> dict[str, Any]:
@@ -332,6 +337,7 @@ def get_limits(request: Request) -> Limits:
             limits = getattr(app_state, "enclave_limits", None)
             if limits is None:
                 limits = Limits.from_settings(app_state.enclave.core.settings)
+                limits.on_wait = app_state.enclave.core.metrics.llm_queue_wait.observe
                 app_state.enclave_limits = limits
     return limits
 

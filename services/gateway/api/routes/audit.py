@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from enclave_core.identity import AUDITOR_ROLE
+from enclave_core.metrics import record_verification
 from enclave_core.service import RagService
 from services.gateway.deps import CoreDep, CurrentPrincipal
 
@@ -43,6 +44,8 @@ def read_audit(
         if len(records) >= limit:
             break
     verified = core.audit.verify_incremental(full=verify == "full")
+    if verified.scope == "full":  # the metrics' enclave_audit_verify_* follow every full walk
+        record_verification(core.settings.state_dir, verified)
     return {
         "records": records,
         "chain": {
