@@ -28,6 +28,7 @@ from enclave_core.failpoints import failpoint
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
+from ingest.attachments import with_attachments
 from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.manifest import DocumentRecord, Manifest
@@ -197,6 +198,7 @@ class Ingestor:
         redact: bool = True,
         may_replace: bool = True,
         progress: ProgressCallback | None = None,
+        attachments: bool = False,
     ) -> IngestReport:
         """Ingest files; each succeeds or fails on its own.
 
@@ -204,11 +206,14 @@ class Ingestor:
         new content. Callers pass whether the principal holds the rights that deleting and
         re-permissioning need; without them a changed document fails with a conflict.
 
-        Outcomes name each file by its path with personal data replaced, as it is stored."""
+        Outcomes name each file by its path with personal data replaced, as it is stored.
+        ``attachments``: ingest each mail attachment as a child document with the same readers."""
         validate_collection_name(collection)
         started = time.perf_counter()
         report = IngestReport(collection)
         acl = validate_groups(groups)
+        if attachments:
+            files = with_attachments(files, lambda name, data: SourceFile(name, data=data))
         self.core.store.ensure_collection(collection, self.core.embedder.dimension)
         for start in range(0, len(files), self.batch_docs):
             batch = files[start : start + self.batch_docs]

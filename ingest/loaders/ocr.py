@@ -70,9 +70,11 @@ def _prepared(image: Image.Image) -> Image.Image:
     return image
 
 
-def ocr_image(image: Image.Image, source: str) -> str:
-    """The text Tesseract reads in one page image; the image goes over a pipe as PNG."""
-    languages = ocr_languages()
+def ocr_image(image: Image.Image, source: str, languages: str | None = None) -> str:
+    """The text Tesseract reads in one page image; the image goes over a pipe as PNG.
+
+    languages defaults to every installed one of WANTED_LANGUAGES ("eng+jpn")."""
+    languages = languages or ocr_languages()
     if not languages:
         raise OcrUnavailable(f"{source}: needs OCR, and the Tesseract engine is not installed")
     buffer = io.BytesIO()
