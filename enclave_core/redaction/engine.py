@@ -314,6 +314,7 @@ class _NerRecognizer(SpacyRecognizer):
         cased = is_cased(text)
         if self._shapes is not None:
             for r in results:
+                r.end = r.start + self._shapes.record_end(r.entity_type, text[r.start : r.end])
                 if r.entity_type in _TRIMMED_ENTITIES:
                     r.end = r.start + self._shapes.trimmed_end(text[r.start : r.end], cased_text=cased)
                 if r.entity_type == "STREET_ADDRESS":  # the town, state and postcode lines after it

@@ -71,6 +71,9 @@ _NOT_A_NAME = frozenset(
 )
 
 
+_DOTTED_DECIMAL = re.compile(r"[\[(]?\d+\.\d+[\])]?")
+
+
 def is_lookalike(text: str, start: int, end: int, entity: str) -> bool:
     """True when ``text[start:end]``, detected as ``entity``, is one of the module doc's look-alikes."""
     if entity in _EPONYM_ENTITIES and (_EPONYM_AFTER.match(text, end) or _METHOD_AFTER.match(text, end)):
@@ -91,4 +94,8 @@ def is_lookalike(text: str, start: int, end: int, entity: str) -> bool:
     before = text[max(line_start, start - 48) : start]
     if _BEFORE.search(before) or _CODE_PREFIX.search(before):
         return True
-    return entity == "PHONE_NUMBER" and _DATE_SHAPE.fullmatch(text[start:end].strip()) is not None
+    if entity != "PHONE_NUMBER":
+        return False
+    value = text[start:end].strip()
+    # "[82331.10214]": a log's uptime stamp, a decimal; no phone plan writes one dot between two runs.
+    return _DATE_SHAPE.fullmatch(value) is not None or _DOTTED_DECIMAL.fullmatch(value) is not None

@@ -88,6 +88,15 @@ january february april june july august september october november december
 """
 _CALENDAR_WORDS = frozenset(_CALENDAR_TEXT.split())
 _SEASONS_AND_MONTHS = _CALENDAR_WORDS | frozenset(["march", "may", "spring", "summer", "autumn", "fall", "winter"])
+# Weekdays as mail and log headers abbreviate them ("Date: Tue, 14 Oct 2025"); "Sun" is left out
+# (a surname). Alone, each is a listed first name somewhere, never a person in that slot.
+_WEEKDAY_ABBREVIATIONS = frozenset(["mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat"])
+# A new log or chat record: after a line break "[…", an ISO date or a clock time; anywhere after
+# whitespace, "[" with a digit or an ISO date ("… Gdańsk [2025-09-02 14:05:10] agent: …").
+_RECORD_START = re.compile(r"\s*(?:\[|\d{4}-\d\d-\d\d|\d{1,2}:\d\d)")
+_INLINE_RECORD_START = re.compile(r"\s+(?:\[\d|\d{4}-\d\d-\d\d(?:[T ]\d))")
+# One run of digits, one dot, one run of digits: a decimal or a log timestamp ("82331.10214").
+_DOTTED_DECIMAL = re.compile(r"\W*\d+\.\d+\W*")
 _AGE_WORDS = re.compile(
     r"\b(?:age[ds]?|aged|years?|yrs?|y/?o|old|born|birthday|turn(?:s|ed)?)\b|-year|\byear-", re.IGNORECASE
 )
@@ -162,6 +171,26 @@ class SpanShapes:
         while end > 0 and not (value[end - 1].isalnum() or value[end - 1] in ".)"):
             end -= 1
         return end if end > 0 else len(value)
+
+    @staticmethod
+    def record_end(entity: str, value: str) -> int:
+        """Where a span must end at a record boundary: no span runs into the next log or chat record
+        ("03281753339 [2025-09-02 14:06", "… Gdańsk\\n[2025-09-02"), and a phone number never
+        runs onto the next line or into a bracket; returns the new length of ``value``."""
+        cut = len(value)
+        inline = _INLINE_RECORD_START.search(value)
+        if inline is not None:
+            cut = inline.start()
+        for i, ch in enumerate(value[:cut]):
+            if ch == "\n" and (entity == "PHONE_NUMBER" or _RECORD_START.match(value, i + 1)):
+                cut = i
+                break
+            if entity == "PHONE_NUMBER" and ch in "[]" and i > 0:
+                cut = i
+                break
+        while cut > 0 and value[cut - 1].isspace():
+            cut -= 1
+        return cut if cut > 0 else len(value)
 
     def place_before_name(self, value: str) -> int:
         """Where a person span really starts when the NER has read "<town>, <name>" as one
@@ -246,6 +275,8 @@ class SpanShapes:
 
     def _not_a_name(self, value: str, cased_text: bool = False) -> bool:
         tokens = _TOKEN.findall(value)
+        if len(tokens) == 1 and tokens[0].casefold().rstrip(".") in _WEEKDAY_ABBREVIATIONS:
+            return True
         if len(tokens) == 1 and tokens[0].casefold() in _SEASONS_AND_MONTHS:
             # "Summer (1 June to 31 August)", "May": listed first names, but alone they are dates.
             return True
@@ -315,6 +346,8 @@ class SpanShapes:
         if len(_HAS_DIGIT.findall(value)) < _MIN_PHONE_DIGITS:  # "0.05", "+", "(1"
             return True
         if _STATISTICS.search(value) or _DECIMAL.search(value):  # "74 +/- 7", "(0.70, 0.61 to 0.81"
+            return True
+        if _DOTTED_DECIMAL.fullmatch(value):  # "[82331.10214]", a kernel log's uptime
             return True
         words = [w.casefold() for w in re.findall(r"[^\W\d_]+", value)]
         return any(w not in _PHONE_WORDS for w in words)  # "P0 180-199", "0–15 and 16–29"

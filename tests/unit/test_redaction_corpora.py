@@ -1,8 +1,10 @@
-"""No planted PII survives redaction of our two development corpora (real loaders + redact_many).
+"""No planted PII survives redaction of our three development corpora (real loaders + redact_many).
 
-``samples/corpus/`` (manifest ``samples/corpus_manifest.yaml``) and
-``tests/fixtures/eval_corpus/`` (``manifest.yaml``) hold fictional people, addresses and
-identifiers planted in Markdown, text, HTML, PDF and DOCX files. Each file goes through
+``samples/corpus/`` (manifest ``samples/corpus_manifest.yaml``), ``tests/fixtures/eval_corpus/``
+and ``tests/fixtures/internal_corpus/`` (each with its ``manifest.yaml``) hold fictional people,
+addresses and identifiers planted in Markdown, text, HTML, PDF and DOCX files; the third one
+in the shapes an independent review found leaking (internal e-mail domains, staff numbers,
+dates of birth, other countries' national ids, chat and log records). Each file goes through
 ``ingest.loaders.load_document`` and then ``Redactor.redact_many`` over exactly what the ingest
 pipeline redacts (title, blocks, headings). No planted value may remain: neither whole, nor,
 for a person's name, any first + last token pair ("Marcus ... Oyelaran" across a line break
@@ -27,6 +29,7 @@ from ingest.loaders import load_document
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 EVAL = ROOT / "tests" / "fixtures" / "eval_corpus"
+INTERNAL = ROOT / "tests" / "fixtures" / "internal_corpus"
 
 
 def _samples_manifest() -> dict[Path, list[str]]:
@@ -34,12 +37,16 @@ def _samples_manifest() -> dict[Path, list[str]]:
     return {SAMPLES / "corpus" / d["file"]: [str(v) for v in d["pii"]] for d in data["documents"]}
 
 
-def _eval_manifest() -> dict[Path, list[str]]:
-    data = yaml.safe_load((EVAL / "manifest.yaml").read_text(encoding="utf-8"))
-    return {EVAL / name: [str(v) for v in values] for name, values in data["documents"].items()}
+def _folder_manifest(folder: Path) -> dict[Path, list[str]]:
+    data = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    return {folder / name: [str(v) for v in values] for name, values in data["documents"].items()}
 
 
-CORPORA = {"samples": _samples_manifest, "eval_corpus": _eval_manifest}
+CORPORA = {
+    "samples": _samples_manifest,
+    "eval_corpus": lambda: _folder_manifest(EVAL),
+    "internal_corpus": lambda: _folder_manifest(INTERNAL),
+}
 _NAME = re.compile(r"^[A-ZÀ-Þ][\w'’-]+(?: [A-ZÀ-Þ][\w'’.-]*)+$")
 
 

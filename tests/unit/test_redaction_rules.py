@@ -137,6 +137,27 @@ def test_a_town_before_a_name_is_not_part_of_it(shapes: SpanShapes, value: str, 
     assert value[with_cities.place_before_name(value) :] == name
 
 
+@pytest.mark.parametrize(
+    ("entity", "value", "kept"),
+    [
+        ("PHONE_NUMBER", "03281753339 [2025", "03281753339"),
+        ("PHONE_NUMBER", "+48 512 555 208\n[2025-09-02", "+48 512 555 208"),
+        ("PHONE_NUMBER", "0116 496 0321\nFax", "0116 496 0321"),
+        ("STREET_ADDRESS", "ul. Długa 17/4, 80-827 Gdańsk [2025-09-02", "ul. Długa 17/4, 80-827 Gdańsk"),
+        ("STREET_ADDRESS", "18 Belvoir Terrace\nLeicester LE2 1DX", "18 Belvoir Terrace\nLeicester LE2 1DX"),
+        ("STREET_ADDRESS", "Flat 3\n2025-10-02T08:12 kernel", "Flat 3"),
+        ("PERSON", "Marta Nowak", "Marta Nowak"),
+    ],
+)
+def test_no_span_runs_into_the_next_record(shapes: SpanShapes, entity: str, value: str, kept: str) -> None:
+    assert value[: shapes.record_end(entity, value)] == kept
+
+
+@pytest.mark.parametrize(("value", "rejected"), [("Tue", True), ("Wed.", True), ("Sun", False), ("Marta", False)])
+def test_weekday_abbreviations_are_not_people(shapes: SpanShapes, value: str, rejected: bool) -> None:
+    assert shapes.implausible("PERSON", value, cased_text=True) is rejected
+
+
 @pytest.mark.parametrize(("value", "rejected"), [("Saturdays", True), ("Friday", True), ("Bavaria", False)])
 def test_days_and_months_are_not_places(shapes: SpanShapes, value: str, rejected: bool) -> None:
     assert shapes.implausible("LOCATION", value, cased_text=True) is rejected
@@ -206,6 +227,19 @@ def test_company_suffix(text: str, name: str, company: bool) -> None:
         ("Rein S. Smirnov\tRecords manager\tLeeds", ["Rein S. Smirnov"], ["\tRecords manager"]),  # a cell ends a name
         ("The mayor of Gansbaai, Denise Manning, opened it.", ["Gansbaai"], ["of <LOCATION>, <PERSON>, opened"]),
         ("Orange juice and Reading glasses are on the list.", [], ["Orange juice", "Reading glasses"]),
+        # Mail headers, chat and log records: a weekday is no person, no span runs into the next record.
+        ("From: Priya Raman\nDate: Tue, 14 Oct 2025 09:12:44 +0200", ["Priya Raman"], ["Tue, 14 Oct 2025"]),
+        (
+            "[2025-09-02 14:05:41] customer: 03281753339 [2025-09-02 14:06:30] agent: got it",
+            ["03281753339"],
+            ["[2025-09-02 14:06:30] agent"],
+        ),
+        (
+            "customer: it was meant to go to ul. Długa 17/4, 80-827 Gdańsk [2025-09-02 14:05:10] agent: thanks",
+            ["Długa 17/4", "Gdańsk"],
+            ["[2025-09-02 14:05:10] agent"],
+        ),
+        ("2025-10-02T08:12:00Z vpn-gw-02 kernel: [82331.10214] eth1: link up", [], ["[82331.10214]"]),
     ],
 )
 def test_through_the_redactor(redactor: Redactor, text: str, gone: list[str], kept: list[str]) -> None:
