@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import (
     DependencyUnavailable,
     EnclaveError,
@@ -23,6 +24,7 @@ from enclave_core.errors import (
 )
 from enclave_core.identity import LOCAL_ADMIN
 from enclave_core.keys import KeyStore, atomic_write
+from enclave_core.requestctx import REQUEST_ID_HEADER, current_request_id
 from enclave_core.runtime import Core
 from enclave_core.service import RagService
 from enclave_core.settings import Settings
@@ -60,6 +62,12 @@ def _doc_json(d: Any) -> dict[str, Any]:
         "acl": list(d.acl),
         "ingested_at": d.ingested_at,
     }
+
+
+def _request_id_header() -> dict[str, str]:
+    """The command's request id, so the gateway's records of its work carry it too."""
+    rid = current_request_id()
+    return {REQUEST_ID_HEADER: rid} if rid else {}
 
 
 def local_admin_key(settings: Settings) -> str:
@@ -110,17 +118,17 @@ class LocalBackend:
             progress(outcome)
         report = self.ingestor.ingest(files, collection, groups, force=force, progress=progress)
         outcomes = early + report.outcomes
-        self.core.audit.append(
+        event = AuditEvent.by(
+            LOCAL_ADMIN,
             "ingest",
-            principal=LOCAL_ADMIN.name,
-            groups=[],
+            "ok" if not report.failed else "partial",
+            via="cli",
             collection=collection,
             documents=[o.doc_id for o in outcomes if o.doc_id],
             acl=sorted(groups),
-            outcome="ok" if not report.failed else "partial",
             files=[{"doc_id": o.doc_id, "status": o.status, "chunks": o.chunks} for o in outcomes],
-            via="cli",
         )
+        write_event(self.core.audit, event)
         return _report_json(collection, outcomes)
 
     def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]:
@@ -143,32 +151,20 @@ class LocalBackend:
 
     def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
         record = self.ingestor.set_acl(collection, doc_id, groups)
-        self.core.audit.append(
-            "acl.change",
-            principal=LOCAL_ADMIN.name,
-            groups=[],
-            collection=collection,
-            documents=[doc_id],
-            acl=list(record.acl),
-            outcome="ok",
-            via="cli",
+        event = AuditEvent.by(
+            LOCAL_ADMIN, "acl.change", "ok", via="cli", collection=collection, documents=[doc_id], acl=list(record.acl)
         )
+        write_event(self.core.audit, event)
         return _doc_json(record)
 
     def delete(self, collection: str, doc_id: str) -> dict[str, Any]:
         if self.ingestor.manifest.get(collection, doc_id) is None:
             raise NotFoundError(f"no document '{doc_id}' in collection '{collection}'")
         removed = self.ingestor.delete_document(collection, doc_id)
-        self.core.audit.append(
-            "delete",
-            principal=LOCAL_ADMIN.name,
-            groups=[],
-            collection=collection,
-            documents=[doc_id],
-            chunks_removed=removed,
-            outcome="ok",
-            via="cli",
+        event = AuditEvent.by(
+            LOCAL_ADMIN, "delete", "ok", via="cli", collection=collection, documents=[doc_id], chunks_removed=removed
         )
+        write_event(self.core.audit, event)
         return {"doc_id": doc_id, "chunks_removed": removed}
 
     def close(self) -> None:
@@ -183,7 +179,7 @@ class RemoteBackend:
     def __init__(self, settings: Settings, timeout_s: float = 600.0) -> None:
         self._client = httpx.Client(
             base_url=settings.gateway_url,
-            headers={"Authorization": f"Bearer {local_admin_key(settings)}"},
+            headers={"Authorization": f"Bearer {local_admin_key(settings)}", **_request_id_header()},
             timeout=httpx.Timeout(timeout_s, connect=2.0),
         )
 

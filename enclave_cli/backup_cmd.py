@@ -19,12 +19,13 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from enclave_core.audit import AuditLog
+    from enclave_core.audit import AuditEvent, AuditLog, write_event
     from enclave_core.backup import create_backup_report
+    from enclave_core.identity import LOCAL_ADMIN
 
     audit = AuditLog(settings.audit_dir, settings.audit_signing_key, settings.audit.checkpoint_every)
     # Recorded before the copy, so the backup contains the record of its own creation.
-    audit.append("backup.create", principal="local-admin", outcome="started", out=str(args.out), via="cli")
+    write_event(audit, AuditEvent.by(LOCAL_ADMIN, "backup.create", "started", via="cli", out=str(args.out)))
     report = create_backup_report(settings, args.out)
     if args.json:
         _print_json(report.to_json())

@@ -12,6 +12,7 @@ from typing import Any
 import enclave_core  # noqa: F401  (sets the air-gap environment before anything else is imported)
 from enclave_core.errors import DependencyUnavailable, EnclaveError, InputError, NotFoundError, PolicyError
 from enclave_core.logs import configure_logging
+from enclave_core.requestctx import request_scope
 from enclave_core.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -129,6 +130,8 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     """Erasure runs in this process only: it must see the embedded store and the vault directly."""
     from dataclasses import asdict
 
+    from enclave_core.audit import AuditEvent, write_event
+    from enclave_core.identity import LOCAL_ADMIN
     from enclave_core.runtime import Core
     from ingest import Ingestor
     from ingest.erasure import Eraser
@@ -147,18 +150,18 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
             names = [args.collection] if args.collection else core.store.list_collections()
             reports = [eraser.forget_value(name, args.value) for name in names]
         for report in reports:
-            core.audit.append(
+            event = AuditEvent.by(
+                LOCAL_ADMIN,
                 "erasure",
-                principal="local-admin",
-                groups=[],
+                "ok" if report.clean else "incomplete",
+                via="cli",
                 collection=report.collection,
                 documents=report.documents,
                 chunks_removed=report.chunks_removed,
                 vault_entries_removed=report.vault_entries_removed,
                 kind="document" if args.document else "value",
-                outcome="ok" if report.clean else "incomplete",
-                via="cli",
             )
+            write_event(core.audit, event)
     finally:
         journal.close()
         ingestor.manifest.close()
@@ -214,7 +217,8 @@ def cmd_collections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from enclave_core.audit import AuditLog
+    from enclave_core.audit import AuditEvent, AuditLog, write_event
+    from enclave_core.identity import LOCAL_ADMIN
     from enclave_core.keys import KeyStore
 
     keys = KeyStore(settings.secrets_dir / "api-keys.json")
@@ -222,16 +226,17 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     if args.keys_command == "create":
         roles = _groups(args.roles)
         record, secret = keys.create(args.user, _groups(args.groups), roles)
-        audit.append(
+        event = AuditEvent.by(
+            LOCAL_ADMIN,
             "key.create",
-            principal="local-admin",
-            outcome="ok",
+            "ok",
+            via="cli",
             key_id=record.key_id,
             user=record.user,
             key_groups=record.groups,
             roles=record.roles,
-            via="cli",
         )
+        write_event(audit, event)
         print(secret)
         print(f"key id {record.key_id} for {record.user}; shown once, store it now", file=sys.stderr)
     elif args.keys_command == "list":
@@ -254,7 +259,7 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{r['key_id']}\t{r['user']}\t{','.join(r['groups'])}\t{','.join(r['roles'])}\t{state}")
     else:
         record = keys.revoke(args.key_id)
-        audit.append("key.revoke", principal="local-admin", outcome="ok", key_id=record.key_id, via="cli")
+        write_event(audit, AuditEvent.by(LOCAL_ADMIN, "key.revoke", "ok", via="cli", key_id=record.key_id))
         print(f"revoked {record.key_id} ({record.user})")
     return EXIT_OK
 
@@ -273,12 +278,35 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         print(f"audit log BROKEN at record {result.first_bad}: {result.reason}", file=sys.stderr)
         return EXIT_FAILED
+    if args.audit_command == "show":
+        return _show_request(log.records(), args.request_id, args.json)
     for record in log.records():
         if args.since and record["ts"] < args.since:
             continue
         if args.until and record["ts"] > args.until:
             continue
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def _show_request(records: Any, request_id: str, as_json: bool) -> int:
+    """Every record of one request, in order: question -> chunks -> answer hash, or a change."""
+    from enclave_core.audit import request_chain
+
+    chain = list(request_chain(records, request_id))
+    if not chain:
+        print(f"no audit record has request id {request_id}", file=sys.stderr)
+        return EXIT_FAILED
+    for record in chain:
+        if as_json:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        print(
+            f"#{record['seq']} {record['ts']} {record['action']} {record.get('outcome')} by {record.get('principal')}"
+        )
+        for key, value in record.items():
+            if key not in ("seq", "ts", "action", "outcome", "principal", "prev", "hash", "sig"):
+                print(f"    {key}: {json.dumps(value, ensure_ascii=False)}")
     return EXIT_OK
 
 
@@ -381,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = audit_sub.add_parser("export", help="print records as JSON lines")
     a.add_argument("--since", default=None, help="ISO time, inclusive")
     a.add_argument("--until", default=None, help="ISO time, inclusive")
+    a = audit_sub.add_parser("show", help="every record of one request (its X-Request-ID), in order")
+    a.add_argument("request_id")
+    a.add_argument("--json", action="store_true", help="JSON lines instead of text")
     p.set_defaults(func=cmd_audit)
     return parser
 
@@ -399,10 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("INFO" if args.verbose else "WARNING")
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
-        settings = load_settings()
-        if args.verbose:
-            configure_logging(settings.logging.level)
-        return func(args, settings)
+        # One request id per command: its audit records (and the gateway's, when it forwards) share it.
+        with request_scope():
+            settings = load_settings()
+            if args.verbose:
+                configure_logging(settings.logging.level)
+            return func(args, settings)
     except EnclaveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return _exit_code(exc)

@@ -399,22 +399,24 @@ def restore_backup(archive: Path, settings: Settings) -> RestoreReport:
     elif settings.vector_store.url:
         warnings.append("the backup holds an embedded store, but QDRANT_URL is set: it is not used")
     warnings.extend(f"not in the backup, restore it yourself: {what}" for what in manifest.get("not_included", []))
-    from enclave_core.audit import AuditLog
+    from enclave_core.audit import AuditEvent, AuditLog, write_event
+    from enclave_core.identity import LOCAL_ADMIN
 
     audit = AuditLog(settings.audit_dir, settings.audit_signing_key, settings.audit.checkpoint_every)
     before = audit.verify()
     if not settings.audit_signing_key.exists():
         warnings.append(f"audit signing key {settings.audit_signing_key} is missing: restore it before new records")
     elif before.ok:
-        audit.append(
+        event = AuditEvent.by(
+            LOCAL_ADMIN,
             "backup.restore",
-            principal="local-admin",
-            outcome="ok",
+            "ok",
+            via="cli",
             backup_created_at=manifest["created_at"],
             archive_sha256=_sha256_file(archive),
             files=count,
-            via="cli",
         )
+        write_event(audit, event)
     verified = audit.verify()
     return RestoreReport(
         data_dir=data_dir,

@@ -4,12 +4,14 @@ grounded answer -> output guard -> optional audited reveal -> audit record."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
@@ -19,7 +21,7 @@ from enclave_core.runtime import Core
 from enclave_core.vault import PLACEHOLDER
 from enclave_core.vectorstore.base import AccessScope
 
-__all__ = ["RagService", "SearchOutcome"]
+__all__ = ["RagService", "SearchOutcome", "delivered_sha256"]
 
 
 def _require_unicode(*texts: str) -> None:
@@ -35,6 +37,12 @@ def _chunks(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": c["chunk_id"], "doc_id": c["doc_id"], "score": c["score"]} for c in citations]
 
 
+def delivered_sha256(text: str) -> str:
+    """SHA-256 of an answer (or shown reasoning) as the client receives it: the guarded text,
+    UTF-8, without surrounding whitespace (a stream's deltas joined and stripped give the same)."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
 @dataclass
 class SearchOutcome:
     question: str  # pseudonymized: what retrieval and the LLM see, and what the audit keeps
@@ -46,16 +54,27 @@ class RagService:
         self.core = core
         self.via = via
 
-    def _audit(self, action: str, principal: Principal, collection: str, **fields: Any) -> None:
-        self.core.audit.append(
+    def _audit(
+        self,
+        action: str,
+        principal: Principal,
+        collection: str,
+        *,
+        outcome: str,
+        decision: str | None = None,
+        **details: Any,
+    ) -> None:
+        event = AuditEvent.by(
+            principal,
             action,
-            principal=principal.name,
-            groups=sorted(principal.groups),
-            collection=collection,
-            policy_version=self.core.access.version,
+            outcome,
             via=self.via,
-            **fields,
+            collection=collection,
+            decision=decision,
+            policy_version=self.core.access.version,
+            **details,
         )
+        write_event(self.core.audit, event)
 
     def deny(self, principal: Principal, collection: str, action: str, why: str, **fields: Any) -> AccessDenied:
         self._audit(
@@ -92,14 +111,8 @@ class RagService:
         """A role-gated operation (the audit trail, the planner): a refusal is audited, then 403."""
         if role in principal.roles:
             return
-        self.core.audit.append(
-            "access.denied",
-            principal=principal.name,
-            groups=sorted(principal.groups),
-            path=path,
-            decision="deny",
-            outcome="denied",
-        )
+        event = AuditEvent.by(principal, "access.denied", "denied", via=self.via, decision="deny", path=path)
+        write_event(self.core.audit, event)
         raise AccessDenied(why)
 
     def authorize(self, principal: Principal, action: str, collection: str, **fields: Any) -> None:
@@ -205,6 +218,7 @@ class RagService:
             documents={p: sorted(sources.get(p, ())) for p in sorted(set(placeholders))},
             withheld=sorted(withheld),
             reason=self.core.redactor.redact(reason or "").text,
+            answer_sha256=delivered_sha256(revealed),  # the answer as delivered, pseudonyms revealed
             decision="allow",
             outcome="ok",
         )
@@ -250,6 +264,7 @@ class RagService:
             out["citations"],
             answer.guard_counts,
             started,
+            delivered=(answer.answer, answer.reasoning),
             reasoning=answer.reasoning_trace,
         )
         if reveal:
@@ -314,15 +329,28 @@ class RagService:
         guard_counts: dict[str, int],
         started: float,
         *,
+        delivered: tuple[str, str],
         stream: bool = False,
+        streamed: str | None = None,
         reasoning: dict[str, Any] | None = None,
     ) -> None:
-        """The record of an answered question, and one of the output guard's redactions if it made any.
+        """The answer record, which links the request id (added by the audit helper), the user, the
+        collection, the pseudonymized question, the chunks with scores, the model, the SHA-256 of the
+        answer as delivered (after the output guard) and of any reasoning shown, the guard's
+        redactions by type and the latency; plus a ``guard.redacted`` record if the guard redacted.
 
-        ``reasoning``: a reasoning model's thinking as length and SHA-256, never its text."""
+        ``delivered``: (answer, shown reasoning) exactly as released to the client; ``streamed``: the
+        answer's deltas joined, as a stream sent them before ``done`` (an OpenAI stream's client gets
+        only these), hashed separately: ``done`` may show another text (a quote, revealed values).
+        ``reasoning``: a reasoning model's raw thinking as length and SHA-256, never its text."""
+        answer, shown = delivered
         extra: dict[str, Any] = {"stream": True} if stream else {}
         if reasoning:
             extra["reasoning"] = reasoning
+        if shown.strip():
+            extra["reasoning_sha256"] = delivered_sha256(shown)
+        if streamed is not None:
+            extra["streamed_sha256"] = delivered_sha256(streamed)
         self._audit(
             "query",
             principal,
@@ -333,6 +361,8 @@ class RagService:
             **extra,
             model=model,
             chunks=_chunks(citations),
+            answer_sha256=delivered_sha256(answer),
+            answer_chars=len(answer.strip()),
             guard_redactions=guard_counts,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -350,6 +380,7 @@ class RagService:
         reveal_reason: str | None,
     ) -> Iterator[dict[str, Any]]:
         cited: list[dict[str, Any]] = []
+        streamed: list[str] = []  # the answer deltas as sent
         try:
             for event in events:
                 if event["type"] == "citations":
@@ -366,6 +397,8 @@ class RagService:
                         stream=True,
                         chunks=_chunks(cited),
                     )
+                elif event["type"] == "delta":
+                    streamed.append(str(event.get("text") or ""))
                 elif event["type"] == "done":
                     event = dict(event)
                     trace = event.pop("reasoning_trace", None)
@@ -377,7 +410,9 @@ class RagService:
                         cited,
                         event["guard"],
                         started,
+                        delivered=(str(event.get("answer") or ""), str(event.get("reasoning") or "")),
                         stream=True,
+                        streamed="".join(streamed),
                         reasoning=trace,
                     )
                     if reveal:

@@ -9,8 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from enclave_core.audit import AuditEvent, write_event
 from enclave_core.keys import KeyStore
 from enclave_core.oidc import OIDCVerifier
+from enclave_core.requestctx import current_request_id, request_scope
 from enclave_core.runtime import Core
 from enclave_core.secrets_check import check_secrets
 from enclave_core.settings import Settings, get_settings
@@ -50,19 +52,25 @@ def build_state(settings: Settings) -> AppState:
 
     def audit_job(job: dict[str, Any], redactions: dict[str, int]) -> None:
         files = job["files"]
-        core.audit.append(
+        event = AuditEvent(
             "ingest",
-            principal=job["principal"],
+            {"done": "ok" if not job["progress"]["failed"] else "partial"}.get(job["status"], job["status"]),
+            job["principal"],
+            "job",
             collection=job["collection"],
-            job_id=job["job_id"],
-            documents=[f["doc_id"] for f in files if f["doc_id"]],
-            acl=job["acl"],
-            policy_version=core.access.version,
             decision="allow",
-            outcome={"done": "ok" if not job["progress"]["failed"] else "partial"}.get(job["status"], job["status"]),
-            files=[{"doc_id": f["doc_id"], "status": f["status"], "chunks": f["chunks"]} for f in files],
-            redactions=redactions,
+            policy_version=core.access.version,
+            documents=[f["doc_id"] for f in files if f["doc_id"]],
+            details={
+                "job_id": job["job_id"],
+                "acl": job["acl"],
+                "files": [{"doc_id": f["doc_id"], "status": f["status"], "chunks": f["chunks"]} for f in files],
+                "redactions": redactions,
+            },
         )
+        # A job run by the upload request (wait=true) is part of it; one run by the worker gets its own id.
+        with request_scope(current_request_id() or f"job-{job['job_id']}"):
+            write_event(core.audit, event)
 
     staging = Staging(settings.state_dir / "staging", core.data_key)
     jobs = JobRunner(ingestor, journal, staging, on_finished=audit_job)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from enclave_core.audit import AuditLog
+from enclave_core.audit import AuditEvent, AuditLog, write_event
 from enclave_core.errors import EnclaveError
 
 __all__ = ["AuthFailureAuditor"]
@@ -93,8 +93,6 @@ class AuthFailureAuditor:
                 self._logged += 1
                 self._append(
                     "auth.denied",
-                    principal=None,
-                    outcome="denied",
                     client=client,
                     method=method[:16],
                     path=path[:PATH_CHARS] + ("...[cut]" if len(path) > PATH_CHARS else ""),
@@ -141,8 +139,6 @@ class AuthFailureAuditor:
         named = counted[:TOP_CLIENTS]
         self._append(
             "auth.denied",
-            principal=None,
-            outcome="denied",
             summary=True,
             count=sum(e.suppressed for _, e in counted),
             window_start=start.isoformat(timespec="seconds"),
@@ -162,9 +158,9 @@ class AuthFailureAuditor:
         self._timer.daemon = True
         self._timer.start()
 
-    def _append(self, action: str, **fields: Any) -> None:
+    def _append(self, action: str, **details: Any) -> None:
         # A failed authentication is answered 401 even when the audit volume cannot take the record.
         try:
-            self._audit().append(action, **fields)
+            write_event(self._audit(), AuditEvent(action, "denied", None, "gateway", details=details))
         except EnclaveError as exc:
             log.warning("failed authentication not audited: %s", exc)

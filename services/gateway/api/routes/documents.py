@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import InputError, NotFoundError, UnknownCollection
 from enclave_core.retrieval import validate_collection_name
 from enclave_core.service import RagService
@@ -191,17 +192,18 @@ def set_document_acl(
     validate_collection_name(name)
     authorize(core, principal, "admin", name, request)
     record = ingestor.set_acl(name, doc_id, _groups(",".join(body.groups)))
-    core.audit.append(
+    event = AuditEvent.by(
+        principal,
         "acl.change",
-        principal=principal.name,
-        groups=sorted(principal.groups),
+        "ok",
+        via="api",
         collection=name,
+        decision="allow",
+        policy_version=core.access.version,
         documents=[doc_id],
         acl=list(record.acl),
-        policy_version=core.access.version,
-        decision="allow",
-        outcome="ok",
     )
+    write_event(core.audit, event)
     return _document_out(record)
 
 
@@ -220,15 +222,16 @@ def delete_document(
     if ingestor.manifest.get(name, doc_id) is None:
         raise NotFoundError(f"no document '{doc_id}' in collection '{name}'")
     removed = ingestor.delete_document(name, doc_id)
-    core.audit.append(
+    event = AuditEvent.by(
+        principal,
         "delete",
-        principal=principal.name,
-        groups=sorted(principal.groups),
+        "ok",
+        via="api",
         collection=name,
+        decision="allow",
+        policy_version=core.access.version,
         documents=[doc_id],
         chunks_removed=removed,
-        policy_version=core.access.version,
-        decision="allow",
-        outcome="ok",
     )
+    write_event(core.audit, event)
     return {"doc_id": doc_id, "chunks_removed": removed}
