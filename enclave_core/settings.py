@@ -103,6 +103,13 @@ class EmbeddingSettings(BaseModel):
 
 
 class VectorStoreSettings(BaseModel):
+    # "onnx": ONNX Runtime on a graph exported once from the same local model (same vectors, faster,
+    # no torch at query time); "torch": sentence-transformers on PyTorch (the only choice for device=cuda).
+    backend: Literal["onnx", "torch"] = "onnx"
+    # int8 dynamic quantisation of the ONNX graph: only where the model's quality was shown to hold.
+    quantize: bool = False
+    # Where exported graphs are cached (one per model); unset: ~/.cache/enclave/models (XDG_CACHE_HOME).
+    cache_dir: str | None = None
     url: str | None = None  # Qdrant server; unset = embedded store under the data directory
     # Embedded engine (when url is unset): qdrant-edge (Qdrant's Rust engine in-process,
     # milliseconds at 100k chunks) or qdrant-client's local mode (pure Python, ~100 ms per query at

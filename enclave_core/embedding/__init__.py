@@ -14,3 +14,10 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
     name = settings.model.removeprefix("packaged:")
     path = resolve_model_path(settings.model)
     return SentenceTransformerEmbedder(path, settings.batch_size, settings.device, name=Path(name).name)
+    if settings.backend == "onnx" and settings.device == "cpu":
+        from enclave_core.embedding.onnx_runtime import OnnxEmbedder
+
+        cache = Path(settings.cache_dir).expanduser() if settings.cache_dir else None
+        return OnnxEmbedder(
+            path, settings.batch_size, name=Path(name).name, cache_dir=cache, quantize=settings.quantize
+        )
