@@ -13,7 +13,6 @@ from enclave_core.settings import EmbeddingSettings
 def build_embedder(settings: EmbeddingSettings) -> Embedder:
     name = settings.model.removeprefix("packaged:")
     path = resolve_model_path(settings.model)
-    return SentenceTransformerEmbedder(path, settings.batch_size, settings.device, name=Path(name).name)
     if settings.backend == "onnx" and settings.device == "cpu":
         from enclave_core.embedding.onnx_runtime import OnnxEmbedder
 
@@ -21,3 +20,4 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
         return OnnxEmbedder(
             path, settings.batch_size, name=Path(name).name, cache_dir=cache, quantize=settings.quantize
         )
+    return SentenceTransformerEmbedder(path, settings.batch_size, settings.device, name=Path(name).name)
