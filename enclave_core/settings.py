@@ -100,9 +100,6 @@ class EmbeddingSettings(BaseModel):
     model: str = "packaged:all-MiniLM-L6-v2"
     batch_size: int = 64
     device: str = "cpu"
-
-
-class VectorStoreSettings(BaseModel):
     # "onnx": ONNX Runtime on a graph exported once from the same local model (same vectors, faster,
     # no torch at query time); "torch": sentence-transformers on PyTorch (the only choice for device=cuda).
     backend: Literal["onnx", "torch"] = "onnx"
@@ -110,6 +107,9 @@ class VectorStoreSettings(BaseModel):
     quantize: bool = False
     # Where exported graphs are cached (one per model); unset: ~/.cache/enclave/models (XDG_CACHE_HOME).
     cache_dir: str | None = None
+
+
+class VectorStoreSettings(BaseModel):
     url: str | None = None  # Qdrant server; unset = embedded store under the data directory
     # Embedded engine (when url is unset): qdrant-edge (Qdrant's Rust engine in-process,
     # milliseconds at 100k chunks) or qdrant-client's local mode (pure Python, ~100 ms per query at
