@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser ocr lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser ocr lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ingest bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -77,6 +77,11 @@ bench-answers: $(VENV)/.installed
 
 bench-store: $(VENV)/.installed
 	$(VENV)/bin/enclave bench store
+
+# `enclave ingest` vs a naive LlamaIndex + Presidio pipeline on N SciFact abstracts, whole processes timed.
+# Smaller or with quality: make bench-ingest INGEST_ARGS="--n 200 --variants product torch --quality"
+bench-ingest: $(VENV)/.installed
+	$(VENV)/bin/enclave bench ingest --dataset ../shared/bench/scifact $(INGEST_ARGS)
 
 bench-pii: $(VENV)/.installed
 	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/dev.json --genres benchmarks/data/pii_genres/dev.txt

@@ -81,6 +81,16 @@ def _store(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from benchmarks.ingest_speed import format_ingest, run_ingest_bench
+
+    result = run_ingest_bench(
+        args.dataset, args.out, args.n, variants=args.variants, profile=not args.no_profile, quality=args.quality
+    )
+    print(format_ingest(result))
+    return 0
+
+
 def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `bench retrieval`, `bench tune` and `bench store` on an argparse subparsers object."""
     bench = subparsers.add_parser("bench", help="benchmarks (results go to a JSON file under --out)")
@@ -132,6 +142,21 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     s.add_argument("--local-queries", type=int, default=10, help="queries for local mode (~1 s each at 100k)")
     s.add_argument("--engines", nargs="+", default=["edge", "local"], choices=["edge", "local"])
     s.set_defaults(bench_func=_store)
+
+    i = sub.add_parser("ingest", help="`enclave ingest` vs a naive LlamaIndex pipeline, whole processes timed")
+    common(i)
+    i.add_argument("--dataset", type=Path, required=True, help="BEIR SciFact folder")
+    i.add_argument("--n", type=int, default=1000, help="abstracts to ingest (default 1000)")
+    i.add_argument(
+        "--variants",
+        nargs="+",
+        default=["product"],
+        choices=["product", "torch", "onnx-int8"],
+        help="configurations of `enclave ingest` to time in the same run (first one is profiled)",
+    )
+    i.add_argument("--no-profile", action="store_true", help="skip the cProfile pass of `enclave ingest`")
+    i.add_argument("--quality", action="store_true", help="also SciFact nDCG@10 with redaction on (whole corpus)")
+    i.set_defaults(bench_func=_ingest)
 
     from benchmarks.answers import add_answers_parser
     from benchmarks.load import add_load_parser
