@@ -31,6 +31,7 @@ from benchmarks.common import percentiles, write_result
 
 __all__ = [
     "DATA_DIR",
+    "DEFAULT_VARIANTS",
     "add_answers_parser",
     "format_answers",
     "is_refusal",
@@ -38,11 +39,13 @@ __all__ = [
     "normalise",
     "run_answers_bench",
     "score_answer",
+    "variant",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO / "benchmarks" / "data" / "answers"
 CORPUS = REPO / "samples" / "corpus"
+DEFAULT_VARIANTS = ("default", "small", "small+evidence")
 COLLECTION = "samples"
 
 _NUMBER_WORDS = {
@@ -134,6 +137,15 @@ def score_answer(item: dict[str, Any], answer: str, citations: Sequence[dict[str
     }
 
 
+def variant(name: str) -> tuple[str, bool]:
+    """``small+evidence`` = the small prompt profile with evidence checks (refusals from retrieval
+    evidence, unsupported answers replaced by a quote); a bare profile name = the model alone."""
+    prompt, _, extra = name.partition("+")
+    if extra not in ("", "evidence"):
+        raise ValueError(f"unknown variant {name!r}: use PROFILE or PROFILE+evidence")
+    return prompt, extra == "evidence"
+
+
 def load_questions(splits: Sequence[str], data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for split in splits:
@@ -183,7 +195,7 @@ def _settings(data_dir: Path, llm_url: str, model: str | None) -> Any:
 def run_answers_bench(
     out_dir: Path,
     *,
-    profiles: Sequence[str] = ("default", "small"),
+    profiles: Sequence[str] = DEFAULT_VARIANTS,
     splits: Sequence[str] = ("dev",),
     llm_url: str | None = None,
     model: str | None = None,
@@ -200,7 +212,7 @@ def run_answers_bench(
     from ingest.pipeline import Ingestor, collect_files
 
     for name in profiles:
-        prompt_profile(name)  # unknown names fail before anything starts
+        prompt_profile(variant(name)[0])  # unknown names fail before anything starts
     questions = load_questions(splits)
     if ids:
         questions = [q for q in questions if q["id"] in set(ids)]
@@ -231,8 +243,14 @@ def run_answers_bench(
         base = core.settings
         for item in questions:
             for name in profiles:
-                core.settings = base.model_copy(update={"llm": base.llm.model_copy(update={"prompt_profile": name})})
-                assert profile_for_settings(core.settings.llm).prompt == name
+                prompt, evidence = variant(name)
+                core.settings = base.model_copy(
+                    update={
+                        "llm": base.llm.model_copy(update={"prompt_profile": prompt}),
+                        "answers": base.answers.model_copy(update={"check_evidence": evidence}),
+                    }
+                )
+                assert profile_for_settings(core.settings.llm).prompt == prompt
                 started = time.perf_counter()
                 out = RagService(core, via="cli").answer(LOCAL_ADMIN, COLLECTION, item["question"])
                 latency = time.perf_counter() - started
@@ -245,6 +263,7 @@ def run_answers_bench(
                         "question": item["question"],
                         "answer": out["answer"],
                         "sources": [c.get("source") for c in out["citations"]],
+                        "grounding": out.get("grounding"),
                         "latency_s": round(latency, 3),
                         **scores,
                     }
@@ -276,7 +295,7 @@ def run_answers_bench(
 
 def format_answers(result: dict[str, Any]) -> str:
     head = (
-        f"{'profile':<10} {'n':>4} {'answer':>7} {'refusal':>8} {'ref.rec':>8} {'cite.P':>7} {'cited':>6} "
+        f"{'profile':<20} {'n':>4} {'answer':>7} {'refusal':>8} {'ref.rec':>8} {'cite.P':>7} {'cited':>6} "
         f"{'p50 s':>7} {'p95 s':>7}"
     )
     lines = [f"model {result['llm']['model']} at {result['llm']['url']}; splits {','.join(result['splits'])}", head]
@@ -284,11 +303,16 @@ def format_answers(result: dict[str, Any]) -> str:
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.1f}%"
 
-    for name, p in result["profiles"].items():
-        s = p["summary"]
+    groups = [("", "summary")] if len(result["splits"]) == 1 else [(f"{x}:", x) for x in result["splits"]]
+    rows = [
+        (prefix + name, p["summary"] if key == "summary" else p["by_split"][key])
+        for prefix, key in groups
+        for name, p in result["profiles"].items()
+    ]
+    for name, s in rows:
         lat = s["latency"] or {}
         lines.append(
-            f"{name:<10} {s['questions']:>4} {pct(s['answer_correctness']):>7} {pct(s['refusal_correctness']):>8} "
+            f"{name:<20} {s['questions']:>4} {pct(s['answer_correctness']):>7} {pct(s['refusal_correctness']):>8} "
             f"{pct(s['refusal_recall']):>8} {pct(s['citation_precision']):>7} {pct(s['cited_rate']):>6} "
             f"{lat.get('p50_ms', 0) / 1000:>7.2f} {lat.get('p95_ms', 0) / 1000:>7.2f}"
         )
@@ -297,6 +321,13 @@ def format_answers(result: dict[str, Any]) -> str:
 
 
 def _answers(args: argparse.Namespace) -> int:
+    if args.calibrate:
+        from benchmarks.answer_calibration import calibrate, format_calibration
+
+        result = calibrate(args.answers, data_dir=args.data_dir)
+        result["path"] = str(write_result(args.out, "answers-calibration", result))
+        print(format_calibration(result))
+        return 0
     result = run_answers_bench(
         args.out,
         profiles=args.profiles,
@@ -305,6 +336,7 @@ def _answers(args: argparse.Namespace) -> int:
         model=args.model,
         limit=args.limit,
         ids=args.ids,
+        data_dir=args.data_dir,
     )
     print(format_answers(result))
     return 0
@@ -315,12 +347,26 @@ def add_answers_parser(sub: Any) -> None:
 
     a = sub.add_parser("answers", help="answer correctness, refusals, citations and latency per prompt profile")
     a.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results/)")
+    variants = sorted(PROMPT_PROFILES) + [f"{p}+evidence" for p in sorted(PROMPT_PROFILES)]
     a.add_argument(
-        "--profiles", nargs="+", default=["default", "small"], choices=sorted(PROMPT_PROFILES), help="first = baseline"
+        "--profiles",
+        nargs="+",
+        default=list(DEFAULT_VARIANTS),
+        choices=variants,
+        help="prompt profiles, +evidence: with evidence checks; first = baseline (the shipped prompt)",
     )
+    a.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="choose the evidence thresholds on the dev questions (no LLM); with --answers: also the support cut",
+    )
+    a.add_argument("--answers", type=Path, default=None, help="a previous run's results file (for --calibrate)")
     a.add_argument("--splits", nargs="+", default=["dev"], choices=["dev", "test"], help="test is held out")
     a.add_argument("--llm-url", default=None, help="an OpenAI-compatible server (default: start the CPU vLLM)")
     a.add_argument("--model", default=None, help="its served model name (default: settings' llm.model)")
     a.add_argument("--limit", type=int, default=None, help="only the first N questions (smoke runs)")
     a.add_argument("--ids", nargs="+", default=None, help="only these question ids")
+    a.add_argument(
+        "--data-dir", type=Path, default=None, help="reuse this data dir (the corpus is ingested once, then unchanged)"
+    )
     a.set_defaults(bench_func=_answers)

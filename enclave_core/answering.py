@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from enclave_core.evidence import is_japanese
 from enclave_core.llm import ChatMessage
 from enclave_core.retrieval import Citation
 
@@ -27,6 +28,7 @@ __all__ = [
     "GuardedStream",
     "PromptProfile",
     "build_messages",
+    "language_rule",
     "prompt_profile",
 ]
 
@@ -209,6 +211,18 @@ def focus_text(text: str, question: str, max_words: int) -> str:
     return out
 
 
+JAPANESE_RULE = (
+    "\nThe question is in Japanese: answer in Japanese (日本語で回答してください). "
+    "If the sources do not contain the answer, reply exactly: 提供された文書には、この質問への回答が見つかりません。"
+)
+
+
+def language_rule(question: str) -> str:
+    """An instruction to answer in the question's language, by script (kana/kanji: Japanese).
+    English questions get none, so their prompt stays exactly what the benchmark measured."""
+    return JAPANESE_RULE if is_japanese(question) else ""
+
+
 def build_messages(
     question: str,
     citations: list[Citation],
@@ -241,7 +255,7 @@ def build_messages(
         user = f"Question: {question}\n\nSources:\n\n{sources}\n\nQuestion: {question}\n\n{p.answer_cue}"
     else:
         user = f"Sources:\n\n{sources}\n\nQuestion: {question}\n\n{p.answer_cue}"
-    messages: list[ChatMessage] = [{"role": "system", "content": p.system_prompt}]
+    messages: list[ChatMessage] = [{"role": "system", "content": p.system_prompt + language_rule(question)}]
     for turn in (history or [])[-p.history_turns :] if p.history_turns else []:
         if turn.get("role") in ("user", "assistant") and turn.get("content"):
             messages.append({"role": turn["role"], "content": turn["content"]})

@@ -15,6 +15,7 @@ from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
+from enclave_core.grounding import Grounder, answer_grounded, build_grounder, stream_grounded
 from enclave_core.reasoning import generate_reasoned_answer, profile_for_settings, stream_reasoned_answer
 from enclave_core.retrieval import Citation
 from enclave_core.runtime import Core
@@ -247,13 +248,18 @@ class RagService:
             self._audit("query", principal, collection, outcome="error", error=exc.__class__.__name__)
             raise
         try:
-            answer = generate_reasoned_answer(
-                self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
+            answer, fields = answer_grounded(
+                self._grounder(),
+                found.question,
+                found.citations,
+                lambda: generate_reasoned_answer(
+                    self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
+                ),
             )
         except EnclaveError as exc:
             self._audit_failed(principal, collection, found, exc, stream=False)
             raise
-        out: dict[str, Any] = {"answer": answer.answer, "citations": [c.to_json() for c in answer.citations]}
+        out: dict[str, Any] = {"answer": answer.answer, **fields}
         if answer.reasoning:
             out["reasoning"] = answer.reasoning
         self._audit_answer(
@@ -289,8 +295,13 @@ class RagService:
         self._check_reveal(principal, collection, reveal, reveal_reason)
         found = self._retrieve(principal, collection, question, top_k, mode)
         events = iter(
-            stream_reasoned_answer(
-                self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
+            stream_grounded(
+                self._grounder(),
+                found.question,
+                found.citations,
+                lambda: stream_reasoned_answer(
+                    self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
+                ),
             )
         )
         # Reach the LLM before the response starts, so that an LLM that is down is a 503 with
@@ -308,6 +319,11 @@ class RagService:
         return self._stream_events(
             itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
         )
+
+    def _grounder(self) -> Grounder | None:
+        """Evidence checks (refusals from retrieval evidence, answer support), per settings.answers."""
+        answers = self.core.settings.answers
+        return build_grounder(self.core.embedder, self.core.guard, answers) if answers.check_evidence else None
 
     def _generation(self, history: list[ChatMessage] | None) -> dict[str, Any]:
         """The LLM settings both answer paths generate with."""

@@ -141,6 +141,19 @@ class RetrievalSettings(BaseModel):
     sparse_weight: float = Field(0.6, ge=0.0)
 
 
+class AnswerSettings(BaseModel):
+    """Evidence checks on answers (enclave_core.grounding), thresholds calibrated on the dev questions
+    only (`enclave bench answers --calibrate`, docs/benchmarks.md)."""
+
+    check_evidence: bool = True
+    # Refuse without asking the model when no retrieved sentence is this close (cosine) to the question.
+    refuse_below: float = Field(0.479, ge=-1.0, le=1.0)
+    # An answer sentence is supported when a retrieved sentence is at least this close to it.
+    min_answer_support: float = Field(0.72, ge=-1.0, le=1.0)
+    # An unsupported answer is replaced by the closest source sentence, shown as a quote.
+    quote_fallback: bool = True
+
+
 class AuditSettings(BaseModel):
     # Ed25519 key that signs the audit chain's head; outside the audit directory. Default:
     # <data_dir>/secrets/audit-signing.key (created on first use).
@@ -222,6 +235,7 @@ class Settings(BaseModel):
     vector_store: VectorStoreSettings = VectorStoreSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answers: AnswerSettings = AnswerSettings()
     gateway: GatewaySettings = GatewaySettings()
     audit: AuditSettings = AuditSettings()
     vault: VaultSettings = VaultSettings()

@@ -33,6 +33,9 @@ def make_settings(data_dir: Path, llm_url: str = "http://127.0.0.1:9/v1", **env:
     the shipped default, ``auto``, which is qdrant-edge for a new data directory).
     """
     base = {"ENCLAVE_DATA_DIR": str(data_dir), "ENCLAVE_LLM_URL": llm_url, "ENCLAVE_ENV": "test"}
+    # Scripted test LLMs answer canned text that no source backs: evidence checks (refusals, quotes)
+    # are off unless a test asks for them; the real-vLLM e2e and browser tests switch them on.
+    base["ENCLAVE_ANSWERS__CHECK_EVIDENCE"] = "false"
     if engine := os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE"):
         base["ENCLAVE_VECTOR_STORE__EMBEDDED_ENGINE"] = engine
     base.update(env)

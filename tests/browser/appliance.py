@@ -66,7 +66,13 @@ def running_appliance(
     policies = root / "policies"
     shutil.copytree(REPO / "policies", policies)
     (policies / "access.yaml").write_text(ACCESS_POLICY)
-    settings = make_settings(root / "data", llm_url, ENCLAVE_LLM__MAX_TOKENS="64", ENCLAVE_POLICIES_DIR=str(policies))
+    settings = make_settings(
+        root / "data",
+        llm_url,
+        ENCLAVE_LLM__MAX_TOKENS="64",
+        ENCLAVE_POLICIES_DIR=str(policies),
+        ENCLAVE_ANSWERS__CHECK_EVIDENCE="true",  # the shipped default: the UI shows its verdicts
+    )
     store = KeyStore(settings.secrets_dir / "api-keys.json")
     keys = {
         "alice": store.create("alice", ["staff"], [])[1],

@@ -51,7 +51,9 @@ def appliance(vllm: VLLMServer, tmp_path_factory: pytest.TempPathFactory) -> Any
     (policies / "access.yaml").write_text(
         "version: 1\ndefault:\n  read: ['*']\n  write: ['staff']\n  admin: []\n", encoding="utf-8"
     )
-    settings = make_settings(root / "data", vllm.url, ENCLAVE_POLICIES_DIR=str(policies))
+    settings = make_settings(
+        root / "data", vllm.url, ENCLAVE_POLICIES_DIR=str(policies), ENCLAVE_ANSWERS__CHECK_EVIDENCE="true"
+    )
     keys = KeyStore(settings.secrets_dir / "api-keys.json")
     _, key = keys.create("alice", ["staff"], [])
     with running_gateway(settings) as url:
@@ -82,7 +84,22 @@ def test_query_answers_from_the_real_llm_with_the_right_citation(
     assert body["answer"].strip()
     assert question["expected_source"] in [c["source"] for c in body["citations"]]
     for c in body["citations"]:
-        assert {"source", "chunk_id", "score", "text"} <= set(c)
+        assert {"source", "chunk_id", "score", "text", "sent_to_model", "evidence"} <= set(c)
+    # Every retrieved source comes back, ranked, the ones the model saw first; the verdict and the
+    # supporting sentences (spans into the source text) come with it.
+    assert len(body["citations"]) == 3
+    sent = [c["sent_to_model"] for c in body["citations"]]
+    assert sent == sorted(sent, reverse=True)
+    grounding = body["grounding"]
+    assert grounding["kind"] in ("model", "quote", "refusal") and body["model"] in (None, "smollm2-135m-instruct")
+    if grounding["kind"] != "refusal":
+        supporting = [e for c in body["citations"] for e in c["evidence"] if e["supports"]]
+        assert supporting, body["citations"]
+        for c in body["citations"]:
+            for e in c["evidence"]:
+                assert c["text"][e["start"] : e["end"]] == e["text"]
+    if grounding["kind"] == "quote":
+        assert grounding["supported"] is False and body["model_answer"]
     for value in PLANTED:
         assert value not in body["answer"]
         assert value not in caplog.text
@@ -103,7 +120,11 @@ def test_query_streams_server_sent_events(appliance: Any) -> None:
     assert parsed[0]["type"] == "citations" and parsed[0]["citations"]
     deltas = "".join(e["text"] for e in parsed if e["type"] == "delta")
     done = [e for e in parsed if e["type"] == "done"]
-    assert done and deltas.strip() == done[0]["answer"]
+    assert done and "grounding" in done[0] and len(done[0]["evidence"]) == len(parsed[0]["citations"])
+    if done[0]["grounding"]["kind"] == "quote":  # the streamed text was not supported: it was replaced
+        assert deltas.strip() == done[0]["model_answer"] and done[0]["answer"] != done[0]["model_answer"]
+    else:
+        assert deltas.strip() == done[0]["answer"]
 
 
 def test_search_finds_the_right_document_in_top_3(appliance: Any) -> None:

@@ -118,6 +118,15 @@ def _frame(event: dict[str, Any]) -> str:
     return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
 
 
+def _shown(done: dict[str, Any], released: list[str]) -> str:
+    """What the user was shown, as guarded text: the streamed answer, or the quote or refusal
+    that replaced an unsupported answer (``grounding.shown``; done.answer may be revealed)."""
+    grounding = done.get("grounding") or {}
+    if grounding.get("kind") in ("quote", "refusal") and grounding.get("shown"):
+        return str(grounding["shown"])
+    return "".join(released).strip()
+
+
 def _frames(
     store: ConversationStore,
     principal: Principal,
@@ -135,14 +144,18 @@ def _frames(
         elif event["type"] == "delta":
             released.append(event["text"])
         elif event["type"] == "done":
+            if event.get("evidence"):
+                cited = [{**c, "evidence": ev} for c, ev in zip(cited, event["evidence"], strict=False)]
             turn = {
                 "question": question,  # redacted
                 # The guarded text as it was streamed: done.answer may have had pseudonyms revealed.
-                "answer": "".join(released).strip(),
+                "answer": _shown(event, released),
                 "reasoning": event.get("reasoning", ""),  # guarded; empty unless shown
                 "citations": cited,
                 "model": event.get("model"),
                 "no_sources": bool(event.get("no_sources")),
+                "grounding": event.get("grounding"),
+                "model_answer": event.get("model_answer"),
             }
             saved = store.append_turn(principal.key, conversation, turn)
             event = {**event, "conversation": {"id": saved["id"], "title": saved["title"]}}

@@ -325,6 +325,7 @@ def chat_completions(
                 "model": model,
                 "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
                 "citations": numbered(out["citations"]),
+                **({"grounding": out["grounding"]} if out.get("grounding") else {}),
             }
         )
 
@@ -375,7 +376,9 @@ def _sse(events: Iterator[dict[str, Any]], completion_id: str, created: int, mod
         elif kind == "reasoning":
             yield chunk({"reasoning_content": event["text"]})
         elif kind == "done":
-            yield chunk({}, "stop")
+            # Evidence checks' verdict and supporting sentences (extension fields, when they ran).
+            extra = {k: event[k] for k in ("grounding", "evidence") if event.get(k) is not None}
+            yield chunk({}, "stop", **extra)
         elif kind == "error":
             error = (
                 _from_enclave(DependencyUnavailable("llm", ""))

@@ -86,4 +86,7 @@ def me(request: Request, core: CoreDep, ingestor: IngestorDep, principal: Curren
         "can_reveal": REVEAL_ROLE in principal.roles,
         "history_days": conversation_store(request, core).retention_days,
         "reasoning": profile_for_settings(core.settings.llm).mode,
+        # Which model answers, and whether it is the small CPU demo model (the UI says so).
+        "model": core.settings.llm.model,
+        "demo_model": profile_for_settings(core.settings.llm).prompt == "small",
     }

@@ -1,0 +1,228 @@
+"""Answers checked against their evidence: the read path's wrapper around the answer functions.
+
+* Every retrieved source is returned as a citation, ranked; ``sent_to_model`` marks the ones
+  the prompt profile passed to the model (a small model sees one, the user sees all five).
+* Retrieval evidence decides refusals: when no retrieved sentence is close enough to the
+  question (``answers.refuse_below``, calibrated on the dev questions), the documents do not
+  answer - the model is not asked, whatever it would have made up.
+* Answer support decides what is shown: an answer not backed by the retrieved sentences is
+  flagged (``grounding.supported: false``) and, with ``answers.quote_fallback``, replaced by
+  the best-matching source sentence, presented as a quote from that source (``kind: "quote"``),
+  never as the model's own statement; the model's text stays available as ``model_answer``.
+* Per citation, the sentences that best support the answer (``evidence``: spans into ``text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from enclave_core.answering import NO_ANSWER, Guard
+from enclave_core.evidence import (
+    EvidenceScorer,
+    RetrievalEvidence,
+    SourceSentence,
+    best_answer_sentences,
+    is_japanese,
+)
+from enclave_core.reasoning import ReasonedAnswer
+from enclave_core.retrieval import Citation
+
+__all__ = [
+    "NO_ANSWER_JA",
+    "GroundedAnswer",
+    "Grounder",
+    "answer_grounded",
+    "build_grounder",
+    "refusal_text",
+    "stream_grounded",
+]
+
+NO_ANSWER_JA = "提供された文書には、この質問への回答が見つかりません。"
+# An unsupported answer is replaced by the sentences closest to the question, quoted with their sources.
+_QUOTE_EN = "The model's answer was not supported by the documents. The closest passages say:"
+_QUOTE_JA = "モデルの回答は文書で裏付けられませんでした。最も近い箇所の原文:"
+QUOTE_SENTENCES = 2
+
+
+def refusal_text(question: str) -> str:
+    """The refusal in the question's language."""
+    return NO_ANSWER_JA if is_japanese(question) else NO_ANSWER
+
+
+@dataclass
+class GroundedAnswer:
+    answer: str
+    model_answer: str | None  # the model's text when it was replaced (unsupported), else None
+    citations: list[dict[str, Any]]  # every retrieved source, ranked, with sent_to_model and evidence
+    grounding: dict[str, Any]
+
+
+class Grounder:
+    """Refusal and support decisions for one question (see the module doc)."""
+
+    def __init__(self, scorer: EvidenceScorer, guard: Guard, refuse_below: float, quote_fallback: bool = True) -> None:
+        self.scorer = scorer
+        self._guard = guard
+        self.refuse_below = refuse_below
+        self.quote_fallback = quote_fallback
+
+    def retrieval(self, question: str, citations: list[Citation]) -> RetrievalEvidence:
+        return self.scorer.retrieval(question, citations)
+
+    def refuses(self, evidence: RetrievalEvidence) -> bool:
+        return not evidence.sentences or evidence.best_score < self.refuse_below
+
+    def refusal(self, evidence: RetrievalEvidence) -> GroundedAnswer:
+        text = refusal_text(evidence.question)
+        grounding = {
+            "kind": "refusal",
+            "supported": None,
+            "support": None,
+            "retrieval_support": round(evidence.best_score, 4),
+            "reasons": ["no retrieved sentence is close enough to the question"],
+        }
+        return GroundedAnswer(text, None, _citations_json(evidence.citations, 0, None), grounding)
+
+    def finish(self, evidence: RetrievalEvidence, answer: str, sent: int) -> GroundedAnswer:
+        """Score the model's (guarded) ``answer``; ``sent``: how many top citations it saw."""
+        support = self.scorer.support(evidence, answer)
+        grounding: dict[str, Any] = {
+            "kind": "model",
+            "supported": support.supported,
+            "support": support.score,
+            "retrieval_support": round(evidence.best_score, 4),
+            "reasons": support.reasons,
+        }
+        shown, model_answer, per_citation = answer, None, support.per_citation
+        if not support.supported and self.quote_fallback:
+            sentences = best_answer_sentences(evidence, QUOTE_SENTENCES)
+            if sentences:
+                shown, model_answer = self._quote(evidence, sentences), answer
+                grounding["kind"] = "quote"
+                # The highlight then shows where the quote comes from.
+                quoted = "\n".join(s.text for s in sentences)
+                per_citation = self.scorer.support(evidence, quoted).per_citation
+        return GroundedAnswer(shown, model_answer, _citations_json(evidence.citations, sent, per_citation), grounding)
+
+    def _quote(self, evidence: RetrievalEvidence, sentences: list[SourceSentence]) -> str:
+        """The closest sentences as quotes, each under its source number, in the question's language."""
+        japanese = is_japanese(evidence.question)
+        lines = [_QUOTE_JA if japanese else _QUOTE_EN]
+        for s in sentences:
+            text, _ = self._guard(s.text.strip())
+            c = evidence.citations[s.citation]
+            where = f"[{s.citation + 1}] {c.title or c.source}"
+            lines.append(f"{where}:「{text.strip()}」" if japanese else f'{where}: "{text.strip()}"')
+        return "\n".join(lines)
+
+
+def _citations_json(
+    citations: list[Citation], sent: int, evidence: list[list[dict[str, Any]]] | None
+) -> list[dict[str, Any]]:
+    out = []
+    for i, c in enumerate(citations):
+        item = c.to_json()
+        item["sent_to_model"] = i < sent
+        item["evidence"] = evidence[i] if evidence is not None else []
+        out.append(item)
+    return out
+
+
+def build_grounder(embedder: Any, guard: Guard, settings: Any) -> Grounder | None:
+    """The grounder for ``settings.answers`` (None when evidence checks are off)."""
+    if not settings.check_evidence:
+        return None
+    scorer = EvidenceScorer(embedder, settings.min_answer_support)
+    return Grounder(scorer, guard, settings.refuse_below, settings.quote_fallback)
+
+
+def answer_grounded(
+    grounder: Grounder | None, question: str, citations: list[Citation], generate: Callable[[], ReasonedAnswer]
+) -> tuple[ReasonedAnswer, dict[str, Any]]:
+    """The answer (its text: what the user is shown) and the response fields that go with it:
+    ``citations`` (all retrieved), ``model``, and with evidence checks ``grounding``/``model_answer``.
+    ``generate`` is called only when retrieval evidence does not already refuse."""
+    if grounder is None or not citations:
+        answer = generate()
+        return answer, {"citations": _citations_json(citations, len(answer.citations), None), "model": answer.model}
+    evidence = grounder.retrieval(question, citations)
+    if grounder.refuses(evidence):
+        grounded = grounder.refusal(evidence)
+        answer = ReasonedAnswer(grounded.answer, [], None)
+    else:
+        answer = generate()
+        grounded = grounder.finish(evidence, answer.answer, len(answer.citations))
+        answer = replace(answer, answer=grounded.answer)
+    return answer, {
+        "citations": grounded.citations,
+        "model": answer.model,
+        "model_answer": grounded.model_answer,
+        "grounding": grounded.grounding,
+    }
+
+
+def stream_grounded(
+    grounder: Grounder | None,
+    question: str,
+    citations: list[Citation],
+    start: Callable[[], Iterator[dict[str, Any]]],
+) -> Iterator[dict[str, Any]]:
+    """:func:`answer_grounded` for answer events. The retrieval evidence is computed before the
+    first event; ``start`` (the model's event stream) is not called when it refuses."""
+    if not citations:
+        return start()
+    if grounder is None:
+        return _all_citations(citations, start())
+    evidence = grounder.retrieval(question, citations)
+    if grounder.refuses(evidence):
+        return refusal_events(grounder, evidence)
+    return grounded_events(grounder, evidence, start())
+
+
+def _all_citations(citations: list[Citation], events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for event in events:
+        if event.get("type") == "citations":
+            event = {**event, "citations": _citations_json(citations, len(event["citations"]), None)}
+        yield event
+
+
+def grounded_events(
+    grounder: Grounder, evidence: RetrievalEvidence, events: Iterator[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Answer events with every retrieved citation and, on ``done``, the grounding verdict."""
+    sent = 0
+    for event in events:
+        kind = event.get("type")
+        if kind == "citations":
+            sent = len(event["citations"])
+            yield {**event, "citations": _citations_json(evidence.citations, sent, None)}
+        elif kind == "done":
+            g = grounder.finish(evidence, str(event.get("answer", "")), sent)
+            yield {
+                **event,
+                "answer": g.answer,
+                "model_answer": g.model_answer,
+                "grounding": {**g.grounding, "shown": g.answer},
+                "evidence": [c["evidence"] for c in g.citations],
+            }
+        else:
+            yield event
+
+
+def refusal_events(grounder: Grounder, evidence: RetrievalEvidence) -> Iterator[dict[str, Any]]:
+    g = grounder.refusal(evidence)
+    yield {"type": "citations", "citations": g.citations}
+    yield {"type": "delta", "text": g.answer}
+    yield {
+        "type": "done",
+        "answer": g.answer,
+        "reasoning": "",
+        "guard": {},
+        "model": None,
+        "no_sources": False,
+        "model_answer": None,
+        "grounding": {**g.grounding, "shown": g.answer},
+        "evidence": [[] for _ in g.citations],
+    }
