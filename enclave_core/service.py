@@ -13,9 +13,9 @@ from typing import Any
 
 from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
+from enclave_core.grounding import Grounder, answer_grounded, build_grounder, stream_grounded
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
-from enclave_core.grounding import Grounder, answer_grounded, build_grounder, stream_grounded
 from enclave_core.reasoning import generate_reasoned_answer, profile_for_settings, stream_reasoned_answer
 from enclave_core.retrieval import Citation
 from enclave_core.runtime import Core
