@@ -75,5 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         if status >= 500:
-            log.warning("%s %s -> %d %s", request.method, request.url.path, status, exc.__class__.__name__)
+            # The route's template, not the raw path: a path can hold a value (a name in a job id, say).
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            log.warning("%s %s -> %d %s", request.method, route, status, exc.__class__.__name__)
         return JSONResponse({"error": exc.__class__.__name__, "detail": str(exc)}, status_code=status, headers=headers)

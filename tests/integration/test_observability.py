@@ -85,6 +85,7 @@ class Observed:
     settings: Settings
     keys: dict[str, str]
     logs: io.StringIO
+    llm: FakeLLM
 
     def client(self, who: str | None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
@@ -131,7 +132,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory, embedder: Any, redactor: 
         core.__dict__["embedder"] = embedder
         core.__dict__["redactor"] = redactor
         try:
-            yield Observed(f"http://127.0.0.1:{port}", settings, keys, logs)
+            yield Observed(f"http://127.0.0.1:{port}", settings, keys, logs, llm)
         finally:
             server.should_exit = True
             thread.join(timeout=30)
@@ -159,6 +160,14 @@ def exercised(observed: Observed) -> dict[str, httpx.Response]:
             "/v1/chat/completions",
             json={"model": "rag-shared", "messages": [{"role": "user", "content": QUESTION}]},
         )
+        observed.llm.fail_with = 500  # the LLM fails: the 503 is logged (route, status, class)
+        try:
+            out["llm_down"] = hr.post(
+                "/v1/chat/completions",
+                json={"model": "rag-shared", "messages": [{"role": "user", "content": QUESTION}]},
+            )
+        finally:
+            observed.llm.fail_with = None
         out["query_string"] = hr.get("/v1/collections/shared/documents", params={"q": EMAIL, "who": NAME})
         out["path"] = hr.get(f"/v1/jobs/{EMAIL}")
         out["forbidden"] = hr.get("/metrics")
@@ -174,6 +183,7 @@ def test_the_questions_were_served(exercised: dict[str, httpx.Response]) -> None
         assert exercised[name].status_code == 200, (name, exercised[name].status_code)
     assert exercised["search"].json()["citations"], "the planted document was not retrieved"
     assert exercised["forbidden"].status_code == 403
+    assert exercised["llm_down"].status_code == 503
     assert exercised["unauthenticated"].status_code == 401
 
 

@@ -162,7 +162,8 @@ class OpenAIRoute(APIRoute):
             except EnclaveError as exc:
                 error = _from_enclave(exc)
                 if error.status >= 500:
-                    log.warning("%s %s -> %d %s", request.method, request.url.path, error.status, exc)
+                    route = getattr(request.scope.get("route"), "path", "unmatched")  # never the raw path
+                    log.warning("%s %s -> %d %s", request.method, route, error.status, exc.__class__.__name__)
                 return error.response()
             except HTTPException as exc:
                 return OpenAIError(exc.status_code, str(exc.detail)).response()
