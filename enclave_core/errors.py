@@ -50,6 +50,10 @@ class CorruptDocument(InputError):
     pass
 
 
+class UndecodableDocument(CorruptDocument):
+    """A text file in none of the encodings we read (UTF-8/16/32, Shift_JIS/CP932, EUC-JP, cp1252)."""
+
+
 class EmptyDocument(InputError):
     pass
 

@@ -21,6 +21,8 @@ from enclave_core.policy.loader import load_policy_file
 
 __all__ = [
     "DEFAULT_HASH_KEY_ENV",
+    "JAPANESE_ONLY_ENTITIES",
+    "LANGUAGES",
     "NER_ENTITIES",
     "OPERATORS",
     "SUPPORTED_ENTITIES",
@@ -62,6 +64,11 @@ SUPPORTED_ENTITIES: frozenset[str] = NER_ENTITIES | frozenset(
         "ORG_ID",
     }
 )
+
+# Entity types the Japanese engine (japanese_engine.py) detects that the English one does not.
+JAPANESE_ONLY_ENTITIES: frozenset[str] = frozenset({"BANK_ACCOUNT"})
+#: Languages a policy may cover; "en" is the default path (every text that is not detected as Japanese).
+LANGUAGES: tuple[str, ...] = ("en", "ja")
 
 DEFAULT_HASH_KEY_ENV = "ENCLAVE_REDACTION_HASH_KEY"
 _DEFAULT_THRESHOLD = 0.4
@@ -124,6 +131,8 @@ class RedactionPolicy:
     entities: Mapping[str, EntityRule]
     score_threshold: float = _DEFAULT_THRESHOLD
     language: str = "en"
+    # Every language covered; a text detected as Japanese goes to the Japanese engine when "ja" is listed.
+    languages: tuple[str, ...] = ("en",)
     deny_list: tuple[DenyRule, ...] = ()
     identifier_patterns: tuple[IdentifierPattern, ...] = ()
     allow_list: tuple[str, ...] = ()
@@ -174,13 +183,15 @@ def parse_redaction_policy(data: Mapping[str, Any], source: str = "<memory>") ->
     )
     deny_entities = {d.entity for d in deny_rules} | {p.entity for p in patterns}
 
+    languages = tuple(str(x) for x in data.get("languages") or [data.get("language", "en")])
+    supported = SUPPORTED_ENTITIES | (JAPANESE_ONLY_ENTITIES if "ja" in languages else frozenset())
     rules: dict[str, EntityRule] = {}
     for name, spec in (data.get("entities") or {}).items():
         spec = spec or {}
-        if name not in SUPPORTED_ENTITIES and name not in deny_entities:
+        if name not in supported and name not in deny_entities:
             raise PolicyError(
                 f"{source}: at entities/{name}: no recognizer for entity type '{name}' "
-                f"(supported: {', '.join(sorted(SUPPORTED_ENTITIES))}; "
+                f"(supported: {', '.join(sorted(supported))}; "
                 "other names must be the target of a deny_list or identifier_patterns entry)"
             )
         threshold = spec.get("score_threshold")
@@ -218,7 +229,8 @@ def parse_redaction_policy(data: Mapping[str, Any], source: str = "<memory>") ->
         version=str(data["version"]),
         entities=MappingProxyType(rules),
         score_threshold=float(data.get("score_threshold", _DEFAULT_THRESHOLD)),
-        language=str(data.get("language", "en")),
+        language="en",
+        languages=languages,
         deny_list=deny_rules,
         identifier_patterns=patterns,
         allow_list=allow,

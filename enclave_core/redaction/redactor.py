@@ -30,9 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enclave_core.errors import PolicyError
+from enclave_core.language import JAPANESE, is_japanese
 from enclave_core.redaction.companies import names_a_brand, names_a_company
 from enclave_core.redaction.lookalikes import is_lookalike
-from enclave_core.redaction.policy import NER_ENTITIES, RedactionPolicy, load_redaction_policy
+from enclave_core.redaction.policy import (
+    JAPANESE_ONLY_ENTITIES,
+    NER_ENTITIES,
+    RedactionPolicy,
+    load_redaction_policy,
+)
 
 if TYPE_CHECKING:  # Presidio imports spaCy: only at load time, never at import time.
     from presidio_analyzer import AnalyzerEngine
@@ -58,6 +64,7 @@ _WARM_UP_TEXT = (
     "or mail jane.roe@example.com, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, "
     "host 10.0.0.1, SSN 078-05-1120, https://example.com."
 )
+_WARM_UP_TEXT_JA = "山田太郎様（東京都新宿区西新宿2丁目8番1号）の電話は03-1234-5678、メールは taro@example.jp です。"
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,12 @@ class Redactor:
             re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in allow) + r")(?!\w)") if allow else None
         )
         self._load_lock = threading.Lock()
-        self._analyzer: AnalyzerEngine | None = None
+        # One analyzer per language, each built on first use (GiNZA only loads when Japanese text comes).
+        self._analyzers: dict[str, AnalyzerEngine] = {}
+        self._entities_by_language = {
+            lang: [e for e in self._entities if lang == JAPANESE or e not in JAPANESE_ONLY_ENTITIES]
+            for lang in policy.languages
+        }
 
     @classmethod
     def from_policy_file(cls, path: Path) -> Redactor:
@@ -135,22 +147,31 @@ class Redactor:
         """Stored with each redacted chunk, so a policy change can trigger re-redaction."""
         return self._policy.version
 
-    def warm_up(self) -> None:
-        """Load spaCy and the recognizers now instead of on the first call."""
-        self._get_analyzer()
+    def warm_up(self, languages: Sequence[str] | None = None) -> None:
+        """Load spaCy and the recognizers now instead of on the first call (default: English only;
+        the Japanese engine loads when the first Japanese text arrives, or when asked for here)."""
+        for language in languages or (self._policy.language,):
+            self._get_analyzer(language)
+
+    def language_of(self, text: str) -> str:
+        """The engine a text goes to: Japanese when the policy covers it and the text reads as Japanese."""
+        if JAPANESE in self._policy.languages and is_japanese(text):
+            return JAPANESE
+        return self._policy.language
 
     def redact(self, text: str) -> Redacted:
         """Redact one text (one spaCy call per text; prefer ``redact_many`` for bulk work)."""
-        analyzer = self._get_analyzer()
         parts = []
         for segment in _segments(text):
             if not segment.strip():
                 parts.append(Redacted(segment, {}))
                 continue
             seen = analysis_text(segment)
+            language = self.language_of(seen)
+            analyzer = self._get_analyzer(language)
             with _NLP_LOCK:
-                artifacts = analyzer.nlp_engine.process_text(seen, self._policy.language)
-            parts.append(self._apply(segment, self._detect_segment(analyzer, seen, artifacts)))
+                artifacts = analyzer.nlp_engine.process_text(seen, language)
+            parts.append(self._apply(segment, self._detect_segment(analyzer, seen, artifacts, language)))
         result = _join(parts)
         if result.counts:
             logger.debug("redacted %d spans: %s", result.total, result.counts)
@@ -193,7 +214,6 @@ class Redactor:
         """Cut texts into segments, run spaCy in batches, return the final spans of every segment."""
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        analyzer = self._get_analyzer()
         owners: list[int] = []
         segments: list[str] = []
         for index, text in enumerate(texts):
@@ -201,16 +221,20 @@ class Redactor:
                 owners.append(index)
                 segments.append(segment)
         spans: list[list[_Span]] = [[] for _ in segments]
-        pending = [k for k, s in enumerate(segments) if s.strip()]
-        for chunk in _batched(pending, batch_size):
-            batch = [analysis_text(segments[k]) for k in chunk]
-            with _NLP_LOCK:
-                artifacts = [
-                    art
-                    for _, art in analyzer.nlp_engine.process_batch(batch, self._policy.language, batch_size=batch_size)
-                ]
-            for k, segment, art in zip(chunk, batch, artifacts, strict=True):
-                spans[k] = self._detect_segment(analyzer, segment, art)
+        seen = {k: analysis_text(s) for k, s in enumerate(segments) if s.strip()}
+        by_language: dict[str, list[int]] = {}
+        for k, segment in seen.items():
+            by_language.setdefault(self.language_of(segment), []).append(k)
+        for language, pending in by_language.items():
+            analyzer = self._get_analyzer(language)
+            for chunk in _batched(pending, batch_size):
+                batch = [seen[k] for k in chunk]
+                with _NLP_LOCK:
+                    artifacts = [
+                        art for _, art in analyzer.nlp_engine.process_batch(batch, language, batch_size=batch_size)
+                    ]
+                for k, segment, art in zip(chunk, batch, artifacts, strict=True):
+                    spans[k] = self._detect_segment(analyzer, segment, art, language)
         return owners, segments, spans
 
     def guard(self, text: str) -> Redacted:
@@ -227,33 +251,51 @@ class Redactor:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _get_analyzer(self) -> AnalyzerEngine:
-        analyzer = self._analyzer
+    def _get_analyzer(self, language: str | None = None) -> AnalyzerEngine:
+        language = language or self._policy.language
+        analyzer = self._analyzers.get(language)
         if analyzer is not None:
             return analyzer
         with self._load_lock:
-            if self._analyzer is None:
-                from enclave_core.redaction import engine  # heavy: Presidio + spaCy
+            if language not in self._analyzers:
+                if language == JAPANESE:
+                    from enclave_core.redaction import japanese_engine  # heavy: GiNZA
 
-                built = engine.build_analyzer(self._policy, engine.shared_nlp_engine())
+                    built = japanese_engine.build_ja_analyzer(self._policy, japanese_engine.shared_ja_nlp_engine())
+                    warm_text = _WARM_UP_TEXT_JA
+                else:
+                    from enclave_core.redaction import engine  # heavy: Presidio + spaCy
+
+                    built = engine.build_analyzer(self._policy, engine.shared_nlp_engine())
+                    warm_text = _WARM_UP_TEXT
                 with _NLP_LOCK:
-                    warm = built.nlp_engine.process_text(_WARM_UP_TEXT, self._policy.language)
+                    warm = built.nlp_engine.process_text(warm_text, language)
                 built.analyze(
-                    text=_WARM_UP_TEXT,
-                    language=self._policy.language,
-                    entities=self._entities,
+                    text=warm_text,
+                    language=language,
+                    entities=self._entities_by_language[language],
                     nlp_artifacts=warm,
                 )
-                self._analyzer = built
-                logger.info("redaction policy %s loaded: %d entity types", self._policy.version, len(self._entities))
-            return self._analyzer
+                self._analyzers[language] = built
+                logger.info(
+                    "redaction policy %s loaded for %s: %d entity types",
+                    self._policy.version,
+                    language,
+                    len(self._entities_by_language[language]),
+                )
+            return self._analyzers[language]
 
-    def _detect_segment(self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts) -> list[_Span]:
-        """Analyzer results above their thresholds, minus protected/allowed text, overlaps merged."""
+    def _detect_segment(
+        self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts, language: str = "en"
+    ) -> list[_Span]:
+        """Analyzer results above their thresholds, minus protected/allowed text, overlaps merged.
+
+        The shape checks (company and brand names, look-alike numbers) read English and Latin-script
+        text; on the Japanese path the recognizers make their own context checks instead."""
         results = analyzer.analyze(
             text=text,
-            language=self._policy.language,
-            entities=self._entities,
+            language=language,
+            entities=self._entities_by_language[language],
             score_threshold=self._min_threshold,
             nlp_artifacts=artifacts,
         )
@@ -263,6 +305,7 @@ class Redactor:
             if r.score >= self._thresholds.get(r.entity_type, self._policy.score_threshold)
             and not (
                 self._policy.shape_checks
+                and language != JAPANESE
                 and (
                     (r.entity_type == "PERSON" and names_a_company(text, r.end))
                     or (r.entity_type in _BRAND_CHECKED and names_a_brand(text[r.start : r.end]))

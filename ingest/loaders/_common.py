@@ -7,7 +7,9 @@ import re
 from pathlib import PurePosixPath
 
 from enclave_core.documents import Block
-from enclave_core.errors import CorruptDocument
+from enclave_core.errors import CorruptDocument, UndecodableDocument
+
+from .japanese import best_japanese_decoding
 
 __all__ = [
     "HeadingPath",
@@ -31,6 +33,9 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 # C0/C1 control characters except tab and newline: they never carry meaning in prose.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Encodings whose declaration browsers read as windows-1252; we do the same.
+# A file that is not UTF-8, Japanese or cp1252 is read as latin-1 only when its non-ASCII bytes are
+# this rare (a stray byte in English text); more of them is an encoding we do not know.
+_MAX_STRAY_BYTE_SHARE = 0.02
 _CP1252_ALIASES = {"ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1"}
 
 
@@ -59,10 +64,12 @@ def short_reason(exc: BaseException) -> str:
 def decode_text(data: bytes, source: str, declared: str | None = None) -> tuple[str, str]:
     """Decode a text file and return (text, encoding).
 
-    BOMs win; then a declared charset (HTML meta), then UTF-8, then cp1252, then
-    latin-1 (which accepts any byte). NUL bytes without a UTF-16/32 BOM, or a text
-    that is mostly control characters, mean the file is binary: indexing it would
-    only put garbage into the vector store, so it is rejected as CorruptDocument.
+    BOMs win; then a declared charset (HTML meta), then strict UTF-8, then the Japanese office
+    encodings (Shift_JIS/CP932, EUC-JP: ``japanese.best_japanese_decoding``), then cp1252, then latin-1
+    for a file that is mostly ASCII with a few stray bytes. A file with many non-ASCII bytes that none
+    of these reads is rejected as UndecodableDocument instead of being indexed as mojibake. NUL bytes
+    without a UTF-16/32 BOM, or a text that is mostly control characters, mean the file is binary:
+    indexing it would only put garbage into the vector store, so it is rejected as CorruptDocument.
     """
     for bom, encoding in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -77,22 +84,37 @@ def decode_text(data: bytes, source: str, declared: str | None = None) -> tuple[
     else:
         if b"\x00" in data:
             raise CorruptDocument(f"{source}: binary content, not a text file")
-        text, encoding = _decode_without_bom(data, declared)
+        text, encoding = _decode_without_bom(data, declared, source)
     if _looks_binary(text):
         raise CorruptDocument(f"{source}: binary content, not a text file")
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
-def _decode_without_bom(data: bytes, declared: str | None) -> tuple[str, str]:
-    candidates = ["utf-8", "cp1252"]
+def _decode_without_bom(data: bytes, declared: str | None, source: str) -> tuple[str, str]:
     if declared:
         declared = declared.strip().lower()
-        candidates.insert(0, "cp1252" if declared in _CP1252_ALIASES else declared)
-    for encoding in candidates:
+        encoding = "cp1252" if declared in _CP1252_ALIASES else declared
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
-            continue
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    japanese = best_japanese_decoding(data)
+    if japanese is not None:
+        return japanese
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        pass
+    high = sum(1 for b in data if b >= 0x80)
+    if high > max(8, len(data) * _MAX_STRAY_BYTE_SHARE):
+        raise UndecodableDocument(
+            f"{source}: text in an unknown encoding (tried UTF-8, Shift_JIS/CP932, EUC-JP, cp1252); "
+            "save it as UTF-8 and upload it again"
+        )
     return data.decode("latin-1"), "latin-1"
 
 

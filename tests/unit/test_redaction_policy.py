@@ -39,7 +39,7 @@ def write(tmp_path: Path, body: str) -> Path:
 def test_default_policy_loads_and_covers_the_required_entities() -> None:
     policy = load_redaction_policy(DEFAULT_POLICY)
     # 2: AGE, name lists, wider address/phone shapes; 3: NER shape checks; 4: national ids, passports, org ids
-    assert policy.version == "4"
+    assert policy.version == "5"
     assert policy.shape_checks
     assert policy.language == "en"
     assert policy.score_threshold == 0.4
@@ -335,7 +335,7 @@ def test_constructing_a_redactor_does_not_load_spacy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "4"
+    assert done.stdout.strip() == "5"
 
 
 def test_supported_entities_are_upper_snake_case() -> None:

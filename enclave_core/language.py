@@ -1,0 +1,61 @@
+"""Offline language detection by script: Japanese or not, per document and per chunk.
+
+The appliance has two analysis paths (English and Japanese), so the question is narrow: is this text
+Japanese? Kana (hiragana, katakana) exist only in Japanese, so a text with a fair share of kana and
+kanji among its letters and a kana (or a mark only Japanese writes: 〒, 丁目, 様) is Japanese;
+Han characters without any kana (Chinese) are not, and stay on the default path. No model, no
+network, no dependency: a few character-class counts, cheap on any text.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["JAPANESE", "OTHER", "detect_language", "is_japanese", "script_counts"]
+
+JAPANESE = "ja"
+OTHER = "en"  # the default analysis path; non-Japanese, non-English text is analysed as English today
+
+# A text is Japanese when kana and kanji make up at least this share of its letters and it holds a
+# kana, or a mark only Japanese writes (forms and addresses can be all kanji: "振込先口座：福岡銀行 池袋支店",
+# "〒134-9818 岩手県北区東和町39丁目"). Chinese has neither, and keeps the default path.
+JAPANESE_SHARE = 0.3
+MIN_KANA = 1
+_JAPANESE_MARKS = re.compile("〒|々|丁目|番地|様|殿|株式会社|有限会社|合同会社|[0-9０-９]円")
+
+
+def _is_kana(ch: str) -> bool:
+    o = ord(ch)
+    # Hiragana, katakana (incl. the prolonged sound mark), katakana phonetic extensions, half-width katakana.
+    return 0x3041 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9D
+
+
+def _is_kanji(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o == 0x3005  # 々
+
+
+def script_counts(text: str) -> tuple[int, int, int]:
+    """(kana, kanji, other letters) in ``text``; digits, punctuation and spaces are not counted."""
+    kana = kanji = other = 0
+    for ch in text:
+        if _is_kana(ch):
+            kana += 1
+        elif _is_kanji(ch):
+            kanji += 1
+        elif ch.isalpha():
+            other += 1
+    return kana, kanji, other
+
+
+def is_japanese(text: str) -> bool:
+    """True when ``text`` reads as Japanese (see the module doc for the rule)."""
+    kana, kanji, other = script_counts(text)
+    if (kana + kanji) < JAPANESE_SHARE * (kana + kanji + other) or kana + kanji == 0:
+        return False
+    return kana >= MIN_KANA or _JAPANESE_MARKS.search(text) is not None
+
+
+def detect_language(text: str) -> str:
+    """``"ja"`` for Japanese text, else ``"en"`` (the default analysis path)."""
+    return JAPANESE if is_japanese(text) else OTHER

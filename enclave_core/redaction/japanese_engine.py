@@ -1,0 +1,159 @@
+"""The Japanese analyzer: GiNZA (spaCy ``ja_ginza``) NER plus the Japanese pattern recognizers.
+
+Loaded lazily, the first time a Redactor meets a Japanese text (GiNZA takes ~10 s and ~500 MB to
+load, which an English-only deployment should never pay). The dependency parser and GiNZA's
+bunsetu/compound pipes are disabled: NER does not listen to them (same entities, measured).
+
+GiNZA's NER speaks Sekine's extended named-entity labels; only the ones that can be personal data are
+mapped, the rest (Company, Position_Vocation, Product, Date, ...) are dropped inside the NLP engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import regex as re
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer, IpRecognizer, SpacyRecognizer
+
+from enclave_core.errors import PolicyError
+from enclave_core.redaction.japanese import CORPORATE_WORDS as _CORPORATE_WORDS
+from enclave_core.redaction.japanese import japanese_recognizers, plausible_japanese_name
+from enclave_core.redaction.policy import RedactionPolicy
+
+__all__ = ["GINZA_MODEL", "GINZA_TO_ENTITY", "build_ja_analyzer", "shared_ja_nlp_engine"]
+
+logger = logging.getLogger("enclave.redaction")
+
+GINZA_MODEL = "ja_ginza"
+LANG = "ja"
+# GiNZA label -> the entity names the policy uses (as the English path names them).
+GINZA_TO_ENTITY: dict[str, str] = {
+    "Person": "PERSON",
+    "Province": "LOCATION",
+    "City": "LOCATION",
+    "County": "LOCATION",
+    "GPE_Other": "LOCATION",
+    "Postal_Address": "STREET_ADDRESS",
+    "Phone_Number": "PHONE_NUMBER",
+    "Email": "EMAIL_ADDRESS",
+}
+_NER_ENTITIES = frozenset(GINZA_TO_ENTITY.values())
+_UNUSED_PIPES = ("parser", "compound_splitter", "bunsetu_recognizer")
+
+_lock = threading.Lock()
+_engine: SpacyNlpEngine | None = None
+
+
+def shared_ja_nlp_engine() -> SpacyNlpEngine:
+    """Load GiNZA once per process and share it between Redactors (PolicyError if not installed)."""
+    global _engine
+    with _lock:
+        if _engine is None:
+            try:
+                import spacy
+
+                nlp = spacy.load(GINZA_MODEL, exclude=list(_UNUSED_PIPES))
+            except OSError as exc:
+                raise PolicyError(
+                    f"the policy covers Japanese but spaCy model '{GINZA_MODEL}' is not installed "
+                    "(requirements/app.txt: ja-ginza)"
+                ) from exc
+            labels = set(getattr(nlp.get_pipe("ner"), "labels", ()))
+            configuration = NerModelConfiguration(
+                model_to_presidio_entity_mapping=GINZA_TO_ENTITY,
+                labels_to_ignore=sorted(labels - set(GINZA_TO_ENTITY)),
+            )
+            # Built around the pipeline loaded above: SpacyNlpEngine.load() would load it again, with every pipe.
+            engine = SpacyNlpEngine(
+                models=[{"lang_code": LANG, "model_name": GINZA_MODEL}], ner_model_configuration=configuration
+            )
+            engine.nlp = {LANG: nlp}  # type: ignore[assignment]
+            _engine = engine
+            logger.info("redaction: GiNZA loaded for Japanese (%s)", ", ".join(nlp.pipe_names))
+        return _engine
+
+
+class _GinzaRecognizer(SpacyRecognizer):
+    """GiNZA's entities, each cut at its first line break (its NER runs a postal address on into the
+    next line's label: "...渋谷2-21-1\\n電話"), minus persons no name looks like ("法人番号 0647545285532",
+    "小林水産": GiNZA reads a surname plus a business as a person)."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts)
+        for r in results:
+            cut = text.find("\n", r.start, r.end)
+            if cut > r.start:
+                r.end = cut
+        return [
+            r
+            for r in results
+            if text[r.start : r.end].strip()
+            and (r.entity_type != "PERSON" or plausible_japanese_name(text[r.start : r.end], text, r.start, r.end))
+        ]
+
+
+class _CardNotCorporateNumber(CreditCardRecognizer):
+    """Card numbers, except a 13-digit 法人番号 that happens to pass the Luhn check."""
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [r for r in results if not _CORPORATE_WORDS.search(text[max(0, r.start - 16) : r.start])]
+
+
+def build_ja_analyzer(policy: RedactionPolicy, nlp_engine: SpacyNlpEngine) -> AnalyzerEngine:
+    """An AnalyzerEngine for Japanese text holding the recognizers ``policy`` asks for."""
+    wanted = set(policy.detected_entities)
+    recognizers: list[EntityRecognizer] = []
+    ner_wanted = sorted(wanted & _NER_ENTITIES)
+    if ner_wanted:
+        recognizers.append(_GinzaRecognizer(supported_language=LANG, supported_entities=ner_wanted))
+    recognizers.extend(japanese_recognizers(wanted))
+    language_neutral = {"CREDIT_CARD": _CardNotCorporateNumber, "IBAN_CODE": IbanRecognizer, "IP_ADDRESS": IpRecognizer}
+    for entity, builder in language_neutral.items():
+        if entity in wanted:
+            recognizers.append(builder(supported_language=LANG))
+    for deny in policy.deny_list:
+        recognizers.append(
+            PatternRecognizer(
+                supported_entity=deny.entity,
+                deny_list=list(deny.terms),
+                supported_language=LANG,
+                name=f"Deny_{deny.entity}",
+            )
+        )
+    for declared in policy.identifier_patterns:
+        recognizers.append(
+            PatternRecognizer(
+                supported_entity=declared.entity,
+                name=f"IdentifierPattern_{declared.name}",
+                patterns=[Pattern(declared.name, declared.pattern, declared.score)],
+                context=list(declared.context_words),
+                supported_language=LANG,
+                global_regex_flags=re.MULTILINE,
+            )
+        )
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANG])
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=[LANG],
+        default_score_threshold=policy.score_threshold,
+    )
