@@ -6,6 +6,7 @@ test-artifacts/screenshots/; ENCLAVE_UPDATE_DOCS_SCREENSHOT=1 also refreshes doc
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from enclave_core.keys import KeyStore
 from tests.browser.appliance import Appliance, running_appliance
@@ -98,6 +99,25 @@ def test_sign_in_ask_watch_the_stream_and_open_a_citation(page: Page, ui_app: Ap
     listed = answer.locator(".sources li").all_inner_texts()
     assert any("travel-reimbursement-guidelines.pdf" in s for s in listed[:3]), listed
     shot(page, screenshots, "02-answer")
+
+    # Which model answered, and that the CPU model's answers are a demonstration.
+    expect(page.locator("#demo-notice")).to_contain_text("Demonstration model")
+    expect(answer.locator(".model-line")).to_contain_text("Answered by smollm2")
+    # Evidence: a clearly answerable question is not refused, and the sentence behind what is shown
+    # (the model's supported answer, or the quote that replaced an unsupported one) is highlighted.
+    grounding = answer.get_attribute("data-grounding")
+    assert grounding in ("model", "quote"), grounding
+    if grounding == "quote" or answer.get_attribute("data-supported") == "false":
+        expect(answer.locator(".grounding")).to_contain_text("Not supported by the documents")
+    else:
+        expect(answer.locator(".grounding")).to_be_hidden()
+    snippet = answer.locator(".sources li .evidence-snippet mark.evidence").first
+    expect(snippet).to_be_visible()
+    evidence_source = answer.locator(".sources li", has=page.locator(".evidence-snippet")).first
+    evidence_source.locator("button.cite").click()
+    expect(page.locator("#source-text mark.evidence").first).to_have_text(snippet.inner_text())
+    expect(page.locator("#source-legend")).to_be_visible()
+    page.keyboard.press("Escape")
 
     # Open the PDF's footnote with the keyboard: its redacted passage, document and page.
     cite = answer.locator(".sources li", has_text="travel-reimbursement-guidelines.pdf").first.locator("button.cite")
@@ -262,3 +282,97 @@ def test_no_relevant_sources_is_stated_clearly(page: Page, down_app: tuple[Appli
     expect(answer.locator(".state")).to_contain_text("No relevant sources")
     expect(answer.locator(".sources")).to_be_hidden()
     shot(page, screenshots, "07-no-sources")
+
+
+def test_an_unsupported_answer_is_flagged_not_presented_as_fact(
+    page: Page, down_app: tuple[Appliance, str], screenshots: Path
+) -> None:
+    """The verdict is the server's (tests/unit/test_grounding.py, tests/e2e); here the chat stream is
+    scripted so that the UI's part - saying so, and highlighting the quoted sentence - is pinned."""
+    app, _ = down_app
+    sign_in(page, app)
+    text = "Carry-over is limited. Up to 5 unused days carry over to the next year. Ask HR for details."
+    start, end = text.index("Up to 5"), text.index(" Ask")
+    events = [
+        {
+            "type": "citations",
+            "citations": [
+                {
+                    "index": 1,
+                    "source": "annual-leave-policy.md",
+                    "chunk_id": "c1",
+                    "score": 1.0,
+                    "text": text,
+                    "doc_id": "d1",
+                    "title": "Annual leave",
+                    "page": None,
+                    "heading": None,
+                    "sent_to_model": True,
+                    "evidence": [],
+                }
+            ],
+        },
+        {"type": "delta", "text": "The sources are data, not instructions."},
+        {
+            "type": "done",
+            "answer": 'The closest passage, [1] Annual leave, reads: "Up to 5 unused days carry over."',
+            "model_answer": "The sources are data, not instructions.",
+            "model": "smollm2-135m-instruct",
+            "no_sources": False,
+            "reasoning": "",
+            "guard": {},
+            "grounding": {"kind": "quote", "supported": False, "support": 0.1, "reasons": ["no retrieved sentence"]},
+            "evidence": [[{"start": start, "end": end, "text": text[start:end], "score": 1.0, "supports": True}]],
+        },
+    ]
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    page.route("**/v1/chat", lambda route: route.fulfill(status=200, content_type="text/event-stream", body=body))
+    answer = ask(page, "How many days carry over?")
+    expect(answer).to_have_attribute("data-state", "done")
+    expect(answer).to_have_attribute("data-grounding", "quote")
+    expect(answer.locator(".grounding")).to_contain_text("Not supported by the documents")
+    expect(answer.locator(".answer-text")).to_contain_text("Up to 5 unused days")
+    expect(answer.locator(".model-answer summary")).to_contain_text("The model's unsupported answer")
+    expect(answer.locator(".evidence-snippet")).to_have_text("Up to 5 unused days carry over to the next year.")
+    answer.locator("button.cite").first.click()
+    expect(page.locator("#source-text mark.evidence")).to_have_text("Up to 5 unused days carry over to the next year.")
+    shot(page, screenshots, "08-unsupported")
+
+
+def test_japanese_from_the_browser_language_switchable_and_remembered(
+    browser: Browser, down_app: tuple[Appliance, str], screenshots: Path
+) -> None:
+    app, _ = down_app
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(app.url + "/")
+        expect(page.get_by_role("heading", name="サインイン")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", "ja")
+        page.get_by_label("API キーまたは SSO トークン").fill("enc_not-a-real-key")
+        page.keyboard.press("Enter")
+        expect(page.locator("#signin-error")).to_contain_text("サインインできません")
+        page.get_by_label("API キーまたは SSO トークン").fill(app.keys["alice"])
+        page.keyboard.press("Enter")
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        expect(page.locator("#status")).to_contain_text("言語モデルを利用できません")  # errors in Japanese
+        # Upload progress in Japanese.
+        page.get_by_role("button", name="文書をアップロード").click()
+        memo: FilePayload = {"name": "memo.md", "mimeType": "text/markdown", "buffer": ROBOT_DOC}
+        page.locator("#upload-files").set_input_files(files=[memo])
+        page.get_by_role("button", name="アップロード", exact=True).click()
+        row = page.locator('#upload-progress li[data-file="memo.md"]')
+        expect(row).to_have_attribute("data-status", "ingested", timeout=120_000)
+        expect(row).to_contain_text("取り込み完了")
+        expect(page.locator("#upload-summary")).to_contain_text("1 件中 1 件")
+        shot(page, screenshots, "09-japanese")
+        page.get_by_role("button", name="閉じる").click()
+        # Switched to English, and still English after a reload.
+        page.get_by_label("言語").select_option("en")
+        expect(page.get_by_role("button", name="New conversation")).to_be_visible()
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        expect(page.get_by_role("button", name="New conversation")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    finally:
+        context.close()

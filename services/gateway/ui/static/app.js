@@ -1,6 +1,10 @@
 // Enclave chat UI: plain JavaScript, no framework, nothing loaded from outside the appliance.
 // Every text from the server is inserted with textContent (never as HTML).
 
+import { LANGUAGES, applyStatic, language, setLanguage, t } from "/ui/i18n.js";
+import { evidenceSnippet, groundingNotice, renderPassage, withEvidence } from "/ui/evidence.js";
+import { initUpload } from "/ui/upload.js";
+
 const TOKEN_KEY = "enclave.token";
 
 const $ = (id) => document.getElementById(id);
@@ -13,27 +17,13 @@ const state = {
   busy: false,
 };
 
+// Titles and texts of the notices, in the current language (i18n.js).
 const MESSAGES = {
-  forbidden: (c) => [
-    "Not allowed",
-    `You may not read the collection “${c}”, or it does not exist. Pick one of your collections.`,
-  ],
-  llm: [
-    "The language model is unavailable",
-    "No answer could be written right now. The sources that were found are listed; try again in a moment.",
-  ],
-  noSources: (c) => [
-    "No relevant sources",
-    `None of the documents you may read in “${c}” matches this question, so there is nothing to answer from.`,
-  ],
-  busy: [
-    "The appliance is busy",
-    "Many questions are being answered right now. Try again in a few seconds.",
-  ],
-  noCollections: [
-    "No collections yet",
-    "You may not read any collection yet. Upload documents, or ask an administrator for access.",
-  ],
+  forbidden: (c) => t("forbidden", c),
+  get llm() { return t("llm"); },
+  noSources: (c) => t("noSources", c),
+  get busy() { return t("busy"); },
+  get noCollections() { return t("noCollections"); },
 };
 
 // --- small helpers -------------------------------------------------------------------------
@@ -88,7 +78,7 @@ async function api(path, options = {}) {
   const headers = { Authorization: `Bearer ${state.token}`, ...(options.headers || {}) };
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) {
-    signOut("Your key or token is no longer accepted. Sign in again.");
+    signOut(t("signin.expired"));
     throw new HttpError(401, null);
   }
   if (!response.ok) {
@@ -130,25 +120,24 @@ async function signIn(token) {
     const response = await fetch("/v1/me", { headers: { Authorization: `Bearer ${token}` } });
     if (response.status === 401) {
       const body = await response.json().catch(() => ({}));
-      throw new Error(`Not signed in: ${body.detail || "the key or token was not accepted"}.`);
+      throw new Error(t("signin.rejected", body.detail));
     }
-    if (!response.ok) throw new Error(`The appliance answered ${response.status}. Try again.`);
+    if (!response.ok) throw new Error(t("signin.status", response.status));
     me = await response.json();
   } catch (error) {
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn(error instanceof TypeError ? "The appliance could not be reached." : error.message);
+    showSignIn(error instanceof TypeError ? t("signin.unreachable") : error.message);
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
   state.me = me;
   $("user-name").textContent = `${me.user}${me.groups.length ? ` · ${me.groups.join(", ")}` : ""}`;
   $("reveal-control").hidden = !me.can_reveal;
+  $("admin-link").hidden = !me.is_admin; // the admin console (/ui/admin.html): admins only
   $("reveal").checked = false;
   $("reveal-reason").hidden = true;
-  $("history-note").textContent = me.history_days > 0
-    ? `Kept for ${me.history_days} days after the last message.`
-    : "History is switched off on this appliance.";
+  showSessionTexts();
   $("signin").hidden = true;
   $("session").hidden = false;
   $("app").hidden = false;
@@ -158,6 +147,16 @@ async function signIn(token) {
   document.body.dataset.ready = "true"; // signed in, collections loaded
   refreshConversations();
   checkReadiness();
+}
+
+// The texts of the signed-in view that depend on the session (re-drawn when the language changes).
+function showSessionTexts() {
+  const me = state.me;
+  if (!me) return;
+  $("history-note").textContent = me.history_days > 0 ? t("history.kept", me.history_days) : t("history.off");
+  const demo = $("demo-notice");
+  demo.hidden = !me.demo_model;
+  if (me.demo_model) showState(demo, "warn", [t("demo.title"), t("demo.text", me.model)]);
 }
 
 function showSignIn(message) {
@@ -198,7 +197,7 @@ async function loadCollections() {
   const select = $("collection");
   const current = state.collection;
   select.replaceChildren(...state.collections.map((c) =>
-    el("option", { value: c.name, text: `${c.name} (${c.documents} document${c.documents === 1 ? "" : "s"})` })));
+    el("option", { value: c.name, text: t("collection.option", c.name, c.documents) })));
   $("collection-names").replaceChildren(...state.collections.map((c) => el("option", { value: c.name })));
   if (current && state.collections.some((c) => c.name === current)) select.value = current;
 }
@@ -271,10 +270,10 @@ async function refreshConversations() {
     return el("li", {},
       el("button", {
         type: "button", class: "open", "data-id": c.id, onclick: () => openConversation(c.id),
-      }, c.title || "(untitled)", el("span", { class: "meta", text: `${c.collection} · ${when}` })),
+      }, c.title || t("untitled"), el("span", { class: "meta", text: `${c.collection} · ${when}` })),
       el("button", {
-        type: "button", class: "delete", "aria-label": `Delete conversation “${c.title}”`,
-        title: "Delete", text: "✕", onclick: () => deleteConversation(c.id),
+        type: "button", class: "delete", "aria-label": t("delete.label", c.title),
+        title: t("delete"), text: "✕", onclick: () => deleteConversation(c.id),
       }));
   }));
   markCurrentConversation();
@@ -291,7 +290,7 @@ async function openConversation(id) {
   try {
     conversation = await (await api(`/v1/conversations/${encodeURIComponent(id)}`)).json();
   } catch (error) {
-    if (error.status === 404) showState($("alert"), "error", ["Conversation not found", "It may have expired."]);
+    if (error.status === 404) showState($("alert"), "error", t("notFound"));
     return;
   }
   if (!readable(conversation.collection)) {
@@ -307,7 +306,10 @@ async function openConversation(id) {
     const view = new TurnView(turn.question);
     view.setCitations(turn.citations || []);
     if (turn.reasoning) view.appendReasoning(turn.reasoning);
-    view.finish({ answer: turn.answer, no_sources: turn.no_sources });
+    view.finish({
+      answer: turn.answer, no_sources: turn.no_sources, model: turn.model,
+      grounding: turn.grounding, model_answer: turn.model_answer,
+    });
   }
   markCurrentConversation();
   setHash();
@@ -330,16 +332,20 @@ class TurnView {
     this.answerText = el("div", { class: "answer-text" });
     this.reasoningBody = el("p");
     this.reasoning = el("details", { class: "reasoning", hidden: true },
-      el("summary", { text: "Reasoning" }), this.reasoningBody);
+      el("summary", { text: t("reasoning") }), this.reasoningBody);
     this.notice = el("div", { class: "state", hidden: true });
+    this.grounding = el("div", { class: "grounding", hidden: true });
+    this.modelAnswer = el("details", { class: "model-answer", hidden: true });
+    this.modelLine = el("p", { class: "model-line muted small", hidden: true });
     this.sourceList = el("ol");
-    this.sources = el("section", { class: "sources", hidden: true, "aria-label": "Sources" },
-      el("h3", { text: "Sources" }), this.sourceList);
+    this.sources = el("section", { class: "sources", hidden: true, "aria-label": t("sources") },
+      el("h3", { text: t("sources") }), this.sourceList);
     this.article = el("article", {
       class: "answer", "aria-busy": "true", "aria-live": "polite", "data-state": "waiting", "data-deltas": "0",
-    }, el("span", { class: "who", text: "Enclave" }), this.reasoning, this.answerText, this.notice, this.sources);
+    }, el("span", { class: "who", text: "Enclave" }), this.reasoning, this.answerText, this.grounding,
+    this.modelAnswer, this.modelLine, this.notice, this.sources);
     this.item = el("li", { class: "turn" },
-      el("div", { class: "question" }, el("span", { class: "who", text: "You" }), question),
+      el("div", { class: "question" }, el("span", { class: "who", text: t("you") }), question),
       this.article);
     $("messages").append(this.item);
     $("empty-hint").hidden = true;
@@ -349,16 +355,18 @@ class TurnView {
   setCitations(citations) {
     this.citations = citations;
     this.sourceList.replaceChildren(...citations.map((c) => {
-      const where = [c.source, c.page ? `page ${c.page}` : null, c.heading].filter(Boolean).join(" · ");
-      return el("li", { "data-index": c.index },
+      const where = [c.source, c.page ? t("source.page", c.page) : null, c.heading].filter(Boolean).join(" · ");
+      return el("li", { "data-index": c.index, "data-sent": c.sent_to_model ? "true" : null },
         el("button", {
           type: "button", class: "cite", "data-index": c.index,
-          "aria-label": `Source ${c.index}: ${docName(c)}`,
+          "aria-label": t("source.label", c.index, docName(c)),
           onclick: (event) => openSource(c, event.currentTarget),
         }, `[${c.index}] ${docName(c)}`),
         " ",
         el("span", { class: "where", text: where }),
-        c.withdrawn ? el("span", { class: "withdrawn", text: " — no longer available to you" }) : null);
+        c.sent_to_model ? el("span", { class: "sent", text: ` · ${t("source.sent")}` }) : null,
+        c.withdrawn ? el("span", { class: "withdrawn", text: t("source.withdrawnShort") }) : null,
+        c.withdrawn ? null : evidenceSnippet(c));
     }));
     this.sources.hidden = citations.length === 0;
   }
@@ -390,7 +398,7 @@ class TurnView {
       parts.push(document.createTextNode(text.slice(last, match.index)));
       parts.push(el("button", {
         type: "button", class: "fn", "data-index": citation.index,
-        "aria-label": `Source ${citation.index}: ${docName(citation)}`,
+          "aria-label": t("source.label", citation.index, docName(citation)),
         onclick: (event) => openSource(citation, event.currentTarget),
       }, `[${citation.index}]`));
       last = match.index + match[0].length;
@@ -401,13 +409,36 @@ class TurnView {
 
   finish(done) {
     this.text = done.answer || this.text;
+    if (done.evidence) this.setCitations(withEvidence(this.citations, done.evidence));
     this.render();
     this.article.dataset.state = "done";
     this.article.setAttribute("aria-busy", "false");
+    this.showGrounding(done);
     if (done.no_sources) {
       this.article.dataset.state = "no-sources";
       showState(this.notice, "info", MESSAGES.noSources(state.collection || ""));
     }
+  }
+
+  // How far the answer is backed by the documents, and which model wrote it.
+  showGrounding(done) {
+    const g = done.grounding || null;
+    this.article.dataset.grounding = g ? g.kind : "";
+    this.article.dataset.supported = g && g.supported !== null && g.supported !== undefined ? String(g.supported) : "";
+    const notice = groundingNotice(g);
+    this.grounding.hidden = !notice;
+    if (notice) {
+      showState(this.grounding, notice[0], notice[1]);
+      this.grounding.classList.add("grounding");
+    }
+    this.modelAnswer.hidden = !done.model_answer;
+    if (done.model_answer) {
+      this.modelAnswer.replaceChildren(el("summary", { text: t("unsupported.modelAnswer") }),
+        el("p", { text: done.model_answer }));
+    }
+    if (done.no_sources) return;
+    this.modelLine.hidden = false;
+    this.modelLine.textContent = done.model ? t("model.answered", done.model) : t("model.none");
   }
 
   fail(kind, detail) {
@@ -416,7 +447,7 @@ class TurnView {
     if (kind === "llm") showState(this.notice, "warn", MESSAGES.llm);
     else if (kind === "busy") showState(this.notice, "warn", MESSAGES.busy);
     else if (kind === "forbidden") showState(this.notice, "error", MESSAGES.forbidden(state.collection || ""));
-    else showState(this.notice, "error", ["Something went wrong", detail || "Try again."]);
+    else showState(this.notice, "error", [t("error"), detail || t("error.retry")]);
     this.render();
   }
 }
@@ -426,7 +457,7 @@ async function ask(question) {
   const reveal = Boolean(state.me && state.me.can_reveal && $("reveal").checked);
   const revealReason = $("reveal-reason").value.trim();
   if (reveal && !revealReason) {
-    showState($("alert"), "warn", ["A reason is needed", "Say why personal data should be revealed; it is audited."]);
+    showState($("alert"), "warn", t("reasonNeeded"));
     $("reveal-reason").focus();
     return false;
   }
@@ -455,7 +486,7 @@ async function ask(question) {
         showState($("alert"), "error", MESSAGES.forbidden(state.collection));
       } else if (error.status === 503) view.fail("llm");
       else if (error.status === 429) view.fail("busy");
-      else if (error instanceof TypeError) view.fail("error", "The appliance could not be reached.");
+      else if (error instanceof TypeError) view.fail("error", t("error.unreachable"));
       else view.fail("error", error.message);
       return;
     }
@@ -479,9 +510,9 @@ async function ask(question) {
         finished = true;
       }
     }
-    if (!finished) view.fail("error", "The answer was cut off.");
+    if (!finished) view.fail("error", t("error.cutOff"));
   } catch (error) {
-    view.fail("error", error instanceof TypeError ? "The connection was lost." : error.message);
+    view.fail("error", error instanceof TypeError ? t("error.lost") : error.message);
   } finally {
     state.busy = false;
     setComposer(Boolean(state.collection));
@@ -499,14 +530,17 @@ function openSource(citation, opener) {
   sourceOpener = opener;
   $("source-title").textContent = `[${citation.index}] ${docName(citation)}`;
   const meta = [
-    `Document: ${citation.source}`,
-    citation.page ? `page ${citation.page}` : null,
-    citation.heading ? `section “${citation.heading}”` : null,
+    t("source.document", citation.source),
+    citation.page ? t("source.page", citation.page) : null,
+    citation.heading ? t("source.section", citation.heading) : null,
   ].filter(Boolean).join(" · ");
   $("source-meta").textContent = meta;
-  $("source-text").textContent = citation.withdrawn
-    ? "This passage is no longer available to you."
-    : citation.text;
+  if (citation.withdrawn) {
+    $("source-text").textContent = t("source.withdrawn");
+    $("source-legend").hidden = true;
+  } else {
+    $("source-legend").hidden = !renderPassage($("source-text"), citation);
+  }
   $("source-dialog").showModal();
   $("source-close").focus();
 }
@@ -515,145 +549,27 @@ function closeDialog(dialog) {
   dialog.close();
 }
 
-// --- upload with progress ------------------------------------------------------------------
-// One request carries the files (upload progress in bytes); the appliance answers 202 with an
-// ingestion job at once, and the job is polled for per-file progress until it is done.
-
-const FILE_TEXT = {
-  queued: () => "Waiting to be ingested…",
-  running: () => "Ingesting: removing personal data, splitting, indexing…",
-  ingested: (f) => `Ingested: ${f.chunks} passage${f.chunks === 1 ? "" : "s"} indexed.`,
-  unchanged: () => "Already up to date.",
-  skipped: (f) => `Skipped: ${f.error || "not a supported document"}`,
-  failed: (f) => `Failed: ${f.error || "could not be ingested"}`,
-};
-
-function setRow(row, status, text) {
-  row.item.dataset.status = status;
-  row.status.textContent = text;
-  if (status !== "uploading" && status !== "queued" && status !== "running") {
-    row.progress.max = 1;
-    row.progress.value = 1;
-  }
-}
-
-function sendFiles(files, collection, groups, rows) {
-  return new Promise((resolve) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/v1/collections/${encodeURIComponent(collection)}/documents?wait=false`);
-    xhr.setRequestHeader("Authorization", `Bearer ${state.token}`);
-    xhr.upload.addEventListener("progress", (event) => {
-      if (!event.lengthComputable) return;
-      const share = event.loaded / event.total;
-      for (const row of rows) {
-        row.progress.value = share;
-        setRow(row, "uploading", `Uploading… ${Math.round(100 * share)} %`);
-      }
-    });
-    xhr.upload.addEventListener("load", () => {
-      for (const row of rows) {
-        row.progress.removeAttribute("value"); // indeterminate while the appliance works
-        setRow(row, "queued", FILE_TEXT.queued());
-      }
-    });
-    xhr.addEventListener("load", () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      resolve({ status: xhr.status, body });
-    });
-    xhr.addEventListener("error", () => resolve({ status: 0, body: null }));
-    const form = new FormData();
-    for (const file of files) form.append("files", file, file.name);
-    form.append("groups", groups);
-    xhr.send(form);
-  });
-}
-
-function showFiles(job, rows) {
-  (job.files || []).forEach((f, i) => {
-    const row = rows[i];
-    if (!row) return;
-    const status = job.status === "running" && f.status === "queued" && i === (job.progress ? job.progress.files_done : -1)
-      ? "running" : f.status;
-    setRow(row, status, (FILE_TEXT[status] || FILE_TEXT.failed)(f));
-  });
-  if (job.progress) {
-    $("upload-summary").textContent = `Ingesting: ${job.progress.files_done} of ${job.progress.files_total} file${job.progress.files_total === 1 ? "" : "s"} done.`;
-  }
-}
-
-async function followJob(url, rows) {
-  for (;;) {
-    let job;
-    try {
-      job = await (await api(url)).json();
-    } catch (error) {
-      for (const row of rows) setRow(row, "failed", `Failed: ${error.message}`);
-      return null;
-    }
-    showFiles(job, rows);
-    if (job.status === "done" || job.status === "interrupted") return job;
-    await new Promise((r) => setTimeout(r, 600));
-  }
-}
-
-async function upload(event) {
-  event.preventDefault();
-  const files = Array.from($("upload-files").files);
-  const collection = $("upload-collection").value.trim();
-  const groups = $("upload-groups").value.trim();
-  if (!files.length || !collection) return;
-  const list = $("upload-progress");
-  list.replaceChildren();
-  $("upload-start").disabled = true;
-  delete $("upload-summary").dataset.done;
-  $("upload-summary").textContent = `Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`;
-  const rows = files.map((file) => {
-    const row = {
-      progress: el("progress", { max: 1, value: 0, "aria-label": `Progress of ${file.name}` }),
-      status: el("span", { class: "status", text: "Waiting…" }),
-    };
-    row.item = el("li", { "data-status": "waiting", "data-file": file.name },
-      el("span", { class: "file", text: file.name }), row.progress, row.status);
-    list.append(row.item);
-    return row;
-  });
-  const { status, body } = await sendFiles(files, collection, groups, rows);
-  let job = null;
-  if (status === 202 && body && body.status_url) job = await followJob(body.status_url, rows);
-  else if (status === 200 && body) { job = body; showFiles(job, rows); }
-  else {
-    const why = status === 0 ? "the appliance could not be reached"
-      : status === 401 ? "not signed in"
-      : status === 403 ? `you may not add documents to “${collection}”`
-      : (body && body.detail) || `HTTP ${status}`;
-    for (const row of rows) setRow(row, "failed", `Failed: ${why}.`);
-  }
-  const ok = job ? job.files.filter((f) => f.status === "ingested" || f.status === "unchanged").length : 0;
-  $("upload-summary").textContent = `${ok} of ${files.length} file${files.length === 1 ? "" : "s"} ready to ask about.`;
-  $("upload-summary").dataset.done = "true";
-  $("upload-start").disabled = false;
-  $("upload-files").value = "";
-  await loadCollections();
-  if (ok && readable(collection) && state.collection !== collection && !state.conversationId) {
-    selectCollection(collection);
-  } else if (state.collection) {
-    $("collection").value = state.collection;
-  }
-}
-
-function openUpload() {
-  $("upload-collection").value = state.collection || "";
-  if (!$("upload-groups").value && state.me) $("upload-groups").value = state.me.groups.join(", ");
-  $("upload-summary").textContent = "";
-  delete $("upload-summary").dataset.done;
-  $("upload-dialog").showModal();
-  $("upload-files").focus();
-}
-
 // --- wiring --------------------------------------------------------------------------------
 
+// The language switch: the browser's language first, then the user's choice (remembered).
+function initLanguage() {
+  const select = $("language");
+  select.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) =>
+    el("option", { value: code, text: name, lang: code })));
+  select.value = language();
+  applyStatic();
+  select.addEventListener("change", (event) => {
+    setLanguage(event.target.value);
+    showSessionTexts();
+    if (state.me) {
+      loadCollections().catch(() => {});
+      refreshConversations();
+    }
+  });
+}
+
 function init() {
+  initLanguage();
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const token = $("token").value.trim();
@@ -688,9 +604,7 @@ function init() {
     $("reveal-reason").hidden = !event.target.checked;
     if (event.target.checked) $("reveal-reason").focus();
   });
-  $("open-upload").addEventListener("click", openUpload);
-  $("upload-close").addEventListener("click", () => closeDialog($("upload-dialog")));
-  $("upload-form").addEventListener("submit", upload);
+  initUpload({ state, api, el, $, loadCollections, readable, selectCollection });
   window.addEventListener("hashchange", () => {
     if (!state.token) return;
     const wanted = hashParams().get("collection");
