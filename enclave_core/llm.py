@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
-import openai
 
 from enclave_core.errors import DependencyUnavailable
 from enclave_core.settings import LLMSettings
@@ -46,6 +45,8 @@ class LLMClient:
         self._settings = settings
         self._on_generation = on_generation  # the metrics: timings and token counts only
         self._on_failure = on_failure
+        import openai  # here, not at module level: commands that never call the LLM skip its ~1 s import
+
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         self._client = openai.OpenAI(
             base_url=settings.url,
@@ -67,6 +68,8 @@ class LLMClient:
             self._on_failure(mode)
 
     def complete(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Completion:
+        import openai
+
         started = time.perf_counter()
         try:
             response = self._client.chat.completions.create(
@@ -96,6 +99,8 @@ class LLMClient:
 
     def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
         """Yield text deltas as the server produces them."""
+        import openai
+
         started = time.perf_counter()
         first: float | None = None
         deltas = 0

@@ -2,18 +2,34 @@
 qdrant-edge or qdrant-client local mode, as ``vector_store.embedded_engine`` says)."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from enclave_core.errors import PolicyError
 from enclave_core.settings import Settings
 from enclave_core.vectorstore.base import AccessScope, Hit, PointRecord, VectorStore
-from enclave_core.vectorstore.qdrant import QdrantStore, StoreLocked
+from enclave_core.vectorstore.names import StoreLocked
+
+if TYPE_CHECKING:
+    from enclave_core.vectorstore.qdrant import QdrantStore
 
 __all__ = ["AccessScope", "Hit", "PointRecord", "QdrantStore", "StoreLocked", "VectorStore", "build_store"]
+
+
+def __getattr__(name: str) -> Any:
+    """``QdrantStore`` on first use: qdrant-client takes seconds to import, and the default engine
+    (qdrant-edge) never needs it."""
+    if name == "QdrantStore":
+        from enclave_core.vectorstore.qdrant import QdrantStore
+
+        return QdrantStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_store(settings: Settings) -> VectorStore:
     vs = settings.vector_store
     if vs.url:
+        from enclave_core.vectorstore.qdrant import QdrantStore
+
         key = vs.api_key.get_secret_value() if vs.api_key else None
         return QdrantStore.remote(vs.url, key, vs.timeout_s, vs.collection_prefix)
     engine = _embedded_engine(settings)
@@ -21,6 +37,8 @@ def build_store(settings: Settings) -> VectorStore:
         from enclave_core.vectorstore.edge import EdgeStore  # imports the Rust engine only when chosen
 
         return EdgeStore(settings.qdrant_path, vs.collection_prefix, min_free_bytes=vs.min_free_mb << 20)
+    from enclave_core.vectorstore.qdrant import QdrantStore
+
     return QdrantStore.embedded(settings.qdrant_path, vs.collection_prefix)
 
 

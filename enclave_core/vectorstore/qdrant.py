@@ -16,18 +16,11 @@ from enclave_core.errors import DependencyUnavailable
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope, Hit, PointRecord
 from enclave_core.vectorstore.filters import scope_filter
+from enclave_core.vectorstore.names import DENSE, SPARSE, StoreLocked
 
 __all__ = ["DENSE", "SPARSE", "QdrantStore", "StoreLocked"]
 
 log = logging.getLogger(__name__)
-
-DENSE = "dense"
-SPARSE = "bm25"
-
-
-class StoreLocked(DependencyUnavailable):
-    """The embedded store is open in another process (usually the running gateway)."""
-
 
 class QdrantStore:
     def __init__(self, client: QdrantClient, prefix: str = "enclave_", *, remote: bool = False) -> None:

@@ -8,6 +8,7 @@ subclass, so callers can answer 4xx / exit 2 without knowing any parser library.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from enclave_core.documents import LoadedDocument
@@ -20,47 +21,48 @@ from enclave_core.errors import (
 )
 
 from ._common import extension_of, short_reason
-from .ebook import load_epub
-from .html_page import load_html
-from .mail import load_eml, load_msg
-from .markdown import load_markdown
-from .ocr import load_image
-from .opendocument import load_odt
-from .pdf import load_pdf
-from .plaintext import load_text
-from .rtf import load_rtf
-from .slides import load_pptx
-from .spreadsheet import load_csv, load_xls, load_xlsx
-from .word import load_docx
 
 __all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_EXTENSIONS", "load_document"]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 _Loader = Callable[[bytes, str, int], LoadedDocument]
-_LOADERS: dict[str, _Loader] = {
-    ".txt": load_text,
-    ".md": load_markdown,
-    ".markdown": load_markdown,
-    ".html": load_html,
-    ".htm": load_html,
-    ".pdf": load_pdf,
-    ".docx": load_docx,
-    ".pptx": load_pptx,
-    ".xlsx": load_xlsx,
-    ".xls": load_xls,
-    ".csv": load_csv,
-    ".eml": load_eml,
-    ".msg": load_msg,
-    ".odt": load_odt,
-    ".rtf": load_rtf,
-    ".epub": load_epub,
-    ".png": load_image,
-    ".jpg": load_image,
-    ".jpeg": load_image,
-    ".tif": load_image,
-    ".tiff": load_image,
+# Extension -> (module in this package, function). Imported on first use: the parser libraries
+# (PDF, Office, mail, OCR) cost seconds to import, which commands that read no file never pay.
+_LOADERS: dict[str, tuple[str, str]] = {
+    ".txt": ("plaintext", "load_text"),
+    ".md": ("markdown", "load_markdown"),
+    ".markdown": ("markdown", "load_markdown"),
+    ".html": ("html_page", "load_html"),
+    ".htm": ("html_page", "load_html"),
+    ".pdf": ("pdf", "load_pdf"),
+    ".docx": ("word", "load_docx"),
+    ".pptx": ("slides", "load_pptx"),
+    ".xlsx": ("spreadsheet", "load_xlsx"),
+    ".xls": ("spreadsheet", "load_xls"),
+    ".csv": ("spreadsheet", "load_csv"),
+    ".eml": ("mail", "load_eml"),
+    ".msg": ("mail", "load_msg"),
+    ".odt": ("opendocument", "load_odt"),
+    ".rtf": ("rtf", "load_rtf"),
+    ".epub": ("ebook", "load_epub"),
+    ".png": ("ocr", "load_image"),
+    ".jpg": ("ocr", "load_image"),
+    ".jpeg": ("ocr", "load_image"),
+    ".tif": ("ocr", "load_image"),
+    ".tiff": ("ocr", "load_image"),
 }
+
+
+def _loader(extension: str) -> _Loader | None:
+    entry = _LOADERS.get(extension)
+    if entry is None:
+        return None
+    module = importlib.import_module(f"{__name__}.{entry[0]}")
+    loader: _Loader = getattr(module, entry[1])
+    return loader
+
+
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_LOADERS)
 
 
@@ -72,7 +74,7 @@ def load_document(data: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_BYTE
     file can never turn into a 500.
     """
     extension = extension_of(source)
-    loader = _LOADERS.get(extension)
+    loader = _loader(extension)
     if loader is None:
         shown = f"'{extension}'" if extension else "(no extension)"
         supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))

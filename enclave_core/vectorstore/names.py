@@ -1,0 +1,18 @@
+"""Names both embedded engines and the server client share, without importing either client library.
+
+Kept apart from ``qdrant.py`` so that code using only qdrant-edge (the default engine) never pays
+qdrant-client's multi-second import.
+"""
+
+from __future__ import annotations
+
+from enclave_core.errors import DependencyUnavailable
+
+__all__ = ["DENSE", "SPARSE", "StoreLocked"]
+
+DENSE = "dense"
+SPARSE = "bm25"
+
+
+class StoreLocked(DependencyUnavailable):
+    """The embedded store is open in another process (usually the running gateway)."""
