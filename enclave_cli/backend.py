@@ -14,13 +14,11 @@ from typing import Any, Protocol
 
 import httpx
 
-from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import (
     DependencyUnavailable,
     EnclaveError,
     InputError,
     NotFoundError,
-    UnknownCollection,
 )
 from enclave_core.identity import LOCAL_ADMIN
 from enclave_core.keys import KeyStore, atomic_write
@@ -29,7 +27,9 @@ from enclave_core.runtime import Core
 from enclave_core.service import RagService
 from enclave_core.settings import Settings
 from enclave_core.vectorstore import StoreLocked
-from ingest import FileOutcome, Ingestor, SourceFile, collect_files
+from ingest import AdminService, FileOutcome, Ingestor, SourceFile, collect_files, outcomes_report
+
+CLI_PATH = "cli"  # what a refusal's audit record names as the path of a CLI command
 
 __all__ = ["Backend", "LocalBackend", "RemoteBackend", "local_admin_key", "open_backend"]
 
@@ -54,16 +54,6 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-def _doc_json(d: Any) -> dict[str, Any]:
-    return {
-        "doc_id": d.doc_id,
-        "source": d.source,
-        "chunks": len(d.chunk_ids),
-        "acl": list(d.acl),
-        "ingested_at": d.ingested_at,
-    }
-
-
 def _request_id_header() -> dict[str, str]:
     """The command's request id, so the gateway's records of its work carry it too."""
     rid = current_request_id()
@@ -83,53 +73,25 @@ def local_admin_key(settings: Settings) -> str:
     return secret
 
 
-def _report_json(collection: str, outcomes: list[FileOutcome]) -> dict[str, Any]:
-    return {
-        "collection": collection,
-        "ingested": sum(o.status == "ingested" for o in outcomes),
-        "unchanged": sum(o.status == "unchanged" for o in outcomes),
-        "failed": sum(o.status == "failed" for o in outcomes),
-        "chunks": sum(o.chunks for o in outcomes),
-        "files": [
-            {"source": o.source, "status": o.status, "doc_id": o.doc_id, "chunks": o.chunks, "error": o.error}
-            for o in outcomes
-        ],
-    }
-
-
 class LocalBackend:
+    """Work done in this process, through the same services as the gateway's routes."""
+
     def __init__(self, core: Core) -> None:
         self.core = core
         core.store.check()  # raises StoreLocked now if the gateway holds the embedded store
-        self._ingestor: Ingestor | None = None
+        self._admin: AdminService | None = None
         self.rag = RagService(core, via="cli")
 
     @property
-    def ingestor(self) -> Ingestor:
-        if self._ingestor is None:
-            self._ingestor = Ingestor(self.core)
-        return self._ingestor
+    def admin(self) -> AdminService:
+        if self._admin is None:
+            self._admin = AdminService(self.core, Ingestor(self.core), via="cli")
+        return self._admin
 
     def ingest(
         self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
     ) -> dict[str, Any]:
-        files, early = collect_files(paths)
-        for outcome in early:
-            progress(outcome)
-        report = self.ingestor.ingest(files, collection, groups, force=force, progress=progress)
-        outcomes = early + report.outcomes
-        event = AuditEvent.by(
-            LOCAL_ADMIN,
-            "ingest",
-            "ok" if not report.failed else "partial",
-            via="cli",
-            collection=collection,
-            documents=[o.doc_id for o in outcomes if o.doc_id],
-            acl=sorted(groups),
-            files=[{"doc_id": o.doc_id, "status": o.status, "chunks": o.chunks} for o in outcomes],
-        )
-        write_event(self.core.audit, event)
-        return _report_json(collection, outcomes)
+        return self.admin.ingest_paths(LOCAL_ADMIN, paths, collection, groups, force, progress)
 
     def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]:
         citations = self.rag.search(LOCAL_ADMIN, collection, question, top_k=top_k, mode=mode)
@@ -142,34 +104,17 @@ class LocalBackend:
         return self.rag.stream(LOCAL_ADMIN, collection, question, top_k=top_k)
 
     def documents(self, collection: str) -> dict[str, Any]:
-        if not self.core.store.collection_exists(collection):
-            raise UnknownCollection(collection)
-        return {
-            "collection": collection,
-            "documents": [_doc_json(d) for d in self.ingestor.manifest.documents(collection)],
-        }
+        return self.admin.documents(LOCAL_ADMIN, collection, CLI_PATH)
 
     def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
-        record = self.ingestor.set_acl(collection, doc_id, groups)
-        event = AuditEvent.by(
-            LOCAL_ADMIN, "acl.change", "ok", via="cli", collection=collection, documents=[doc_id], acl=list(record.acl)
-        )
-        write_event(self.core.audit, event)
-        return _doc_json(record)
+        return self.admin.set_acl(LOCAL_ADMIN, collection, doc_id, groups, CLI_PATH)
 
     def delete(self, collection: str, doc_id: str) -> dict[str, Any]:
-        if self.ingestor.manifest.get(collection, doc_id) is None:
-            raise NotFoundError(f"no document '{doc_id}' in collection '{collection}'")
-        removed = self.ingestor.delete_document(collection, doc_id)
-        event = AuditEvent.by(
-            LOCAL_ADMIN, "delete", "ok", via="cli", collection=collection, documents=[doc_id], chunks_removed=removed
-        )
-        write_event(self.core.audit, event)
-        return {"doc_id": doc_id, "chunks_removed": removed}
+        return self.admin.delete_document(LOCAL_ADMIN, collection, doc_id, CLI_PATH)
 
     def close(self) -> None:
-        if self._ingestor is not None:
-            self._ingestor.manifest.close()
+        if self._admin is not None:
+            self._admin.ingestor.manifest.close()
         self.core.close()
 
 
@@ -210,7 +155,7 @@ class RemoteBackend:
         files, early = collect_files(paths)
         for outcome in early:
             progress(outcome)
-        result = _report_json(collection, early)
+        result = outcomes_report(collection, early)
         for batch_start in range(0, len(files), 8):
             batch: list[SourceFile] = files[batch_start : batch_start + 8]
             uploads = [("files", (f.source.rsplit("/", 1)[-1], f.read())) for f in batch]

@@ -128,45 +128,26 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     """Erasure runs in this process only: it must see the embedded store and the vault directly."""
-    from dataclasses import asdict
-
-    from enclave_core.audit import AuditEvent, write_event
     from enclave_core.identity import LOCAL_ADMIN
     from enclave_core.runtime import Core
-    from ingest import Ingestor
-    from ingest.erasure import Eraser
+    from ingest import AdminService, Ingestor
     from ingest.jobs import JobJournal
 
     core = Core(settings)
     ingestor = Ingestor(core)
     journal = JobJournal(settings.state_dir / "jobs.sqlite", core.data_key)
-    eraser = Eraser(ingestor, journal)
+    admin = AdminService(core, ingestor, journal=journal, via="cli")
     try:
         if args.document:
-            if not args.collection:
-                raise InputError("--document needs --collection")
-            reports = [eraser.forget_document(args.collection, args.document)]
+            names = [args.collection] if args.collection else []
         else:
             names = [args.collection] if args.collection else core.store.list_collections()
-            reports = [eraser.forget_value(name, args.value) for name in names]
-        for report in reports:
-            event = AuditEvent.by(
-                LOCAL_ADMIN,
-                "erasure",
-                "ok" if report.clean else "incomplete",
-                via="cli",
-                collection=report.collection,
-                documents=report.documents,
-                chunks_removed=report.chunks_removed,
-                vault_entries_removed=report.vault_entries_removed,
-                kind="document" if args.document else "value",
-            )
-            write_event(core.audit, event)
+        reports = admin.erase(LOCAL_ADMIN, names, document=args.document, value=args.value, path="cli")
     finally:
         journal.close()
         ingestor.manifest.close()
         core.close()
-    _print_json({"reports": [asdict(r) | {"clean": r.clean} for r in reports]})
+    _print_json(admin.erasure_json(reports))
     return EXIT_OK if all(r.clean for r in reports) else EXIT_FAILED
 
 
@@ -217,50 +198,31 @@ def cmd_collections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from enclave_core.audit import AuditEvent, AuditLog, write_event
     from enclave_core.identity import LOCAL_ADMIN
     from enclave_core.keys import KeyStore
+    from enclave_core.runtime import Core
+    from ingest import AdminService
 
-    keys = KeyStore(settings.secrets_dir / "api-keys.json")
-    audit = AuditLog(settings.audit_dir, settings.audit_signing_key, settings.audit.checkpoint_every)
-    if args.keys_command == "create":
-        roles = _groups(args.roles)
-        record, secret = keys.create(args.user, _groups(args.groups), roles)
-        event = AuditEvent.by(
-            LOCAL_ADMIN,
-            "key.create",
-            "ok",
-            via="cli",
-            key_id=record.key_id,
-            user=record.user,
-            key_groups=record.groups,
-            roles=record.roles,
-        )
-        write_event(audit, event)
-        print(secret)
-        print(f"key id {record.key_id} for {record.user}; shown once, store it now", file=sys.stderr)
-    elif args.keys_command == "list":
-        rows: list[dict[str, Any]] = [
-            {
-                "key_id": k.key_id,
-                "user": k.user,
-                "groups": k.groups,
-                "roles": k.roles,
-                "created_at": k.created_at,
-                "revoked_at": k.revoked_at,
-            }
-            for k in keys.list()
-        ]
-        if args.json:
-            _print_json({"keys": rows})
+    core = Core(settings)  # for the audit log and the policy version; the vector store is not opened
+    admin = AdminService(core, None, keys=KeyStore(settings.secrets_dir / "api-keys.json"), via="cli")
+    try:
+        if args.keys_command == "create":
+            record, secret = admin.create_key(LOCAL_ADMIN, args.user, _groups(args.groups), _groups(args.roles), "cli")
+            print(secret)
+            print(f"key id {record['key_id']} for {record['user']}; shown once, store it now", file=sys.stderr)
+        elif args.keys_command == "list":
+            rows = admin.list_keys(LOCAL_ADMIN, "cli")
+            if args.json:
+                _print_json({"keys": rows})
+            else:
+                for r in rows:
+                    state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+                    print(f"{r['key_id']}\t{r['user']}\t{','.join(r['groups'])}\t{','.join(r['roles'])}\t{state}")
         else:
-            for r in rows:
-                state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
-                print(f"{r['key_id']}\t{r['user']}\t{','.join(r['groups'])}\t{','.join(r['roles'])}\t{state}")
-    else:
-        record = keys.revoke(args.key_id)
-        write_event(audit, AuditEvent.by(LOCAL_ADMIN, "key.revoke", "ok", via="cli", key_id=record.key_id))
-        print(f"revoked {record.key_id} ({record.user})")
+            revoked = admin.revoke_key(LOCAL_ADMIN, args.key_id, "cli")
+            print(f"revoked {revoked['key_id']} ({revoked['user']})")
+    finally:
+        core.close()
     return EXIT_OK
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
-from enclave_core.audit import AuditEvent, write_event
 from enclave_core.keys import KeyStore
 from enclave_core.oidc import OIDCVerifier
-from enclave_core.requestctx import current_request_id, request_scope
 from enclave_core.runtime import Core
 from enclave_core.secrets_check import check_secrets
 from enclave_core.settings import Settings, get_settings
-from ingest import Ingestor
+from ingest import AdminService, Ingestor
 from ingest.jobs import JobJournal, JobRunner, Staging
 from services.gateway.api.routes import (
     audit,
@@ -50,35 +47,17 @@ def build_state(settings: Settings) -> AppState:
     ingestor = Ingestor(core)
     journal = JobJournal(settings.state_dir / "jobs.sqlite", core.data_key)
 
-    def audit_job(job: dict[str, Any], redactions: dict[str, int]) -> None:
-        files = job["files"]
-        event = AuditEvent(
-            "ingest",
-            {"done": "ok" if not job["progress"]["failed"] else "partial"}.get(job["status"], job["status"]),
-            job["principal"],
-            "job",
-            collection=job["collection"],
-            decision="allow",
-            policy_version=core.access.version,
-            documents=[f["doc_id"] for f in files if f["doc_id"]],
-            details={
-                "job_id": job["job_id"],
-                "acl": job["acl"],
-                "files": [{"doc_id": f["doc_id"], "status": f["status"], "chunks": f["chunks"]} for f in files],
-                "redactions": redactions,
-            },
-        )
-        # A job run by the upload request (wait=true) is part of it; one run by the worker gets its own id.
-        with request_scope(current_request_id() or f"job-{job['job_id']}"):
-            write_event(core.audit, event)
-
     staging = Staging(settings.state_dir / "staging", core.data_key)
-    jobs = JobRunner(ingestor, journal, staging, on_finished=audit_job)
+    jobs = JobRunner(ingestor, journal, staging)
+    keys = KeyStore(settings.secrets_dir / "api-keys.json")
+    admin = AdminService(core, ingestor, jobs=jobs, keys=keys)
+    jobs.on_finished = admin.job_finished  # each finished job is audited by the write-side service
     return AppState(
         core=core,
         ingestor=ingestor,
         jobs=jobs,
-        keys=KeyStore(settings.secrets_dir / "api-keys.json"),
+        keys=keys,
+        admin=admin,
         oidc=OIDCVerifier.from_settings(settings.auth),
     )
 

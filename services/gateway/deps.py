@@ -14,13 +14,23 @@ from enclave_core.oidc import OIDCVerifier, TokenInvalid
 from enclave_core.policy.access import Action
 from enclave_core.runtime import Core
 from enclave_core.service import RagService
-from ingest import Ingestor
+from ingest import AdminService, Ingestor
 from ingest.jobs import JobRunner
 from services.gateway.authfail import AuthFailureAuditor
 from services.gateway.errors import Unauthenticated
 from services.gateway.reserve import check_audit_reserve
 
-__all__ = ["AppState", "CoreDep", "CurrentPrincipal", "IngestorDep", "JobsDep", "RagDep", "StateDep", "authorize"]
+__all__ = [
+    "AdminDep",
+    "AppState",
+    "CoreDep",
+    "CurrentPrincipal",
+    "IngestorDep",
+    "JobsDep",
+    "RagDep",
+    "StateDep",
+    "authorize",
+]
 
 
 @dataclass
@@ -29,6 +39,7 @@ class AppState:
     ingestor: Ingestor
     keys: KeyStore
     jobs: JobRunner
+    admin: AdminService  # the write side: documents, jobs, keys (the read side: RagService)
     oidc: OIDCVerifier | None = None
     auth_failures: AuthFailureAuditor | None = None  # made on first use: failed_auth_auditor()
 
@@ -64,7 +75,12 @@ def get_jobs(state: StateDep) -> JobRunner:
     return state.jobs
 
 
+def get_admin(state: StateDep) -> AdminService:
+    return state.admin
+
+
 CoreDep = Annotated[Core, Depends(get_core)]
+AdminDep = Annotated[AdminService, Depends(get_admin)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 

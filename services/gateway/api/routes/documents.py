@@ -6,13 +6,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from enclave_core.audit import AuditEvent, write_event
-from enclave_core.errors import InputError, NotFoundError, UnknownCollection
+from enclave_core.errors import InputError
 from enclave_core.retrieval import validate_collection_name
-from enclave_core.service import RagService
 from ingest.pipeline import validate_groups
 from services.gateway.bodyguard import MultipartUpload, UploadLimits
-from services.gateway.deps import CoreDep, CurrentPrincipal, IngestorDep, JobsDep, authorize
+from services.gateway.deps import AdminDep, CoreDep, CurrentPrincipal, JobsDep, authorize
 from services.gateway.schemas import AclUpdate, DocumentOut, DocumentsResponse, IngestResponse, JobAccepted
 
 router = APIRouter(tags=["documents"])
@@ -73,6 +71,7 @@ async def upload_documents(
     request: Request,
     core: CoreDep,
     jobs: JobsDep,
+    admin: AdminDep,
     principal: CurrentPrincipal,
     wait: Annotated[bool, Query(description="false: return 202 with a job id at once")] = True,
 ) -> Any:
@@ -103,135 +102,43 @@ async def upload_documents(
                 raise InputError(f"invalid source path {source[:80]!r}")
             sources.append(source)
         acl = validate_groups(_groups(upload.groups))
-        replace = await run_in_threadpool(RagService(core).authorize_upload, principal, name, acl, request.url.path)
         files = list(zip(sources, upload.sha256s, strict=True))
         job_id = await run_in_threadpool(
-            jobs.submit_staged, name, acl, principal.key, upload.stage_id, files, may_replace=replace
+            admin.submit_upload, principal, name, acl, upload.stage_id, files, request.url.path
         )
     except BaseException:
         upload.discard()  # a refused or broken upload leaves nothing staged
         raise
-    if not wait:
-        jobs.enqueue(job_id)
+    report = await run_in_threadpool(lambda: admin.run_job(job_id, wait=wait))
+    if report is None:
         body = {"job_id": job_id, "status": "queued", "status_url": f"/v1/jobs/{job_id}"}
         return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
-    job = await run_in_threadpool(jobs.run, job_id)
-    return _job_report(job)
-
-
-def _job_report(job: dict[str, Any]) -> dict[str, Any]:
-    files = job["files"]
-    return {
-        "job_id": job["job_id"],
-        "status": job["status"],
-        "collection": job["collection"],
-        "ingested": sum(f["status"] == "ingested" for f in files),
-        "unchanged": sum(f["status"] == "unchanged" for f in files),
-        "failed": sum(f["status"] == "failed" for f in files),
-        "chunks": sum(f["chunks"] for f in files),
-        "files": files,
-    }
+    return report
 
 
 @router.get("/v1/jobs/{job_id}", response_model=IngestResponse)
-def get_job(job_id: str, jobs: JobsDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_job(job_id: str, admin: AdminDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """State and per-file progress of an ingestion job (its owner and admins only)."""
-    if len(job_id) > 64:
-        raise NotFoundError("no such job")
-    job = jobs.journal.get(job_id)
-    if job["principal"] != principal.key and not principal.is_admin:
-        raise NotFoundError(f"no job '{job_id}'")  # do not confirm that someone else's job exists
-    return {**_job_report(job), "progress": job["progress"]}
-
-
-def _sum_counts(counts: list[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for c in counts:
-        for k, v in c.items():
-            total[k] = total.get(k, 0) + v
-    return total
-
-
-def _document_out(d: object) -> dict[str, object]:
-    return {
-        "doc_id": d.doc_id,  # type: ignore[attr-defined]
-        "source": d.source,  # type: ignore[attr-defined]
-        "chunks": len(d.chunk_ids),  # type: ignore[attr-defined]
-        "acl": list(d.acl),  # type: ignore[attr-defined]
-        "ingested_at": d.ingested_at,  # type: ignore[attr-defined]
-    }
+    return admin.job(principal, job_id)
 
 
 @router.get("/v1/collections/{name}/documents", response_model=DocumentsResponse)
-def list_documents(
-    name: str, request: Request, core: CoreDep, ingestor: IngestorDep, principal: CurrentPrincipal
-) -> dict[str, object]:
+def list_documents(name: str, request: Request, admin: AdminDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Documents of a collection whose ACL lets the caller read them."""
-    validate_collection_name(name)
-    authorize(core, principal, "read", name, request)
-    if not core.store.collection_exists(name):
-        raise UnknownCollection(name)
-    visible = principal.groups | {"*"}
-    docs = [d for d in ingestor.manifest.documents(name) if principal.is_admin or visible.intersection(d.acl)]
-    if not docs and not principal.is_admin:
-        raise UnknownCollection(name)  # nothing readable: answered as an unknown one (no existence probe)
-    return {"collection": name, "documents": [_document_out(d) for d in docs]}
+    return admin.documents(principal, name, request.url.path)
 
 
 @router.put("/v1/collections/{name}/documents/{doc_id}/acl", response_model=DocumentOut)
 def set_document_acl(
-    name: str,
-    doc_id: str,
-    body: AclUpdate,
-    request: Request,
-    core: CoreDep,
-    ingestor: IngestorDep,
-    principal: CurrentPrincipal,
-) -> dict[str, object]:
+    name: str, doc_id: str, body: AclUpdate, request: Request, admin: AdminDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     """Change who may read a document: updates its chunks' payloads in place (no re-embedding)."""
-    validate_collection_name(name)
-    authorize(core, principal, "admin", name, request)
-    record = ingestor.set_acl(name, doc_id, _groups(",".join(body.groups)))
-    event = AuditEvent.by(
-        principal,
-        "acl.change",
-        "ok",
-        via="api",
-        collection=name,
-        decision="allow",
-        policy_version=core.access.version,
-        documents=[doc_id],
-        acl=list(record.acl),
-    )
-    write_event(core.audit, event)
-    return _document_out(record)
+    return admin.set_acl(principal, name, doc_id, _groups(",".join(body.groups)), request.url.path)
 
 
 @router.delete("/v1/collections/{name}/documents/{doc_id}")
 def delete_document(
-    name: str,
-    doc_id: str,
-    request: Request,
-    core: CoreDep,
-    ingestor: IngestorDep,
-    principal: CurrentPrincipal,
-) -> dict[str, object]:
+    name: str, doc_id: str, request: Request, admin: AdminDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     """Remove a document's chunks and vectors."""
-    validate_collection_name(name)
-    authorize(core, principal, "admin", name, request)
-    if ingestor.manifest.get(name, doc_id) is None:
-        raise NotFoundError(f"no document '{doc_id}' in collection '{name}'")
-    removed = ingestor.delete_document(name, doc_id)
-    event = AuditEvent.by(
-        principal,
-        "delete",
-        "ok",
-        via="api",
-        collection=name,
-        decision="allow",
-        policy_version=core.access.version,
-        documents=[doc_id],
-        chunks_removed=removed,
-    )
-    write_event(core.audit, event)
-    return {"doc_id": doc_id, "chunks_removed": removed}
+    return admin.delete_document(principal, name, doc_id, request.url.path)
