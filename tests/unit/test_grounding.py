@@ -212,7 +212,7 @@ def test_stream_events_carry_all_citations_then_the_verdict_and_evidence_on_done
             grounder(),
             "How many weeks of parental leave?",
             SOURCES,
-            lambda: _model_events("It is 99 weeks.", [LEAVE]),  # type: ignore[arg-type,return-value]
+            lambda: _model_events("It is 99 weeks.", [LEAVE]),
         )
     )
     assert [e["type"] for e in events] == ["citations", "delta", "done"]
@@ -227,7 +227,7 @@ def test_stream_refusal_never_starts_the_model() -> None:
     def start() -> Iterator[dict[str, object]]:
         raise AssertionError("the model must not be asked")
 
-    events = list(stream_grounded(grounder(refuse_below=0.9), "Dress code?", SOURCES, start))  # type: ignore[arg-type]
+    events = list(stream_grounded(grounder(refuse_below=0.9), "Dress code?", SOURCES, start))
     assert [e["type"] for e in events] == ["citations", "delta", "done"]
     assert events[-1]["answer"] == NO_ANSWER and events[-1]["model"] is None
 
