@@ -16,10 +16,12 @@ new_key() {
 for name in qdrant_api_key llm_api_key; do
     [ -s "$dir/$name" ] || new_key >"$dir/$name"
 done
+# Grafana's admin password (user admin), for the monitoring stack.
+[ -s "$dir/grafana_admin_password" ] || new_key >"$dir/grafana_admin_password"
 if [ ! -s "$dir/qdrant-local.yaml" ]; then
     printf 'service:\n  api_key: "%s"\n' "$(cat "$dir/qdrant_api_key")" >"$dir/qdrant-local.yaml"
 fi
 # The containers run as other users (qdrant uid 1000, enclave uid 10001) and read these files
 # through bind mounts; the directory itself stays private to you.
-chmod 0644 "$dir"/qdrant_api_key "$dir"/llm_api_key "$dir"/qdrant-local.yaml
+chmod 0644 "$dir"/qdrant_api_key "$dir"/llm_api_key "$dir"/qdrant-local.yaml "$dir"/grafana_admin_password
 echo "secrets ready in $dir"

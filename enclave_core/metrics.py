@@ -198,8 +198,9 @@ class CoreCollector(Collector):
         )
         up = GaugeMetricFamily("enclave_vector_store_up", "1 when the vector store answered this scrape")
         store = self.core.__dict__.get("store")  # built lazily by Core: never built here
-        if store is None:
+        if store is None:  # not opened yet (the gateway opens it at start-up): nothing to say
             yield points
+            yield up
             return
         try:
             for name in store.list_collections():

@@ -69,7 +69,7 @@ def argv(cfg: ServeConfig, model_path: str = "/models/llm") -> list[str]:
     args = [f"--model={model_path}", f"--served-model-name={cfg.served_name}", "--host=0.0.0.0", "--port=8000"]
     for name, value in config_file(cfg).items():
         args.append(f"--{name}" if value is True else f"--{name}={value}")
-    args.append("--disable-log-stats")
+    # No --disable-log-stats: it also turns off vLLM's Prometheus metrics, which the monitoring stack scrapes.
     return args
 
 

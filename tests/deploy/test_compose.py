@@ -35,6 +35,8 @@ ENVS: dict[str, dict[str, str]] = {"defaults": {}, "cpu-profile": CPU_ENV}
 # An exact version tag: v1.2.3, 1.2.3, 0.1.0, v0.33.0, optionally with a -suffix (-unprivileged).
 # The nodes of a multi-node vLLM instance (docker-compose.yml, ray-head and ray-worker).
 HOST_NETWORK_SERVICES = frozenset({"ray-head", "ray-worker"})
+# Services that publish a port: the gateway (clients) and Grafana (administrators; loopback by default).
+PUBLISHING_SERVICES = frozenset({"gateway", "grafana"})
 VERSION_TAG = re.compile(r"^v?\d+\.\d+(\.\d+)?([-.][A-Za-z0-9.]+)*$")
 
 
@@ -77,9 +79,13 @@ def check_invariants(data: Mapping[str, Any]) -> None:
             nets = list(nets) if isinstance(nets, list) else list(nets.keys())
             assert "internal" in nets, f"{name} is not on the internal network"
             outside = [n for n in nets if n not in internal]
-            if name != "gateway":
+            if name not in PUBLISHING_SERVICES:
                 assert not outside, f"{name} is on a network with a route out: {outside}"
                 assert not svc.get("ports"), f"{name} publishes ports; only the gateway may"
+            else:
+                for port in svc.get("ports") or []:
+                    # host:port:container, never all interfaces by omission
+                    assert isinstance(port, str) and port.count(":") == 2, f"{name}: port {port!r} has no address"
             assert svc.get("network_mode") is None, f"{name} sets network_mode"
         assert not svc.get("privileged"), f"{name} is privileged"
         assert svc.get("pid") is None and svc.get("ipc") is None, f"{name} shares a host namespace"
@@ -101,6 +107,14 @@ def check_invariants(data: Mapping[str, Any]) -> None:
     outside_nets = [n for n in services["gateway"]["networks"] if n not in internal]
     assert outside_nets == ["edge"], outside_nets
     # Telemetry and usage statistics off, no model hub.
+    grafana = environment(services["grafana"])
+    for key in (
+        "GF_ANALYTICS_REPORTING_ENABLED",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES",
+        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES",
+    ):
+        assert grafana.get(key) == "false", f"grafana: telemetry or update checks on ({key})"
+    assert grafana.get("GF_SECURITY_DISABLE_GRAVATAR") == "true", "grafana: telemetry: Gravatar images are fetched"
     q = environment(services["qdrant"])
     assert q.get("QDRANT__TELEMETRY_DISABLED") == "true", "qdrant: telemetry is on"
     for name in ("llm", "llm-cpu", *sorted(HOST_NETWORK_SERVICES)):
@@ -182,6 +196,11 @@ def test_invariant_checks_catch_violations() -> None:
         "secret in the environment": lambda s: s["gateway"]["environment"].__setitem__("QDRANT_API_KEY", "x"),
         "sets network_mode": lambda s: s["llm"].__setitem__("network_mode", "host"),
         "ray-worker publishes ports": lambda s: s["ray-worker"].__setitem__("ports", ["6379:6379"]),
+        "prometheus publishes ports": lambda s: s["prometheus"].__setitem__("ports", ["9090:9090"]),
+        "grafana: telemetry": lambda s: s["grafana"]["environment"].__setitem__(
+            "GF_ANALYTICS_REPORTING_ENABLED", "true"
+        ),
+        "grafana: port": lambda s: s["grafana"].__setitem__("ports", ["3000:3000"]),
         "ray-head: vLLM usage statistics": lambda s: s["ray-head"]["environment"].__setitem__(
             "VLLM_NO_USAGE_STATS", "0"
         ),
@@ -213,9 +232,10 @@ def test_image_pinning_rule(ref: str, ok: bool) -> None:
 
 def test_profiles_pick_exactly_one_llm() -> None:
     data = load_compose()
-    assert set(active_services(data, set())) == {"qdrant", "gateway", "ingest"}
-    assert set(active_services(data, {"gpu"})) == {"qdrant", "llm", "gateway", "ingest"}
-    assert set(active_services(data, {"cpu"})) == {"qdrant", "llm-cpu", "gateway", "ingest"}
+    core = {"qdrant", "gateway", "ingest", "prometheus", "grafana"}  # monitoring runs in every profile
+    assert set(active_services(data, set())) == core
+    assert set(active_services(data, {"gpu"})) == core | {"llm"}
+    assert set(active_services(data, {"cpu"})) == core | {"llm-cpu"}
     aliases = data["services"]["llm-cpu"]["networks"]["internal"]["aliases"]
     assert "llm" in aliases, "the gateway reaches whichever LLM serves as http://llm:8000"
 
