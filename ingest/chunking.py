@@ -4,10 +4,16 @@ Chunks follow the document's structure because a retrieved chunk is shown as a
 citation: it must sit on one page and under one heading. Small neighbouring blocks
 are merged so chunks carry enough context; a long block is split at sentence
 boundaries with a little overlap so no sentence loses its lead-in.
+
+Japanese (and any CJK text) has no spaces, so "words" cannot be counted by splitting:
+each kana/kanji counts as 1/CJK_CHARS_PER_WORD of a word (180 words ~ 400 characters),
+sentences end at 。！？, and windows and overlaps are cut between characters. Text
+without CJK characters is measured and cut exactly as before.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -19,21 +25,81 @@ __all__ = ["chunk_document", "split_sentences"]
 # followed by whitespace, unless the next word starts lower-case ("e.g. this").
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+(?=[^\sa-z])")
 _LINE_KINDS = frozenset({"table", "list", "code"})
+# Japanese sentence ends: after 。！？ (and a closing bracket or quote right after one).
+_JA_SENTENCE_END = re.compile(r"(?:(?<=[。！？])|(?<=[。！？][」』）)]))(?![」』）)。！？])\s*")
+# CJK characters, each a fraction of a "word"; Japanese averages ~2.2 characters per English-word equivalent.
+_CJK = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]"
+)
+_UNIT = re.compile("\\s*(?:" + _CJK.pattern + "|[^\\s" + _CJK.pattern[1:-1] + "]+)")
+CJK_CHARS_PER_WORD = 2.2
 
 
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences with a deliberately simple rule (no language model)."""
-    return [sentence for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+    sentences = [sentence for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+    if text.isascii():
+        return sentences
+    return [part for sentence in sentences for part in _JA_SENTENCE_END.split(sentence) if part.strip()]
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    """Size in words; a CJK character counts as 1/CJK_CHARS_PER_WORD of one."""
+    if text.isascii():
+        return len(text.split())
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()) + math.ceil(cjk / CJK_CHARS_PER_WORD)
+
+
+def _unit_weight(unit: str) -> float:
+    return 1 / CJK_CHARS_PER_WORD if _CJK.fullmatch(unit.strip()) else 1.0
 
 
 def _windows(text: str, size: int) -> list[str]:
     """Cut a unit with no usable boundary into runs of at most size words."""
-    words = text.split()
-    return [" ".join(words[start : start + size]) for start in range(0, len(words), size)]
+    if text.isascii():
+        words = text.split()
+        return [" ".join(words[start : start + size]) for start in range(0, len(words), size)]
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0.0
+    for unit in _UNIT.findall(text):
+        weight = _unit_weight(unit)
+        if current and used + weight > size:
+            pieces.append("".join(current).strip())
+            current, used = [], 0.0
+        current.append(unit)
+        used += weight
+    if current:
+        pieces.append("".join(current).strip())
+    return [p for p in pieces if p]
+
+
+def _tail(text: str, size: int) -> str:
+    """The last ``size`` words of ``text`` (CJK characters weighted as in ``_words``)."""
+    if not size:
+        return ""
+    if text.isascii():
+        return " ".join(text.split()[-size:])
+    units = _UNIT.findall(text)
+    used = 0.0
+    start = len(units)
+    while start > 0 and used + _unit_weight(units[start - 1]) <= size:
+        start -= 1
+        used += _unit_weight(units[start])
+    return "".join(units[start:]).strip()
+
+
+def _join(parts: list[str], sep: str) -> str:
+    """``sep.join(parts)``, except that Japanese sentences follow each other without a space."""
+    if sep != " ":
+        return sep.join(parts)
+    out = ""
+    for part in parts:
+        if out and not (_CJK.match(out[-1]) and _CJK.match(part[:1])):
+            out += " "
+        out += part
+    return out
 
 
 def _fit(units: list[str], size: int) -> list[str]:
@@ -56,15 +122,15 @@ def _pack(units: list[str], *, sep: str, max_words: int, overlap: int, header: s
     for unit in units:
         size = _words(unit)
         if body and used + size > max_words:
-            previous = " ".join(part for part in (lead, " ".join(body)) if part)
-            pieces.append(sep.join(part for part in (header, lead, sep.join(body)) if part))
-            lead = " ".join(previous.split()[-overlap:]) if overlap else ""
+            previous = _join([part for part in (lead, _join(body, sep)) if part], " ")
+            pieces.append(_join([part for part in (header, lead, _join(body, sep)) if part], sep))
+            lead = _tail(previous, overlap)
             body = []
             used = _words(header) + _words(lead)
         body.append(unit)
         used += size
     if body:
-        pieces.append(sep.join(part for part in (header, lead, sep.join(body)) if part))
+        pieces.append(_join([part for part in (header, lead, _join(body, sep)) if part], sep))
     return pieces
 
 

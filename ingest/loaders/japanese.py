@@ -10,7 +10,9 @@ EUC-JP read as CP932 turns every byte into a half-width katakana and CP932 read 
 
 from __future__ import annotations
 
-__all__ = ["JAPANESE_ENCODINGS", "best_japanese_decoding", "japanese_plausibility"]
+import re
+
+__all__ = ["JAPANESE_ENCODINGS", "best_japanese_decoding", "japanese_heading_level", "japanese_plausibility"]
 
 # CP932 is Microsoft's Shift_JIS (what Windows Notepad and Excel write); it is a superset of JIS X 0208
 # Shift_JIS with NEC/IBM extensions (①, ㈱, 髙). EUC-JP: older Unix and web systems.
@@ -60,3 +62,28 @@ def best_japanese_decoding(data: bytes) -> tuple[str, str] | None:
         if best is None or key > best[0]:
             best = (key, text, encoding)
     return (best[1], best[2]) if best is not None else None
+
+
+_KANJI_NUMBER = "[0-9０-９一二三四五六七八九十百千〇]+"
+# Heading shapes of Japanese office documents, by outline level: 第一章/第1編 > 第1節 > 第1条 > ■/【】 > 1. > （1）.
+_HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(f"第{_KANJI_NUMBER}[編章部]")),
+    (2, re.compile(f"第{_KANJI_NUMBER}節")),
+    (3, re.compile(f"第{_KANJI_NUMBER}条(?:の{_KANJI_NUMBER})?")),
+    (4, re.compile("[■□◆◇●▼▶◎]|【[^】]{1,30}】")),
+    (5, re.compile("[0-9０-９]{1,2}[.．、](?![0-9０-９])")),
+    (6, re.compile("[（(][0-9０-９一二三四五六七八九十]{1,2}[）)]")),
+)
+MAX_HEADING_LINE = 40
+
+
+def japanese_heading_level(line: str) -> int | None:
+    """Outline level of a Japanese heading line ("第1条（目的）", "■ 概要", "【注意事項】", "1. 概要",
+    "（1）対象"), or None for body text: a heading is short and is not a sentence (no 。 at its end)."""
+    text = line.strip()
+    if not text or len(text) > MAX_HEADING_LINE or text.endswith(("。", "．")):
+        return None
+    for level, pattern in _HEADINGS:
+        if pattern.match(text):
+            return level
+    return None

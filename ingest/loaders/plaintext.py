@@ -1,12 +1,20 @@
-"""Plain-text loader: paragraphs are separated by blank lines."""
+"""Plain-text loader: paragraphs are separated by blank lines; Japanese headings open sections.
+
+Japanese office text rarely leaves blank lines around its headings ("第1条（目的）" on one line, the
+article on the next) and wraps lines inside a sentence, so in a Japanese file each heading line
+(``japanese.japanese_heading_level``) becomes the heading context of the paragraphs after it, and
+the lines of a paragraph are joined without the space that would split a Japanese word.
+"""
 
 from __future__ import annotations
 
 import re
 
 from enclave_core.documents import Block, LoadedDocument
+from enclave_core.language import is_japanese
 
-from ._common import add_block, decode_text, short_title, source_stem
+from ._common import HeadingPath, add_block, decode_text, short_title, source_stem
+from .japanese import japanese_heading_level
 
 __all__ = ["load_text"]
 
@@ -17,8 +25,11 @@ def load_text(data: bytes, source: str, max_bytes: int) -> LoadedDocument:
     """Load a .txt file; the first line is the title when it is short enough to be one."""
     text, encoding = decode_text(data, source)
     blocks: list[Block] = []
-    for paragraph in _BLANK_LINE.split(text):
-        add_block(blocks, paragraph)
+    if is_japanese(text[:4000]):
+        _japanese_blocks(text, blocks)
+    else:
+        for paragraph in _BLANK_LINE.split(text):
+            add_block(blocks, paragraph)
     first_line = text.lstrip().split("\n", 1)[0]
     return LoadedDocument(
         source=source,
@@ -27,3 +38,29 @@ def load_text(data: bytes, source: str, max_bytes: int) -> LoadedDocument:
         media_type="text/plain",
         metadata={"encoding": encoding},
     )
+
+
+def _japanese_blocks(text: str, blocks: list[Block]) -> None:
+    headings = HeadingPath()
+    lines: list[str] = []
+
+    def flush() -> None:
+        joined = ""
+        for line in lines:
+            # A wrapped Japanese line continues its sentence: no space between two CJK characters.
+            cjk_seam = joined and ord(joined[-1]) > 0x2E80 and ord(line[0]) > 0x2E80
+            joined += line if not joined or cjk_seam else " " + line
+        add_block(blocks, joined, heading=headings.current)
+        lines.clear()
+
+    for raw in text.split("\n"):
+        line = raw.strip()
+        level = japanese_heading_level(line)
+        if level is not None:
+            flush()
+            headings.enter(level, line)
+        elif not line:
+            flush()
+        else:
+            lines.append(line)
+    flush()
