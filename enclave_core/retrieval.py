@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from enclave_core.embedding.base import Embedder
+from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.errors import InvalidName, UnknownCollection
 from enclave_core.settings import RetrievalSettings
@@ -116,9 +117,12 @@ class Retriever:
         embedder: Embedder,
         sparse: BM25Encoder,
         settings: RetrievalSettings,
+        embedders: CollectionEmbedders | None = None,
     ) -> None:
+        """``embedders``: the per-collection models and their guard; without it ``embedder`` serves all."""
         self._store = store
         self._embedder = embedder
+        self._embedders = embedders
         self._sparse = sparse
         self._settings = settings
 
@@ -136,7 +140,7 @@ class Retriever:
         mode = mode or self._settings.mode
         top_k = top_k or self._settings.top_k
         limit = max(self._settings.candidates, top_k)
-        dense = self._embedder.embed_query(question) if mode in ("hybrid", "dense") else None
+        dense = self._embedder_for(collection).embed_query(question) if mode in ("hybrid", "dense") else None
         sparse = self._sparse.encode_query(question) if mode in ("hybrid", "sparse") else None
         dense_hits, sparse_hits = self._store.search(collection, dense, sparse, scope, limit)
         # Equal scores in id order: engines order ties their own way, every backend must rank alike.
@@ -151,6 +155,9 @@ class Retriever:
         dense_rank = {h.id: i + 1 for i, h in enumerate(dense_hits)}
         sparse_rank = {h.id: i + 1 for i, h in enumerate(sparse_hits)}
         return [self._citation(h, s, dense_rank.get(h.id), sparse_rank.get(h.id)) for h, s in ranked[:top_k]]
+
+    def _embedder_for(self, collection: str) -> Embedder:
+        return self._embedders.check(collection) if self._embedders is not None else self._embedder
 
     def _fuse(self, dense_hits: list[Hit], sparse_hits: list[Hit]) -> list[tuple[Hit, float]]:
         return fuse(dense_hits, sparse_hits, self._settings)

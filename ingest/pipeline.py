@@ -214,7 +214,7 @@ class Ingestor:
         acl = validate_groups(groups)
         if attachments:
             files = with_attachments(files, lambda name, data: SourceFile(name, data=data))
-        self.core.store.ensure_collection(collection, self.core.embedder.dimension)
+        self.core.embedders.prepare(collection)  # creates it bound to its model, or refuses another model
         for start in range(0, len(files), self.batch_docs):
             batch = files[start : start + self.batch_docs]
             for outcome in self._ingest_batch(batch, collection, acl, force, redact, may_replace):
@@ -325,7 +325,7 @@ class Ingestor:
 
     def _store(self, prepared: list[_Prepared], collection: str, acl: list[str]) -> None:
         texts = [embedding_text(i.doc.title, c.heading, c.text) for i in prepared for c in i.chunks]
-        vectors = self.core.embedder.embed_documents(texts)
+        vectors = self.core.embedders.embedder_for(collection).embed_documents(texts)
         sparse = self.core.sparse
         now = datetime.now(UTC).isoformat(timespec="seconds")
         position = 0

@@ -11,6 +11,10 @@ from enclave_core.settings import EmbeddingSettings
 
 
 def build_embedder(settings: EmbeddingSettings) -> Embedder:
+    from enclave_core.embedding.multilingual import PACKAGED_MULTILINGUAL
+
+    if settings.model in PACKAGED_MULTILINGUAL:
+        return PACKAGED_MULTILINGUAL[settings.model]()
     name = settings.model.removeprefix("packaged:")
     path = resolve_model_path(settings.model)
     if settings.backend == "onnx" and settings.device == "cpu":

@@ -5,6 +5,11 @@ queries get 1 per distinct term; the collection's sparse vector uses Qdrant's ID
 so the engine supplies the inverse document frequency from live statistics and the dot
 product is the BM25 score. ``avg_len`` is a fixed setting because documents arrive one at
 a time; BM25 is not sensitive to it within a factor of two.
+
+Japanese has no spaces, so runs of Japanese script go to Sudachi (see ``japanese_tokens``)
+and everything else keeps the English path unchanged: an English text gives the same terms,
+hence the same vectors, as before Japanese support existed. Documents and queries share
+``tokenize``, so both sides of the dot product always agree.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
+
+from enclave_core.embedding.japanese_tokens import split_scripts
 
 __all__ = ["BM25Encoder", "SparseVector", "tokenize"]
 
@@ -171,8 +178,13 @@ def tokenize(text: str) -> list[str]:
     placeholders = [f"<{name.lower()}>" for name in _PLACEHOLDER.findall(text)]
     if placeholders:
         text = _PLACEHOLDER.sub(" ", text)
+    other, japanese = split_scripts(text)
+    return _english_terms(other) + japanese + placeholders
+
+
+def _english_terms(text: str) -> list[str]:
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS and len(w) < 40]
-    return list(_stemmer.stemWords(words)) + placeholders
+    return list(_stemmer.stemWords(words))
 
 
 @dataclass(frozen=True)

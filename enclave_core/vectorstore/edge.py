@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import shutil
 import threading
@@ -35,6 +36,7 @@ __all__ = ["EdgeStore", "edge_scope_filter"]
 
 _SCROLL_PAGE = 256
 DEFAULT_MIN_FREE = 64 << 20
+METADATA_FILE = "enclave_collection.json"
 
 
 def edge_scope_filter(scope: AccessScope) -> qe.Filter | None:
@@ -126,7 +128,7 @@ class EdgeStore:
         with self._lock:
             return name in self._shards or self._path(name).is_dir()
 
-    def ensure_collection(self, name: str, dimension: int) -> None:
+    def ensure_collection(self, name: str, dimension: int, metadata: dict[str, Any] | None = None) -> None:
         with self._lock:
             if self.collection_exists(name):
                 return
@@ -136,6 +138,29 @@ class EdgeStore:
             for field in payload.INDEXED_KEYWORDS:
                 shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
             self._shards[name] = shard
+            if metadata:
+                self._write_metadata(name, metadata)
+
+    # The engine has no collection metadata: a JSON file inside the shard's directory stands in, so
+    # that deleting, backing up or restoring the shard carries it along.
+    def _metadata_path(self, name: str) -> Path:
+        return self._path(name) / METADATA_FILE
+
+    def _write_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        tmp = self._metadata_path(name).with_suffix(".tmp")
+        tmp.write_text(json.dumps(metadata, sort_keys=True), encoding="utf-8")
+        tmp.replace(self._metadata_path(name))
+
+    def collection_metadata(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            if not self.collection_exists(name):
+                raise KeyError(name)
+            path = self._metadata_path(name)
+            return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+
+    def update_collection_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        with self._lock:
+            self._write_metadata(name, self.collection_metadata(name) | metadata)
 
     def list_collections(self) -> list[str]:
         with self._lock:

@@ -64,7 +64,7 @@ class QdrantStore:
     def collection_exists(self, name: str) -> bool:
         return bool(self._call("collection_exists", self._client.collection_exists, self._name(name)))
 
-    def ensure_collection(self, name: str, dimension: int) -> None:
+    def ensure_collection(self, name: str, dimension: int, metadata: dict[str, Any] | None = None) -> None:
         if self.collection_exists(name):
             return
         self._call(
@@ -73,6 +73,7 @@ class QdrantStore:
             self._name(name),
             vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            metadata=metadata or None,
         )
         # Keyword indexes make the ACL filter cheap on the server; the embedded engine has none.
         for field in payload.INDEXED_KEYWORDS if self._remote else ():
@@ -83,6 +84,13 @@ class QdrantStore:
                 field_name=field,
                 field_schema=models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD),
             )
+
+    def collection_metadata(self, name: str) -> dict[str, Any]:
+        info = self._call("get_collection", self._client.get_collection, self._name(name))
+        return dict(info.config.metadata or {})
+
+    def update_collection_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        self._call("update_collection", self._client.update_collection, self._name(name), metadata=metadata)
 
     def list_collections(self) -> list[str]:
         found = self._call("get_collections", self._client.get_collections).collections
