@@ -349,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_plan_parser(sub)  # plan --model M --gpu G --count N (sizing and cost, no settings needed)
 
+    from enclave_cli.sync_cmd import add_sync_parser
+
+    add_sync_parser(sub)  # sync COLLECTION | --due: the connectors of policies/connectors.yaml
+
     p = sub.add_parser("collections", help="list collections")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_collections)

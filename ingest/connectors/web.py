@@ -91,6 +91,7 @@ class WebConnector:
         self.use_sitemap = use_sitemap
         self._transport = transport
         self._robots: dict[str, RobotFileParser | None] = {}
+        self._sitemap_failed = False
 
     def allowed(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -128,10 +129,6 @@ class WebConnector:
             self._robots[origin] = parser
         return self._robots[origin]
 
-    def _may_fetch(self, client: httpx.Client, url: str) -> bool:
-        robots = self._robots_for(client, url)
-        return robots is not None and robots.can_fetch(USER_AGENT, url)
-
     def _sitemap_urls(self, client: httpx.Client) -> list[str]:
         urls: list[str] = []
         origins = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.start_urls}
@@ -141,10 +138,15 @@ class WebConnector:
             for sitemap in sitemaps:
                 try:
                     response = self._get(client, sitemap)
+                    if response.status_code >= 500:
+                        self._sitemap_failed = True
                     if response.status_code != 200:
                         continue
                     root = ET.fromstring(response.content)
-                except (httpx.HTTPError, HostNotAllowed, ET.ParseError):
+                except httpx.HTTPError:
+                    self._sitemap_failed = True  # pages only listed there must not count as deleted
+                    continue
+                except (HostNotAllowed, ET.ParseError):
                     continue
                 urls.extend((el.text or "").strip() for el in root.iter() if _SITEMAP_LOC.search(el.tag))
         return [u for u in urls if u]
@@ -156,13 +158,24 @@ class WebConnector:
         with httpx.Client(timeout=15, trust_env=False, headers=headers, transport=self._transport) as client:
             queue: deque[tuple[str, int]] = deque((_normalise(u), 0) for u in self.start_urls)
             if self.use_sitemap:
+                self._sitemap_failed = False
                 queue.extend((_normalise(u), 0) for u in self._sitemap_urls(client))
+                if self._sitemap_failed:
+                    listing.complete = False
+                    listing.errors.append(f"{self.name}: a sitemap could not be read")
             visited: set[str] = set()
             while queue and len(visited) < self.max_pages:
                 url, depth = queue.popleft()
-                if url in visited or not self.allowed(url) or not self._may_fetch(client, url):
+                if url in visited or not self.allowed(url):
                     continue
                 visited.add(url)
+                robots = self._robots_for(client, url)
+                if robots is None:  # the host is unreachable or failing: nothing may be concluded
+                    listing.complete = False
+                    listing.errors.append(f"{self.name}: {url}: robots.txt unreachable, not crawled")
+                    continue
+                if not robots.can_fetch(USER_AGENT, url):
+                    continue
                 try:
                     response = self._get(client, url)
                 except (httpx.HTTPError, HostNotAllowed) as exc:
