@@ -71,6 +71,10 @@ _NOT_A_NAME = frozenset(
 )
 
 
+# "Rechnung Nr", "Invoice No", "Kunden-Nummer": a document label before its number, not a name.
+_NUMBER_LABEL_END = re.compile(r"\b(?:Nr|No|Nº|Num|Nummer|Ref)\.?\s*$")
+# "Ping me", "Bug us": a one-word name or place is never followed by "me"/"us"; a chat verb is.
+_OBJECT_PRONOUN_AFTER = re.compile(r"\s+(?:me|us)\b")
 _DOTTED_DECIMAL = re.compile(r"[\[(]?\d+\.\d+[\])]?")
 
 
@@ -79,6 +83,11 @@ def is_lookalike(text: str, start: int, end: int, entity: str) -> bool:
     if entity in _EPONYM_ENTITIES and (_EPONYM_AFTER.match(text, end) or _METHOD_AFTER.match(text, end)):
         return True
     if entity == "PERSON" and " ".join(text[start:end].split()).casefold() in _NOT_A_NAME:
+        return True
+    if entity == "PERSON" and _NUMBER_LABEL_END.search(text[start:end]):
+        return True
+    one_word = " " not in text[start:end].strip()
+    if entity in ("PERSON", "LOCATION") and one_word and _OBJECT_PRONOUN_AFTER.match(text, end):
         return True
     if entity == "IP_ADDRESS":
         return "/" in text[start:end] or _NETWORK.match(text, end) is not None

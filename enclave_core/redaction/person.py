@@ -327,9 +327,12 @@ class PersonNameRecognizer(EntityRecognizer):
         )
 
     def _adjacent(self, text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
-        """b follows a on the same line, separated by spaces only (a trailing dot allowed in a); a
-        tab separates table cells ("Rein Smirnov<TAB>Records manager"), not the parts of a name."""
+        """b follows a on the same line, separated by spaces only (a trailing dot allowed in a when a
+        is an initial or a title); a tab separates table cells ("Rein Smirnov<TAB>Records manager"),
+        not the parts of a name."""
         gap = text[a[1] : b[0]]
+        if a[2].endswith(".") and len(a[2].rstrip(".")) >= 3 and a[2].rstrip(".").casefold() not in TITLES:
+            return False  # "17 June. Reviewed", "Kenji Ito. He": a full stop after a word ends the sentence
         return 0 < len(gap) <= 2 and gap.strip(" ") == ""
 
     def _match_at(

@@ -95,6 +95,17 @@ _WEEKDAY_ABBREVIATIONS = frozenset(["mon", "tue", "tues", "wed", "thu", "thur", 
 # whitespace, "[" with a digit or an ISO date ("… Gdańsk [2025-09-02 14:05:10] agent: …").
 _RECORD_START = re.compile(r"\s*(?:\[|\d{4}-\d\d-\d\d|\d{1,2}:\d\d)")
 _INLINE_RECORD_START = re.compile(r"\s+(?:\[\d|\d{4}-\d\d-\d\d(?:[T ]\d))")
+# "June. Reviewed by": a person span that runs over a sentence end. A word of three letters or
+# more before the full stop ends the sentence unless it is a title ("Mrs. Price", "Prof. Ito").
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{3})\.\s+(?=[A-ZÀ-Ý])")
+_TITLES = frozenset(
+    [
+        *("mrs", "miss", "prof", "capt", "sgt", "rev", "hon", "gen", "col", "mme", "mlle"),
+        *("sra", "srta", "dott", "ing", "sen", "rep", "gov", "pres", "supt", "insp"),
+    ]
+)
+# A lab value's symbol ("HbA1c", "pCO2"): lower case then a capital, and a digit, in one token.
+_MEASUREMENT_SYMBOL = re.compile(r"\b(?=\w*[a-z][A-Z])(?=\w*\d)[A-Za-z]\w*\b")
 # One run of digits, one dot, one run of digits: a decimal or a log timestamp ("82331.10214").
 _DOTTED_DECIMAL = re.compile(r"\W*\d+\.\d+\W*")
 _AGE_WORDS = re.compile(
@@ -188,6 +199,12 @@ class SpanShapes:
             if entity == "PHONE_NUMBER" and ch in "[]" and i > 0:
                 cut = i
                 break
+        if entity == "PERSON":
+            for stop in _SENTENCE_END.finditer(value, 0, cut):
+                word = _TOKEN.findall(value[: stop.start()])[-1:]
+                if word and word[0].casefold() not in _TITLES:
+                    cut = stop.start()
+                    break
         while cut > 0 and value[cut - 1].isspace():
             cut -= 1
         return cut if cut > 0 else len(value)
@@ -312,6 +329,8 @@ class SpanShapes:
 
     def _not_an_address(self, value: str) -> bool:
         if _STATISTICS.search(value):  # "P = 0.016", "1.81; 95%", "+/- 0.16"
+            return True
+        if _MEASUREMENT_SYMBOL.search(value):  # "132/84, HbA1c 41": blood pressure and a lab value
             return True
         if _YEAR_THEN_ARTICLE.search(value):
             return True

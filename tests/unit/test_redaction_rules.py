@@ -240,6 +240,12 @@ def test_company_suffix(text: str, name: str, company: bool) -> None:
             ["[2025-09-02 14:05:10] agent"],
         ),
         ("2025-10-02T08:12:00Z vpn-gw-02 kernel: [82331.10214] eth1: link up", [], ["[82331.10214]"]),
+        # Look-alikes: a document label, a chat verb, a sentence end, a lab value.
+        ("Rechnung Nr. 2024-1187 vom 05.02.2024", [], ["Rechnung Nr. 2024-1187"]),
+        ("can we move job 44817 to the A100 pool? Ping me if not.", [], ["Ping me"]),
+        ("Not fit for work 3 to 17 June. Reviewed by Dr Hanna Lindahl.", ["Hanna Lindahl"], ["17 June. Reviewed"]),
+        ("I met Prof. Kenji Ito. He said the results hold.", ["Kenji Ito"], ["He said"]),
+        ("Blood pressure 132/84, HbA1c 41 mmol/mol.", [], ["132/84, HbA1c 41"]),
     ],
 )
 def test_through_the_redactor(redactor: Redactor, text: str, gone: list[str], kept: list[str]) -> None:
