@@ -364,6 +364,35 @@ def test_systemd_units_and_scripts(install: Install) -> None:
 
 
 @pytest.mark.slow
+def test_monitoring_files_and_audit_timer(install: Install) -> None:
+    """Role monitoring: the files the compose project mounts, Grafana's password, the daily verification."""
+    release = install.path("/opt/enclave/current").resolve()
+    env = read_env_file(release / ".env")
+    assert env["ENCLAVE_MONITORING_DIR"] == "/etc/enclave/monitoring"
+    assert env["ENCLAVE_GRAFANA_BIND_ADDRESS"] == "127.0.0.1"
+    installed = install.path("/etc/enclave/monitoring")
+    source = REPO / "infra" / "monitoring"
+    for name in (
+        "prometheus/alerts.yml",
+        "grafana/dashboards/enclave.json",
+        "grafana/provisioning/dashboards/enclave.yml",
+    ):
+        assert (installed / name).read_bytes() == (source / name).read_bytes(), name
+    rendered = yaml.safe_load((installed / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    assert rendered == yaml.safe_load((source / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    password = install.path("/etc/enclave/secrets/grafana_admin_password")
+    assert mode(password) == 0o440 and re.fullmatch(rb"[0-9a-f]{48}", password.read_bytes())
+    data = interpolate(raw_compose(release / "docker-compose.yml"), env)
+    mounts = [v.split(":", 1)[0] for n in ("prometheus", "grafana") for v in data["services"][n]["volumes"]]
+    for host_path in (m for m in mounts if m.startswith("/")):
+        assert install.path(host_path).exists(), f"compose mounts {host_path}, which the roles did not install"
+    timer = install.path("/etc/systemd/system/enclave-audit-verify.timer").read_text(encoding="utf-8")
+    assert "OnCalendar=*-*-* 03:30:00" in timer and "Persistent=true" in timer
+    service = install.path("/etc/systemd/system/enclave-audit-verify.service").read_text(encoding="utf-8")
+    assert "ExecStart=/usr/local/bin/enclave audit verify" in service
+
+
+@pytest.mark.slow
 def test_rerun_changes_nothing_but_a_rotated_key(install: Install) -> None:
     secrets = install.path("/etc/enclave/secrets")
     before = {p.name: p.read_bytes() for p in secrets.iterdir()}
