@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser ocr lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja-pii bench-ingest bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser ocr imap-server lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja-pii bench-ingest bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -64,7 +64,13 @@ ocr:
 		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng \
 		tesseract-ocr-jpn fonts-ipafont-gothic)
 
-test: install browser ocr lint typecheck
+# Dovecot's IMAP server for tests/integration/test_connector_imap.py (started by the test, unprivileged,
+# over stdin/stdout: no daemon, no port; Debian's package does not start one without systemd).
+imap-server:
+	@test -x /usr/lib/dovecot/imap || ($(SUDO) apt-get update -qq && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd)
+
+test: install browser ocr imap-server lint typecheck
 	$(VENV)/bin/pytest -q
 
 bench-retrieval: $(VENV)/.installed

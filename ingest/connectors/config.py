@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import imaplib
+import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from enclave_core.policy.loader import load_policy_file
 
 from .base import Connector
 from .fileshare import FileShareConnector
+from .imap import ImapConnector
 from .web import WebConnector
 
 __all__ = ["CollectionSync", "build_connector", "load_connectors_policy"]
@@ -48,11 +52,25 @@ def _group_map(entry: dict[str, Any], policy_path: Path) -> dict[str, list[str]]
     return {str(k): list(v) for k, v in mapping.items()}
 
 
+def _imap_login(entry: dict[str, Any]) -> imaplib.IMAP4:
+    """IMAPS (or plain IMAP when tls is false) and LOGIN with the password from the environment."""
+    password = os.environ.get(entry["password_env"])
+    if password is None:
+        raise PolicyError(f"connector {entry['name']}: environment variable {entry['password_env']} is not set")
+    tls = entry.get("tls", True)
+    port = int(entry.get("port", 993 if tls else 143))
+    conn = imaplib.IMAP4_SSL(entry["host"], port) if tls else imaplib.IMAP4(entry["host"], port)
+    conn.login(entry["username"], password)
+    return conn
+
+
 def build_connector(entry: dict[str, Any], policy_path: Path) -> Connector:
     """The connector an entry describes; group mapping files are re-read on every call, so a
     changed mapping takes effect at the next sync."""
     if entry["type"] == "fileshare":
         return FileShareConnector(entry["name"], Path(entry["path"]), _group_map(entry, policy_path))
+    if entry["type"] == "imap":
+        return ImapConnector(entry["name"], dict(entry["folders"]), partial(_imap_login, entry))
     return WebConnector(
         entry["name"],
         start_urls=list(entry["start_urls"]),

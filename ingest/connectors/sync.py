@@ -59,6 +59,14 @@ class Syncer:
         return document_id(collection, f"connector\x00{connector}\x00{key}", [], self.ingestor.core.data_key)
 
     def sync(self, collection: str, connector: Connector) -> SyncReport:
+        try:
+            return self._sync(collection, connector)
+        finally:
+            close = getattr(connector, "close", None)  # connectors holding a connection (IMAP)
+            if close is not None:
+                close()
+
+    def _sync(self, collection: str, connector: Connector) -> SyncReport:
         report = SyncReport(collection, connector.name)
         listing = connector.list_items()
         report.failed.extend(listing.errors)

@@ -88,3 +88,21 @@ def test_schedules_make_collections_due(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         service.sync("finance")
     state.close()
+
+
+def test_imap_entries_take_the_password_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.connectors.imap import ImapConnector
+
+    text = POLICY + (
+        "  mail:\n    connectors:\n      - name: inbox\n        type: imap\n        host: mail.corp.internal\n"
+        "        username: enclave\n        password_env: ENCLAVE_TEST_IMAP_PASSWORD\n"
+        "        folders: {INBOX: [staff], HR: [hr]}\n"
+    )
+    path = _policy(tmp_path, text)
+    connector = build_connector(load_connectors_policy(path)["mail"].connectors[0], path)
+    assert isinstance(connector, ImapConnector) and connector.folders == {"INBOX": ["staff"], "HR": ["hr"]}
+    monkeypatch.delenv("ENCLAVE_TEST_IMAP_PASSWORD", raising=False)
+    with pytest.raises(PolicyError, match="ENCLAVE_TEST_IMAP_PASSWORD is not set"):
+        connector.list_items()  # fails before any connection is attempted
+    with pytest.raises(PolicyError, match="password_env"):
+        load_connectors_policy(_policy(tmp_path, text.replace("ENCLAVE_TEST_IMAP_PASSWORD", "secret123")))
