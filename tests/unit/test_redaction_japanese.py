@@ -176,3 +176,39 @@ def test_output_guard_catches_japanese_phone_and_my_number(redactor: Redactor) -
     assert "03-1234-5678" not in guarded.text and "123456789018" not in guarded.text
     assert "<PERSON_3>" in guarded.text and "[1]" in guarded.text
     assert guarded.counts.get("PHONE_NUMBER") == 1 and guarded.counts.get("NATIONAL_ID") == 1
+
+
+AIRGAP_JA_CHILD = r"""
+import json, socket, sys
+attempts = []
+def hook(event, args):
+    if event == "socket.connect" and args[0].family != socket.AF_UNIX:
+        host = args[1][0] if isinstance(args[1], tuple) else args[1]
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+    else:
+        return
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    if host in ("127.0.0.1", "::1", "localhost", ""):
+        return
+    attempts.append(f"{event} {host}")
+    raise OSError("air gap")
+sys.addaudithook(hook)
+from enclave_core.policy import policies_dir
+from enclave_core.redaction import Redactor
+r = Redactor.from_policy_file(policies_dir() / "redaction.yaml")
+out = r.redact("山田 太郎様の携帯は090-1234-5678です。").text
+print(json.dumps({"attempts": attempts, "text": out}, ensure_ascii=False))
+"""
+
+
+def test_japanese_engine_loads_and_redacts_without_network() -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", AIRGAP_JA_CHILD], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["attempts"] == []
+    assert report["text"] == "<PERSON>様の携帯は<PHONE_NUMBER>です。"
