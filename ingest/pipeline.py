@@ -25,6 +25,7 @@ from typing import Literal
 from enclave_core.documents import Chunk, LoadedDocument
 from enclave_core.errors import DocumentConflict, EnclaveError, InputError, NotFoundError
 from enclave_core.failpoints import failpoint
+from enclave_core.language import detect_language
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
@@ -350,6 +351,7 @@ class Ingestor:
                             payload.ACL: acl,
                             payload.CONTENT_SHA256: item.sha,
                             payload.INGESTED_AT: now,
+                            payload.LANG: detect_language(chunk.text),
                         },
                     )
                 )

@@ -10,6 +10,8 @@ TEXT = "text"
 ACL = "acl"
 CONTENT_SHA256 = "content_sha256"
 INGESTED_AT = "ingested_at"
+# "ja" or "en": the chunk text's detected language (enclave_core/language.py), for per-language search.
+LANG = "lang"
 
 # Fields with a payload index: the ACL filter and document-level operations hit them on every request.
 INDEXED_KEYWORDS = (ACL, DOC_ID)
