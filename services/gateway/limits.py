@@ -337,7 +337,9 @@ def get_limits(request: Request) -> Limits:
             limits = getattr(app_state, "enclave_limits", None)
             if limits is None:
                 limits = Limits.from_settings(app_state.enclave.core.settings)
-                limits.on_wait = app_state.enclave.core.metrics.llm_queue_wait.observe
+                metrics = getattr(app_state.enclave.core, "metrics", None)
+                if metrics is not None:
+                    limits.on_wait = metrics.llm_queue_wait.observe
                 app_state.enclave_limits = limits
     return limits
 

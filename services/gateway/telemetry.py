@@ -91,7 +91,7 @@ class Telemetry:
             return self.metrics
         state = getattr(scope.get("app"), "state", None)
         enclave = getattr(state, "enclave", None) if state is not None else None
-        return enclave.core.metrics if enclave is not None else None
+        return getattr(getattr(enclave, "core", None), "metrics", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
