@@ -57,15 +57,6 @@ class Manifest:
                 "INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", (collection, doc_id, json.dumps(chunk_ids))
             )
 
-    def begin_many(self, collection: str, entries: list[tuple[str, list[str]]]) -> None:
-        """``begin`` for a batch of (doc_id, chunk_ids) in one transaction: one fsync, not one per document."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO pending VALUES (?, ?, ?)",
-                [(collection, doc_id, json.dumps(ids)) for doc_id, ids in entries],
-            )
-
     def pending(self, collection: str, doc_id: str) -> set[str]:
         with self._lock:
             row = self._db.execute(
@@ -95,22 +86,6 @@ class Manifest:
                 (collection, doc_id, source, sha, json.dumps(chunk_ids), json.dumps(sorted(acl)), now),
             )
             self._db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))
-
-    def put_many(self, collection: str, rows: list[tuple[str, str, str, list[str], list[str]]]) -> None:
-        """``put`` for a batch of (doc_id, source, sha, chunk_ids, acl): all commit markers in one transaction."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (collection, doc_id, source, sha, json.dumps(ids), json.dumps(sorted(acl)), now)
-                    for doc_id, source, sha, ids, acl in rows
-                ],
-            )
-            self._db.executemany(
-                "DELETE FROM pending WHERE collection=? AND doc_id=?", [(collection, row[0]) for row in rows]
-            )
 
     def delete(self, collection: str, doc_id: str) -> None:
         with self._lock, self._db:

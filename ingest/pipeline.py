@@ -330,7 +330,6 @@ class Ingestor:
         sparse = self.core.sparse
         now = datetime.now(UTC).isoformat(timespec="seconds")
         position = 0
-        entries: list[tuple[_Prepared, list[PointRecord]]] = []
         for item in prepared:
             points: list[PointRecord] = []
             for chunk in item.chunks:
@@ -356,20 +355,6 @@ class Ingestor:
                     )
                 )
                 position += 1
-            entries.append((item, points))
-        if len({item.doc_id for item, _ in entries}) == len(entries) > 1:
-            try:
-                self._commit_batch(collection, entries, acl)
-            except (EnclaveError, OSError, sqlite3.Error) as exc:
-                # Something in the batch could not be stored: retry document by document below, so
-                # that a bad document fails alone. Each retry starts from its pending row, so what
-                # the batch wrote is overwritten or removed.
-                log.warning("batch commit failed (%s); retrying per document", exc.__class__.__name__)
-            else:
-                for item, points in entries:
-                    item.outcome.chunks = len(points)
-                return
-        for item, points in entries:
             try:
                 self._commit(collection, item, points, acl)
             except (EnclaveError, OSError, sqlite3.Error) as exc:
@@ -380,48 +365,11 @@ class Ingestor:
                 continue
             item.outcome.chunks = len(points)
 
-    def _old_ids(self, collection: str, doc_id: str) -> set[str]:
-        previous = self.manifest.get(collection, doc_id)
-        return set(previous.chunk_ids if previous else ()) | self.manifest.pending(collection, doc_id)
-
-    def _commit_batch(
-        self, collection: str, entries: list[tuple[_Prepared, list[PointRecord]]], acl: list[str]
-    ) -> None:
-        """``_commit`` for a whole batch, in the same order of writes (pending rows, points, removals,
-        commit markers), each step once for the batch: one journal transaction (one fsync) and one
-        store call per step instead of one per document. A crash anywhere leaves every document of
-        the batch either committed or pending, exactly as the per-document sequence does. The
-        failpoints fire once per document at each stage boundary, as in ``_commit``."""
-        store = self.core.store
-        new_ids = [[p.id for p in points] for _, points in entries]
-        old_ids = [self._old_ids(collection, item.doc_id) for item, _ in entries]
-        self.manifest.begin_many(
-            collection,
-            [
-                (item.doc_id, sorted(old | set(new)))
-                for (item, _), old, new in zip(entries, old_ids, new_ids, strict=True)
-            ],
-        )
-        for _ in entries:
-            failpoint("ingest.after_begin")
-        store.upsert(collection, [p for _, points in entries for p in points])
-        for _ in entries:
-            failpoint("ingest.after_upsert")
-        stale = sorted(set().union(*(old - set(new) for old, new in zip(old_ids, new_ids, strict=True))))
-        store.delete_points(collection, stale)
-        for _ in entries:
-            failpoint("ingest.after_delete")
-        self.manifest.put_many(
-            collection,
-            [(item.doc_id, item.shown, item.sha, new, acl) for (item, _), new in zip(entries, new_ids, strict=True)],
-        )
-        for _ in entries:
-            failpoint("ingest.after_commit")
-
     def _commit(self, collection: str, item: _Prepared, points: list[PointRecord], acl: list[str]) -> None:
         store = self.core.store
         new_ids = [p.id for p in points]
-        old_ids = self._old_ids(collection, item.doc_id)
+        previous = self.manifest.get(collection, item.doc_id)
+        old_ids = set(previous.chunk_ids if previous else ()) | self.manifest.pending(collection, item.doc_id)
         self.manifest.begin(collection, item.doc_id, sorted(old_ids | set(new_ids)))
         failpoint("ingest.after_begin")
         store.upsert(collection, points)
