@@ -226,6 +226,9 @@ class LoggingSettings(BaseModel):
     """JSON lines on stderr (enclave_core.logs): ids and counts only, never text or personal values."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One JSON access line per request (method, route template, status, duration): about 0.1 ms of
+    # the gateway's time per request on a busy 2-core host; off leaves the request metrics.
+    access_log: bool = True
 
 
 class Settings(BaseModel):

@@ -35,5 +35,5 @@ def uvicorn_config(
 def serve(settings: Settings, host: str | None = None, port: int | None = None, access_log: bool = True) -> None:
     """Serve the gateway until interrupted (blocking), logging JSON lines at ``logging.level``."""
     configure_logging(settings.logging.level)
-    logging.getLogger(ACCESS_LOGGER).disabled = not access_log
+    logging.getLogger(ACCESS_LOGGER).disabled = not (access_log and settings.logging.access_log)
     uvicorn.Server(uvicorn_config(settings, host, port)).run()
