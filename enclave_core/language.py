@@ -2,8 +2,8 @@
 
 The appliance has two analysis paths (English and Japanese), so the question is narrow: is this text
 Japanese? Kana (hiragana, katakana) exist only in Japanese, so a text with a fair share of kana and
-kanji among its letters and a kana (or a mark only Japanese writes: 〒, 丁目, 様) is Japanese;
-Han characters without any kana (Chinese) are not, and stay on the default path. No model, no
+kanji among its letters and a kana (or a mark only Japanese writes: 〒, 丁目, 様) is Japanese; so is
+all-kanji text without a character only simplified Chinese writes. Chinese text stays on the default path. No model, no
 network, no dependency: a few character-class counts, cheap on any text.
 """
 
@@ -17,11 +17,16 @@ JAPANESE = "ja"
 OTHER = "en"  # the default analysis path; non-Japanese, non-English text is analysed as English today
 
 # A text is Japanese when kana and kanji make up at least this share of its letters and it holds a
-# kana, or a mark only Japanese writes (forms and addresses can be all kanji: "振込先口座：福岡銀行 池袋支店",
-# "〒134-9818 岩手県北区東和町39丁目"). Chinese has neither, and keeps the default path.
+# kana, or a mark only Japanese writes, or no character only simplified Chinese writes. Forms and
+# addresses can be all kanji ("担当：渡辺 大輔 電話 03-5512-8803", "〒134-9818 岩手県北区東和町39丁目");
+# Chinese text (simplified, as mainland documents are) holds 们/这/东/话/证... and keeps the default path.
 JAPANESE_SHARE = 0.3
 MIN_KANA = 1
 _JAPANESE_MARKS = re.compile("〒|々|丁目|番地|様|殿|株式会社|有限会社|合同会社|[0-9０-９]円")
+# Simplified characters that Japanese never writes (its forms are 們這説時発対過還問見現経実種応様関電話...).
+_SIMPLIFIED_ONLY = frozenset(
+    "们这说时发对过还问见现经实种应样关电话码户证东车书长门间钱银务员业认让请记设计开为义乐习买亲从优传伤众齐"
+)
 
 
 def _is_kana(ch: str) -> bool:
@@ -53,7 +58,9 @@ def is_japanese(text: str) -> bool:
     kana, kanji, other = script_counts(text)
     if (kana + kanji) < JAPANESE_SHARE * (kana + kanji + other) or kana + kanji == 0:
         return False
-    return kana >= MIN_KANA or _JAPANESE_MARKS.search(text) is not None
+    if kana >= MIN_KANA or _JAPANESE_MARKS.search(text) is not None:
+        return True
+    return not any(ch in _SIMPLIFIED_ONLY for ch in text)
 
 
 def detect_language(text: str) -> str:

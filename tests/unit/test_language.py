@@ -15,7 +15,8 @@ from enclave_core.textnorm import normalize_for_search
         ("お届け先：山本 花子 様", "ja"),
         ("ご請求先：岡田 稔 様（〒134-9818）", "ja"),  # one kana plus 様 and 〒
         ("振込先：福岡銀行 池袋支店 当座 9420754 様", "ja"),  # all kanji, but 様 is Japanese only
-        ("客户信息：王小明，身份证号码", "en"),  # Chinese: no kana, no Japanese mark
+        ("担当：渡辺 大輔 電話 03-5512-8803", "ja"),  # all kanji, no simplified-only character
+        ("客户信息：王小明，身份证号码", "en"),  # Chinese: no kana, no Japanese mark, 户 and 证 are simplified
         ("收件人：李娜，地址：上海市浦东新区世纪大道100号", "en"),
         ("Contact 山田太郎 at taro@example.com, he handles the Osaka account.", "en"),  # mostly English
         ("The quarterly report is attached.", "en"),
