@@ -91,6 +91,30 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cold_start(args: argparse.Namespace) -> int:
+    from benchmarks.cold_start import format_cold_start, run_cold_start
+
+    result = run_cold_start(args.data_dir, args.collection, args.question, args.out, args.runs, args.compare_tree)
+    print(format_cold_start(result))
+    return 0
+
+
+def _ja(args: argparse.Namespace) -> int:
+    from benchmarks.common import write_result
+    from benchmarks.ja_ingest import format_ingest, run_ja_ingest
+    from benchmarks.ja_retrieval import format_quality, run_ja_quality
+
+    result: dict[str, Any] = {}
+    if args.models:
+        result["retrieval"] = run_ja_quality(args.models, redact=args.redaction == "on", grid=not args.no_grid)
+        print(format_quality(result["retrieval"]))
+    if args.copies:
+        result["ingest"] = run_ja_ingest(args.copies, redact=args.redaction == "on")
+        print(format_ingest(result["ingest"]))
+    print(f"results: {write_result(args.out, 'ja', result)}")
+    return 0
+
+
 def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `bench retrieval`, `bench tune` and `bench store` on an argparse subparsers object."""
     bench = subparsers.add_parser("bench", help="benchmarks (results go to a JSON file under --out)")
@@ -157,6 +181,28 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     i.add_argument("--no-profile", action="store_true", help="skip the cProfile pass of `enclave ingest`")
     i.add_argument("--quality", action="store_true", help="also SciFact nDCG@10 with redaction on (whole corpus)")
     i.set_defaults(bench_func=_ingest)
+
+    c = sub.add_parser("cold-start", help="`enclave search` in a fresh process (no gateway): wall time")
+    common(c)
+    c.add_argument("--data-dir", type=Path, required=True, help="an ingested data directory")
+    c.add_argument("--collection", required=True)
+    c.add_argument("--question", default="How long is the notice period?")
+    c.add_argument("--runs", type=int, default=3)
+    c.add_argument("--compare-tree", type=Path, default=None, help="another checkout to time interleaved (before)")
+    c.set_defaults(bench_func=_cold_start)
+
+    j = sub.add_parser("ja", help="Japanese retrieval quality (sample corpus) and ingest speed against English")
+    common(j)
+    j.add_argument(
+        "--models",
+        nargs="*",
+        default=["multilingual-e5-small", "use-multilingual-v3", "all-MiniLM-L6-v2"],
+        help="embedding models to compare (none: skip retrieval quality)",
+    )
+    j.add_argument("--redaction", choices=["on", "off"], default="on")
+    j.add_argument("--no-grid", action="store_true", help="skip the fusion-weight comparison on the dev half")
+    j.add_argument("--copies", type=int, default=3, help="copies of each corpus for ingest speed (0: skip)")
+    j.set_defaults(bench_func=_ja)
 
     from benchmarks.answers import add_answers_parser
     from benchmarks.load import add_load_parser
