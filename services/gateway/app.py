@@ -18,6 +18,7 @@ from ingest.jobs import JobJournal, JobRunner, Staging
 from services.gateway.api.routes import (
     audit,
     collections,
+    connectors,
     conversations,
     documents,
     health,
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
     app.add_middleware(BodyGuard, gateway=settings.gateway)
     # Outermost: the request id, the access line and the request metrics cover every answer, refusals too.
     app.add_middleware(Telemetry)
-    for module in (health, search, query, documents, collections, audit, plan):
+    for module in (health, search, query, documents, collections, audit, plan, connectors):
         app.include_router(module.router)
     for module in (openai_compat, conversations, ui):  # OpenAI-compatible API, chat UI
         app.include_router(module.router)
