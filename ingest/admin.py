@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from enclave_core.audit import AuditEvent, write_event
-from enclave_core.errors import InputError, NotFoundError, UnknownCollection
+from enclave_core.audit.events import matching_records
+from enclave_core.errors import DependencyUnavailable, InputError, NotFoundError, UnknownCollection
 from enclave_core.identity import ADMIN_ROLE, AUDITOR_ROLE, REVEAL_ROLE, Principal
 from enclave_core.keys import ApiKey, KeyStore
+from enclave_core.metrics import record_verification
 from enclave_core.requestctx import current_request_id, request_scope
 from enclave_core.retrieval import validate_collection_name
 from enclave_core.runtime import Core
@@ -292,6 +296,69 @@ class AdminService:
         if job["principal"] != principal.key and not principal.is_admin:
             raise NotFoundError(f"no job '{job_id}'")  # do not confirm that someone else's job exists
         return {**job_report(job), "progress": job["progress"]}
+
+    def recent_jobs(self, principal: Principal, limit: int, path: str) -> list[dict[str, Any]]:
+        """The newest jobs of everyone, with progress and per-file errors (the console's job list)."""
+        self.require_admin(principal, path)
+        journal: JobJournal = self._require(self.journal, "a job journal")
+        jobs = [journal.get(job_id) for job_id in journal.recent(limit)]
+        return [
+            {**job_report(j), "progress": j["progress"], "created_at": j["created_at"], "updated_at": j["updated_at"]}
+            for j in jobs
+        ]
+
+    # -- the audit trail and health (the console) -------------------------------------------------
+
+    def audit_trail(
+        self,
+        principal: Principal,
+        filters: dict[str, str | None],
+        since: str | None,
+        until: str | None,
+        limit: int,
+        path: str,
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` records matching the filters, newest first."""
+        self.require_admin(principal, path)
+        found = deque(matching_records(self.core.audit.records(), filters, since, until), maxlen=limit)
+        return list(reversed(found))
+
+    def verify_audit(self, principal: Principal, path: str) -> dict[str, Any]:
+        """Walk the whole chain, as ``enclave audit verify`` does (the metrics follow the result)."""
+        self.require_admin(principal, path)
+        result = self.core.audit.verify()
+        record_verification(self.core.settings.state_dir, result)
+        return {"ok": result.ok, "records": result.records, "first_bad": result.first_bad, "reason": result.reason}
+
+    def health(self, principal: Principal, path: str) -> dict[str, Any]:
+        """Every component's state: vector store, LLM (within the health timeout), audit chain
+        (incremental walk), the audit volume's free space against its reserve, ingestion jobs."""
+        self.require_admin(principal, path)
+        settings = self.core.settings
+        timeout = settings.llm.health_timeout_s
+        checks = {"vector_store": self.core.store.check, "llm": self.core.llm.check}
+        components: dict[str, dict[str, Any]] = {"gateway": {"ok": True, "detail": "answering"}}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {name: pool.submit(check) for name, check in checks.items()}
+            for name, future in futures.items():
+                try:
+                    future.result(timeout=timeout + 0.2)
+                    components[name] = {"ok": True, "detail": "answering"}
+                except DependencyUnavailable as exc:
+                    components[name] = {"ok": False, "detail": f"unavailable: {exc.detail}"}
+                except TimeoutError:
+                    components[name] = {"ok": False, "detail": f"no answer within {timeout:g} s"}
+        chain = self.core.audit.verify_incremental()
+        detail = f"{chain.records} records" + ("" if chain.ok else f": {chain.reason}")
+        components["audit_chain"] = {"ok": chain.ok, "detail": detail}
+        free_mb = self.core.audit.free_bytes() >> 20
+        reserve = settings.audit.min_free_mb
+        components["audit_volume"] = {"ok": free_mb >= reserve, "detail": f"{free_mb} MB free (reserve {reserve} MB)"}
+        if self.journal is not None:
+            counts = self.journal.status_counts()
+            states = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"
+            components["ingest_jobs"] = {"ok": not counts.get("failed"), "detail": states}
+        return {"ok": all(c["ok"] for c in components.values()), "components": components}
 
     # -- API keys -----------------------------------------------------------------------------
 

@@ -399,6 +399,12 @@ class JobJournal:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def recent(self, limit: int = 50) -> list[str]:
+        """Ids of the newest jobs first (the admin console's job list)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM jobs ORDER BY created_at DESC, id LIMIT ?", (limit,)).fetchall()
+        return [r[0] for r in rows]
+
     def status_counts(self) -> dict[str, int]:
         """Jobs per state (queued, running, interrupted, done, failed): the metrics' job gauge."""
         with self._lock:

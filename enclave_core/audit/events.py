@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from enclave_core.audit.log import AuditLog
     from enclave_core.identity import Principal
 
-__all__ = ["CORE_FIELDS", "AuditEvent", "request_chain", "write_event"]
+__all__ = ["CORE_FIELDS", "AuditEvent", "matching_records", "request_chain", "write_event"]
 
 # Written by AuditLog itself around the event.
 _LOG_FIELDS = frozenset({"seq", "ts", "prev", "hash", "sig"})
@@ -127,3 +127,24 @@ def write_event(log: AuditLog, event: AuditEvent) -> dict[str, Any]:
 def request_chain(records: Iterable[dict[str, Any]], request_id: str) -> Iterator[dict[str, Any]]:
     """The records of one request, in the order they were written (``enclave audit show``)."""
     return (r for r in records if r.get("request_id") == request_id)
+
+
+def matching_records(
+    records: Iterable[dict[str, Any]], filters: Mapping[str, str | None], since: str | None, until: str | None
+) -> Iterator[dict[str, Any]]:
+    """Records whose core fields equal every given filter (``action`` also matches its family:
+    ``query`` finds ``query.sources``), written between ``since`` and ``until`` (ISO, inclusive)."""
+    wanted = {k: v for k, v in filters.items() if v}
+    for record in records:
+        if (since and record["ts"] < since) or (until and record["ts"] > until):
+            continue
+        ok = True
+        for key, value in wanted.items():
+            got = record.get(key)
+            if key == "action" and isinstance(got, str) and got.startswith(value + "."):
+                continue
+            if got != value:
+                ok = False
+                break
+        if ok:
+            yield record

@@ -16,6 +16,7 @@ from enclave_core.settings import Settings, get_settings
 from ingest import AdminService, Ingestor
 from ingest.jobs import JobJournal, JobRunner, Staging
 from services.gateway.api.routes import (
+    admin,
     audit,
     collections,
     connectors,
@@ -51,14 +52,14 @@ def build_state(settings: Settings) -> AppState:
     staging = Staging(settings.state_dir / "staging", core.data_key)
     jobs = JobRunner(ingestor, journal, staging)
     keys = KeyStore(settings.secrets_dir / "api-keys.json")
-    admin = AdminService(core, ingestor, jobs=jobs, keys=keys)
-    jobs.on_finished = admin.job_finished  # each finished job is audited by the write-side service
+    writes = AdminService(core, ingestor, jobs=jobs, keys=keys)
+    jobs.on_finished = writes.job_finished  # each finished job is audited by the write-side service
     return AppState(
         core=core,
         ingestor=ingestor,
         jobs=jobs,
         keys=keys,
-        admin=admin,
+        admin=writes,
         oidc=OIDCVerifier.from_settings(settings.auth),
     )
 
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
     app.add_middleware(BodyGuard, gateway=settings.gateway)
     # Outermost: the request id, the access line and the request metrics cover every answer, refusals too.
     app.add_middleware(Telemetry)
-    for module in (health, search, query, documents, collections, audit, plan, connectors):
+    for module in (health, search, query, documents, collections, audit, plan, connectors, admin):
         app.include_router(module.router)
     for module in (openai_compat, conversations, ui):  # OpenAI-compatible API, chat UI
         app.include_router(module.router)
