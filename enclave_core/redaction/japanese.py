@@ -40,6 +40,7 @@ __all__ = [
     "JaNameRecognizer",
     "JaPhoneRecognizer",
     "MyNumberRecognizer",
+    "business_phone",
     "japanese_recognizers",
     "plausible_japanese_name",
 ]
@@ -100,6 +101,12 @@ _PHONE_WORDS = re.compile(r"(?:電話|TEL|Tel|tel|携帯|連絡先|ＴＥＬ|FAX
 _ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
+def business_phone(value: str) -> bool:
+    """True for toll-free and navi-dial numbers (0120, 0800, 0570): they belong to businesses, not people."""
+    first = re.match(r"[0-9０-９]+", value.lstrip("（( "))
+    return first is not None and first.group().translate(_ASCII_DIGITS) in ("0120", "0800", "0570")
+
+
 def _phone_check(text: str, m: re.Match[str]) -> float | None:
     digits = _digit_count(m.group())
     value = m.group()
@@ -107,9 +114,8 @@ def _phone_check(text: str, m: re.Match[str]) -> float | None:
         return 0.75 if 9 <= digits - 2 <= 10 else None
     national = "".join(ch for ch in value if ch.isdigit())
     national = national.translate(_ASCII_DIGITS)
-    first_group = re.match(r"[0-9０-９]+", value.lstrip("（(")).group().translate(_ASCII_DIGITS)
-    if first_group in ("0120", "0800", "0570"):
-        return None  # toll-free and navi-dial numbers belong to businesses, not people
+    if business_phone(value):
+        return None
     mobile = national[:3] in ("070", "080", "090", "050")
     if digits != (11 if mobile else 10):
         return None

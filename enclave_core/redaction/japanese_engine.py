@@ -27,7 +27,7 @@ from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanR
 
 from enclave_core.errors import PolicyError
 from enclave_core.redaction.japanese import CORPORATE_WORDS as _CORPORATE_WORDS
-from enclave_core.redaction.japanese import japanese_recognizers, plausible_japanese_name
+from enclave_core.redaction.japanese import business_phone, japanese_recognizers, plausible_japanese_name
 from enclave_core.redaction.policy import RedactionPolicy
 
 __all__ = ["GINZA_MODEL", "GINZA_TO_ENTITY", "build_ja_analyzer", "shared_ja_nlp_engine"]
@@ -86,7 +86,7 @@ def shared_ja_nlp_engine() -> SpacyNlpEngine:
 class _GinzaRecognizer(SpacyRecognizer):
     """GiNZA's entities, each cut at its first line break (its NER runs a postal address on into the
     next line's label: "...渋谷2-21-1\\n電話"), minus persons no name looks like ("法人番号 0647545285532",
-    "小林水産": GiNZA reads a surname plus a business as a person)."""
+    "小林水産": GiNZA reads a surname plus a business as a person), minus toll-free numbers (0120)."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -101,6 +101,7 @@ class _GinzaRecognizer(SpacyRecognizer):
             for r in results
             if text[r.start : r.end].strip()
             and (r.entity_type != "PERSON" or plausible_japanese_name(text[r.start : r.end], text, r.start, r.end))
+            and (r.entity_type != "PHONE_NUMBER" or not business_phone(text[r.start : r.end]))
         ]
 
 
