@@ -207,9 +207,11 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     from benchmarks.answers import add_answers_parser
     from benchmarks.load import add_load_parser
     from benchmarks.pii import add_pii_parser
+    from benchmarks.pii_ja import add_ja_pii_parser
 
     add_answers_parser(sub)
     add_pii_parser(sub)
+    add_ja_pii_parser(sub)
     add_load_parser(sub)
     return bench
 

@@ -1,6 +1,6 @@
 """Japanese PII detection benchmark (issue 21, part b): our synthetic ja_JP set through the Redactor.
 
-    make bench-ja-pii
+    make bench-ja-pii          (= .venv/bin/enclave bench ja-pii)
     .venv/bin/python -m benchmarks.pii_ja [--sets dev unseen] [--out results]
 
 Two detectors on the same texts in the same run:
@@ -30,7 +30,7 @@ from benchmarks.pii import Pred, genre_scores
 from benchmarks.pii_genres import load_passages
 from benchmarks.pii_ja_data import DATA_DIR
 
-__all__ = ["main", "run_ja_pii_bench"]
+__all__ = ["add_ja_pii_parser", "format_ja_pii", "main", "run_ja_pii_bench"]
 
 DEFAULT_OUT = Path("results")
 
@@ -117,14 +117,31 @@ def format_ja_pii(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.pii_ja")
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sets", nargs="+", default=["dev", "unseen"], choices=["dev", "unseen"])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--policy", type=Path, default=None)
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: results/)")
+    parser.add_argument("--policy", type=Path, default=None, help="redaction policy (default: the shipped one)")
+
+
+def _run(args: argparse.Namespace) -> int:
     print(format_ja_pii(run_ja_pii_bench(args.sets, args.out, args.policy)))
     return 0
+
+
+def add_ja_pii_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``ja-pii`` on the ``bench`` subparsers object (``enclave bench ja-pii``)."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "ja-pii", help="Japanese PII detection: synthetic ja_JP set, vanilla Presidio+GiNZA side by side"
+    )
+    _add_arguments(p)
+    p.set_defaults(bench_func=_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pii_ja")
+    _add_arguments(parser)
+    return _run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
