@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser ocr imap-server lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja-pii bench-ingest bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser ocr imap-server lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja bench-ja-pii bench-ingest bench-load train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -91,6 +91,11 @@ bench-ingest: $(VENV)/.installed
 
 bench-pii: $(VENV)/.installed
 	$(VENV)/bin/enclave bench pii --dataset ../shared/bench/presidio-synth/dev.json --genres benchmarks/data/pii_genres/dev.txt
+
+# Japanese (issue 21): retrieval quality (a) and ingest speed against English (c), then PII detection (b).
+bench-ja: $(VENV)/.installed
+	$(VENV)/bin/enclave bench ja $(JA_ARGS)
+	$(MAKE) bench-ja-pii
 
 # Japanese PII detection (issue 21 b): our synthetic ja_JP set, dev and unseen shapes, vanilla Presidio+GiNZA baseline.
 bench-ja-pii: $(VENV)/.installed

@@ -16,6 +16,8 @@ from enclave_core.settings import Settings
 
 __all__ = ["EXAMPLE_QUESTION", "run_appliance"]
 
+JA_SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "corpus_ja"
+JA_COLLECTION = "samples-ja"
 EXAMPLE_QUESTION = "What is the minimum password length for a standard user account?"  # one SmolLM2 answers
 
 
@@ -35,12 +37,15 @@ def run_appliance(settings: Settings, sample: Path, collection: str) -> int:
         _say(f"starting vLLM (CPU) for '{settings.llm.model}' - log: {settings.logs_dir / 'vllm.log'}")
         process = start_server(settings)
     try:
-        if sample.exists():
-            _say(f"ingesting the sample corpus {sample} into '{collection}'")
+        # The Japanese sample corpus goes into its own collection, which settings bind to a multilingual model.
+        for corpus, name in ((sample, collection), (JA_SAMPLE, JA_COLLECTION)):
+            if not corpus.exists():
+                continue
+            _say(f"ingesting the sample corpus {corpus} into '{name}'")
             backend = LocalBackend(Core(settings))
             try:
                 # "*": every authenticated user may read the demo documents.
-                report = backend.ingest([sample], collection, ["*"], False, lambda outcome: None)
+                report = backend.ingest([corpus], name, ["*"], False, lambda outcome: None)
             finally:
                 backend.close()
             _say(f"{report['ingested']} ingested, {report['unchanged']} unchanged, {report['failed']} failed")
@@ -65,6 +70,7 @@ Ask a question over the API:
     -d '{{"question": "{EXAMPLE_QUESTION}", "collection": "{collection}"}}'
 
 Or from another terminal: .venv/bin/enclave ask "..." --collection {collection}
+The Japanese sample documents are in the collection '{JA_COLLECTION}' (--collection {JA_COLLECTION}).
 Prometheus metrics: curl -s {url}/metrics -H "Authorization: Bearer $(cat {key_file})"
 Stop with Ctrl-C.
 """,
