@@ -15,6 +15,7 @@ from enclave_core.errors import PolicyError
 from enclave_core.policy.loader import load_policy_file
 
 from .base import Connector
+from .confluence import ConfluenceConnector
 from .fileshare import FileShareConnector
 from .imap import ImapConnector
 from .web import WebConnector
@@ -69,6 +70,12 @@ def build_connector(entry: dict[str, Any], policy_path: Path) -> Connector:
     changed mapping takes effect at the next sync."""
     if entry["type"] == "fileshare":
         return FileShareConnector(entry["name"], Path(entry["path"]), _group_map(entry, policy_path))
+    if entry["type"] == "confluence":
+        token = os.environ.get(entry["token_env"])
+        if token is None:
+            raise PolicyError(f"connector {entry['name']}: environment variable {entry['token_env']} is not set")
+        group_map = {str(k): list(v) for k, v in entry.get("group_map", {}).items()}
+        return ConfluenceConnector(entry["name"], entry["base_url"], dict(entry["spaces"]), group_map, token)
     if entry["type"] == "imap":
         return ImapConnector(entry["name"], dict(entry["folders"]), partial(_imap_login, entry))
     return WebConnector(
