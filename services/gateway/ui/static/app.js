@@ -134,6 +134,7 @@ async function signIn(token) {
   state.me = me;
   $("user-name").textContent = `${me.user}${me.groups.length ? ` · ${me.groups.join(", ")}` : ""}`;
   $("reveal-control").hidden = !me.can_reveal;
+  $("admin-link").hidden = !me.is_admin; // the admin console (/ui/admin.html): admins only
   $("reveal").checked = false;
   $("reveal-reason").hidden = true;
   showSessionTexts();
