@@ -50,7 +50,8 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[RagService
         access=SimpleNamespace(version="1", allows=lambda *a: True),
         llm=FakeLLM(),
         guard=guard,
-        settings=SimpleNamespace(llm=LLMSettings()),
+        embedder=None,  # evidence checks are off here: the audit records are under test
+        settings=SimpleNamespace(llm=LLMSettings(), answers=SimpleNamespace(check_evidence=False)),
     )
     svc = RagService(core)  # type: ignore[arg-type]
     monkeypatch.setattr(svc, "_retrieve", lambda *a: SearchOutcome("Who keeps <PERSON_1>'s ledger?", [CITATION]))
