@@ -55,7 +55,11 @@ def run_ja_ingest(copies: int = 3, redact: bool = True) -> dict[str, Any]:
             rows: dict[str, Any] = {}
             for lang, (corpus, collection) in CORPORA.items():
                 files, chars = _files(corpus, copies)
+                before = core.stage_seconds()
                 report = ingestor.ingest(files, collection, ["bench"], redact=redact)
+                stages = {
+                    k: round(v - before.get(k, 0.0), 2) for k, v in core.stage_seconds().items() if k != "embedding"
+                }
                 rows[lang] = {
                     "corpus": str(corpus),
                     "model": core.embedders.embedder_for(collection).model_id,
@@ -65,6 +69,8 @@ def run_ja_ingest(copies: int = 3, redact: bool = True) -> dict[str, Any]:
                     "characters": chars,
                     "seconds": round(report.seconds, 2),
                     "chars_per_s": round(chars / report.seconds, 1),
+                    # Where the time went (the rest: loading, chunking, embedding, BM25).
+                    "stage_seconds": stages,
                 }
         finally:
             core.close()
@@ -83,5 +89,7 @@ def format_ingest(result: dict[str, Any]) -> str:
             f"{lang:8} {r['model']:28} {r['documents']:5d} {r['chunks']:6d} {r['characters']:8d} "
             f"{r['seconds']:7.2f} {r['chars_per_s']:9.1f}"
         )
+    for lang, r in result["corpora"].items():
+        lines.append(f"{lang}: stages {r['stage_seconds']} (the rest: load, chunk, embed, BM25)")
     lines.append(f"Japanese / English characters per second: {result['ja_to_en_chars_per_s']:.3f}")
     return "\n".join(lines)

@@ -9,8 +9,9 @@ A chunk is relevant when it contains the question's evidence span (compared afte
 whitespace), so the score does not depend on how the chunker cuts; a question whose span no chunk
 holds (cut in two) counts every chunk of its gold document as relevant and is reported. Each candidate
 embedding model ingests the corpus into a fresh store; dense, BM25 and hybrid then run through
-``Retriever.search`` with the product's settings. Fusion weights can be compared on the dev half only
-(``--fusion-grid``); the held-out half is reported for the product default and for the dev choice.
+``Retriever.search`` with the product's settings (for a ``*-ja`` collection: ``retrieval.collections``).
+Fusion weights are compared on the dev half only (skip with ``--no-grid``); the held-out half is
+reported for the product's settings and for the dev choice.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from enclave_core.settings import Settings, load_settings
 from enclave_core.vectorstore.base import AccessScope
 from ingest import Ingestor, SourceFile
 
-__all__ = ["CANDIDATE_MODELS", "Question", "corpus_sources", "load_questions", "run_ja_quality"]
+__all__ = ["CANDIDATE_MODELS", "Question", "corpus_sources", "format_quality", "load_questions", "run_ja_quality"]
 
 QUESTIONS = Path("benchmarks/data/ja_retrieval/questions.tsv")
 CORPUS = Path("samples/corpus_ja")
@@ -170,7 +171,8 @@ def _evaluate_model(
 
 
 def _retriever(core: BenchCore, dense_weight: float, sparse_weight: float) -> Retriever:
-    settings = core.settings.retrieval.model_copy(update={"dense_weight": dense_weight, "sparse_weight": sparse_weight})
+    update = {"dense_weight": dense_weight, "sparse_weight": sparse_weight, "collections": {}}
+    settings = core.settings.retrieval.model_copy(update=update)
     return Retriever(core.store, core.embedder, core.sparse, settings, embedders=core.embedders)
 
 
@@ -185,9 +187,10 @@ def _fusion_grid(core: BenchCore, dev: list[Question], qrels: dict[str, Any]) ->
 def run_ja_quality(models: Sequence[str], redact: bool = True, grid: bool = True) -> dict[str, Any]:
     questions = load_questions()
     with tempfile.TemporaryDirectory(prefix="enclave-bench-ja-") as tmp:
-        results = {
-            name: _evaluate_model(name, CANDIDATE_MODELS[name], questions, redact, grid, Path(tmp)) for name in models
-        }
+        results: dict[str, Any] = {}
+        for name in models:
+            results[name] = _evaluate_model(name, CANDIDATE_MODELS[name], questions, redact, grid, Path(tmp))
+            print(format_quality({"models": {name: results[name]}}), flush=True)  # slow machines: show progress
     return {
         "questions": {
             "dev": sum(q.split == "dev" for q in questions),

