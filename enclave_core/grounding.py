@@ -62,17 +62,26 @@ class GroundedAnswer:
 class Grounder:
     """Refusal and support decisions for one question (see the module doc)."""
 
-    def __init__(self, scorer: EvidenceScorer, guard: Guard, refuse_below: float, quote_fallback: bool = True) -> None:
+    def __init__(
+        self,
+        scorer: EvidenceScorer,
+        guard: Guard,
+        refuse_below: float,
+        quote_fallback: bool = True,
+        *,
+        calibrated: bool = True,
+    ) -> None:
         self.scorer = scorer
         self._guard = guard
         self.refuse_below = refuse_below
         self.quote_fallback = quote_fallback
+        self.calibrated = calibrated
 
     def retrieval(self, question: str, citations: list[Citation]) -> RetrievalEvidence:
         return self.scorer.retrieval(question, citations)
 
     def refuses(self, evidence: RetrievalEvidence) -> bool:
-        return not evidence.sentences or evidence.best_score < self.refuse_below
+        return self.calibrated and (not evidence.sentences or evidence.best_score < self.refuse_below)
 
     def refusal(self, evidence: RetrievalEvidence) -> GroundedAnswer:
         text = refusal_text(evidence.question)
@@ -96,7 +105,9 @@ class Grounder:
             "reasons": support.reasons,
         }
         shown, model_answer, per_citation = answer, None, support.per_citation
-        if not support.supported and self.quote_fallback:
+        if not self.calibrated:  # no verdict on a cosine scale the thresholds were not chosen for
+            grounding.update(supported=None, calibrated=False)
+        elif not support.supported and self.quote_fallback:
             sentences = best_answer_sentences(evidence, QUOTE_SENTENCES)
             if sentences:
                 shown, model_answer = self._quote(evidence, sentences), answer
@@ -130,12 +141,14 @@ def _citations_json(
     return out
 
 
-def build_grounder(embedder: Any, guard: Guard, settings: Any) -> Grounder | None:
-    """The grounder for ``settings.answers`` (None when evidence checks are off)."""
+def build_grounder(embedder: Any, guard: Guard, settings: Any, *, calibrated: bool = True) -> Grounder | None:
+    """The grounder for ``settings.answers`` (None when evidence checks are off). ``calibrated``:
+    whether ``embedder`` is the model the thresholds were chosen for; if not (another model per
+    collection, another cosine scale), evidence is still returned but nothing is refused or replaced."""
     if not settings.check_evidence:
         return None
     scorer = EvidenceScorer(embedder, settings.min_answer_support)
-    return Grounder(scorer, guard, settings.refuse_below, settings.quote_fallback)
+    return Grounder(scorer, guard, settings.refuse_below, settings.quote_fallback, calibrated=calibrated)
 
 
 def answer_grounded(

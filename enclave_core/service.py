@@ -249,7 +249,7 @@ class RagService:
             raise
         try:
             answer, fields = answer_grounded(
-                self._grounder(),
+                self._grounder(collection),
                 found.question,
                 found.citations,
                 lambda: generate_reasoned_answer(
@@ -296,7 +296,7 @@ class RagService:
         found = self._retrieve(principal, collection, question, top_k, mode)
         events = iter(
             stream_grounded(
-                self._grounder(),
+                self._grounder(collection),
                 found.question,
                 found.citations,
                 lambda: stream_reasoned_answer(
@@ -320,10 +320,15 @@ class RagService:
             itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
         )
 
-    def _grounder(self) -> Grounder | None:
-        """Evidence checks (refusals from retrieval evidence, answer support), per settings.answers."""
+    def _grounder(self, collection: str) -> Grounder | None:
+        """Evidence checks (refusals from retrieval evidence, answer support), per settings.answers, with
+        the collection's own embedding model; its thresholds hold only for the model they were calibrated on."""
         answers = self.core.settings.answers
-        return build_grounder(self.core.embedder, self.core.guard, answers) if answers.check_evidence else None
+        if not answers.check_evidence:
+            return None
+        embedders = self.core.embedders
+        calibrated = embedders.model_for(collection) == self.core.settings.embedding.model
+        return build_grounder(embedders.embedder_for(collection), self.core.guard, answers, calibrated=calibrated)
 
     def _generation(self, history: list[ChatMessage] | None) -> dict[str, Any]:
         """The LLM settings both answer paths generate with."""

@@ -263,3 +263,12 @@ def test_bench_variants_name_a_profile_and_optionally_the_evidence_checks() -> N
     assert variant("small") == ("small", False) and variant("small+evidence") == ("small", True)
     with pytest.raises(ValueError, match="unknown variant"):
         variant("small+magic")
+
+
+def test_an_uncalibrated_embedding_model_gives_evidence_but_no_verdict() -> None:
+    # A collection embedded with another model (another cosine scale): nothing refused or replaced.
+    g = Grounder(EvidenceScorer(WordsEmbedder(), 0.5), same, refuse_below=0.99, calibrated=False)
+    answer, fields = answer_grounded(g, "Dress code?", SOURCES, lambda: reasoned("It is 99 weeks.", [LEAVE]))
+    assert answer.answer == "It is 99 weeks." and fields["model_answer"] is None
+    assert fields["grounding"]["supported"] is None and fields["grounding"]["calibrated"] is False
+    assert fields["grounding"]["kind"] == "model" and len(fields["citations"]) == 3
