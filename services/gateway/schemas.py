@@ -31,6 +31,16 @@ class Ranks(BaseModel):
     sparse: int | None
 
 
+class EvidenceOut(BaseModel):
+    """A sentence of the citation's ``text`` (``text[start:end]``) that best supports the answer."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+    supports: bool
+
+
 class CitationOut(BaseModel):
     source: str
     chunk_id: str
@@ -41,15 +51,31 @@ class CitationOut(BaseModel):
     page: int | None
     heading: str | None
     ranks: Ranks
+    sent_to_model: bool = False  # the prompt profile passed this source to the model
+    evidence: list[EvidenceOut] = Field(default_factory=list)
 
 
 class SearchResponse(BaseModel):
     citations: list[CitationOut]
 
 
+class Grounding(BaseModel):
+    """Evidence checks' verdict (enclave_core.grounding): ``kind`` model | quote | refusal."""
+
+    kind: Literal["model", "quote", "refusal"]
+    supported: bool | None
+    support: float | None
+    retrieval_support: float | None
+    reasons: list[str]
+    calibrated: bool = True
+
+
 class QueryResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
+    model: str | None = None  # the model that answered; None when it was not asked
+    grounding: Grounding | None = None  # None when evidence checks are off
+    model_answer: str | None = None  # the model's own text when it was not supported and was replaced
 
 
 class FileResult(BaseModel):
