@@ -10,30 +10,27 @@ import uvicorn
 from enclave_core.logs import ACCESS_LOGGER, configure_logging
 from enclave_core.settings import Settings
 
-__all__ = ["serve", "uvicorn_config"]
+__all__ = ["serve", "uvicorn_options"]
 
 
-def uvicorn_config(
-    settings: Settings, host: str | None = None, port: int | None = None, app: Any = None
-) -> uvicorn.Config:
-    """The gateway under uvicorn: our JSON logging (``log_config=None`` keeps uvicorn from installing
-    its own handlers) and no uvicorn access log (raw paths and query strings): the gateway writes
-    its own access line with the route template (services/gateway/telemetry.py)."""
-    from services.gateway.app import create_app
-
-    return uvicorn.Config(
-        app or create_app(settings),
-        host=host or settings.gateway.host,
-        port=port or settings.gateway.port,
-        log_level=settings.logging.level.lower(),
-        log_config=None,
-        access_log=False,
-        timeout_keep_alive=settings.gateway.keep_alive_s,
-    )
+def uvicorn_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
+    """uvicorn's options for the gateway: our JSON logging (``log_config=None`` keeps uvicorn from
+    installing its own handlers) and no uvicorn access log (raw paths and query strings): the
+    gateway writes its own access line with the route template (services/gateway/telemetry.py)."""
+    return {
+        "host": host or settings.gateway.host,
+        "port": port or settings.gateway.port,
+        "log_level": settings.logging.level.lower(),
+        "log_config": None,
+        "access_log": False,
+        "timeout_keep_alive": settings.gateway.keep_alive_s,
+    }
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, access_log: bool = True) -> None:
     """Serve the gateway until interrupted (blocking), logging JSON lines at ``logging.level``."""
+    from services.gateway.app import create_app
+
     configure_logging(settings.logging.level)
     logging.getLogger(ACCESS_LOGGER).disabled = not (access_log and settings.logging.access_log)
-    uvicorn.Server(uvicorn_config(settings, host, port)).run()
+    uvicorn.run(create_app(settings), **uvicorn_options(settings, host, port))

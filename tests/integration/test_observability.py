@@ -1,6 +1,6 @@
 """Metrics and logs through the real gateway (issue 23): what they show, and what they never show.
 
-A real gateway under uvicorn, started with the production server options (``uvicorn_config``:
+A real gateway under uvicorn, started with the production server options (``uvicorn_options``:
 JSON logging, no uvicorn access log) and ``logging.level: DEBUG``, with real Presidio,
 embeddings and embedded Qdrant, and a scripted OpenAI-compatible LLM whose answer repeats a
 personal value (so the output guard has something to redact). A document with a planted name,
@@ -32,7 +32,7 @@ from enclave_core.logs import configure_logging
 from enclave_core.requestctx import REQUEST_ID_HEADER
 from enclave_core.settings import Settings
 from services.gateway.app import create_app
-from services.gateway.server import uvicorn_config
+from services.gateway.server import uvicorn_options
 from tests.conftest import REPO, free_port, make_settings
 from tests.integration.conftest import ACCESS_POLICY, upload
 from tests.integration.faults import FakeLLM
@@ -121,7 +121,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory, embedder: Any, redactor: 
         }
         app = create_app(settings, warm=False)
         port = free_port()
-        server = uvicorn.Server(uvicorn_config(settings, "127.0.0.1", port, app=app))
+        server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings, "127.0.0.1", port)))
         thread = threading.Thread(target=server.run, name="observed-gateway", daemon=True)
         thread.start()
         deadline = time.monotonic() + 120
