@@ -22,6 +22,7 @@ __all__ = ["DENSE", "SPARSE", "QdrantStore", "StoreLocked"]
 
 log = logging.getLogger(__name__)
 
+
 class QdrantStore:
     def __init__(self, client: QdrantClient, prefix: str = "enclave_", *, remote: bool = False) -> None:
         self._client = client
