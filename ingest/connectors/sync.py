@@ -10,6 +10,7 @@ sync killed midway resumes by running again, since state is written only after e
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +59,13 @@ class Syncer:
         permission change is a payload update of the same document."""
         return document_id(collection, f"connector\x00{connector}\x00{key}", [], self.ingestor.core.data_key)
 
+    def state_key(self, collection: str, connector: str, key: str) -> str:
+        """An item's key as the sync state stores it: keys are paths, URLs and message ids, which
+        hold names ("reviews/Jane Doe.txt"), and the state file must hold no personal data; a
+        keyed hash still finds the item again on the next listing."""
+        message = f"sync\x00{collection}\x00{connector}\x00{key}".encode()
+        return hmac.new(self.ingestor.core.data_key, message, hashlib.sha256).hexdigest()
+
     def sync(self, collection: str, connector: Connector) -> SyncReport:
         try:
             return self._sync(collection, connector)
@@ -77,11 +85,12 @@ class Syncer:
             if not item.readers:
                 report.without_readers += 1  # nobody may read it: stored nowhere, removed if it was
                 continue
-            seen.add(item.key)
+            stored_key = self.state_key(collection, connector.name, item.key)
+            seen.add(stored_key)
             if self.on_item is not None:
                 self.on_item(item.key)
             try:
-                self._sync_item(collection, connector.name, item, known.get(item.key), report, added_shas)
+                self._sync_item(collection, connector.name, item, stored_key, known.get(stored_key), report, added_shas)
             except (EnclaveError, OSError) as exc:
                 report.failed.append(f"{item.source}: {exc}")
         if listing.complete:
@@ -106,6 +115,7 @@ class Syncer:
         collection: str,
         connector: str,
         item: Item,
+        stored_key: str,
         previous: SyncRecord | None,
         report: SyncReport,
         added_shas: set[str],
@@ -132,7 +142,7 @@ class Syncer:
             for stale in set(previous.children) - set(child_ids):
                 self.ingestor.delete_document(collection, stale)
         self.state.put(
-            collection, connector, SyncRecord(item.key, doc_id, child_ids, item.version, sha, readers), _now()
+            collection, connector, SyncRecord(stored_key, doc_id, child_ids, item.version, sha, readers), _now()
         )
         if previous is None:
             report.added += 1

@@ -21,6 +21,7 @@ from enclave_core.service import RagService
 from ingest import Ingestor
 from ingest.connectors import Syncer, SyncState
 from ingest.connectors.fileshare import FileShareConnector
+from ingest.erasure import find_plaintext
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give files other groups")
 
@@ -164,3 +165,17 @@ def test_a_sync_killed_midway_resumes(core: Any, share: Path, tmp_path: Path) ->
     assert core.store.count(COLLECTION) == final  # nothing stored twice
     state.close()
     ingestor.manifest.close()
+
+
+def test_a_name_in_a_file_path_is_stored_nowhere_in_plaintext(core: Any, share: Path) -> None:
+    """Paths hold names; the sync state, manifest and store keep only keyed hashes or the
+    pseudonymized form (the attack: read <data>/state/connectors.sqlite for who has a review)."""
+    _write(share / "reviews" / "Jane Doe - annual review.txt", "Performance review: exceeds expectations.", HR_GID)
+    ingestor = Ingestor(core)
+    state = SyncState(core.settings.data_dir / "state" / "connectors.sqlite")
+    report = Syncer(ingestor, state).sync(COLLECTION, FileShareConnector("files", share, GROUP_MAP))
+    assert report.added == 4
+    state.close()
+    ingestor.manifest.close()
+    assert (core.settings.data_dir / "state" / "connectors.sqlite").exists()
+    assert find_plaintext(core.settings.data_dir, ["Jane Doe", "Jane Doe - annual review"]) == []
