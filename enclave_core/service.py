@@ -216,7 +216,8 @@ class RagService:
             principal,
             collection,
             placeholders=sorted(set(placeholders)),
-            documents={p: sorted(sources.get(p, ())) for p in sorted(set(placeholders))},
+            documents=sorted({d for p in set(placeholders) for d in sources.get(p, ())}),
+            placeholder_documents={p: sorted(sources.get(p, ())) for p in sorted(set(placeholders))},
             withheld=sorted(withheld),
             reason=self.core.redactor.redact(reason or "").text,
             answer_sha256=delivered_sha256(revealed),  # the answer as delivered, pseudonyms revealed

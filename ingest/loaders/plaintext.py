@@ -43,24 +43,38 @@ def load_text(data: bytes, source: str, max_bytes: int) -> LoadedDocument:
 def _japanese_blocks(text: str, blocks: list[Block]) -> None:
     headings = HeadingPath()
     lines: list[str] = []
+    # A heading with no text under it (a title-only memo, an empty last article) is text itself:
+    # kept as a block under its parents' path, so nothing in the file is lost.
+    bare: tuple[str, str | None] | None = None
 
     def flush() -> None:
+        nonlocal bare
         joined = ""
         for line in lines:
             # A wrapped Japanese line continues its sentence: no space between two CJK characters.
             cjk_seam = joined and ord(joined[-1]) > 0x2E80 and ord(line[0]) > 0x2E80
             joined += line if not joined or cjk_seam else " " + line
+        if joined:
+            bare = None
         add_block(blocks, joined, heading=headings.current)
         lines.clear()
+
+    def keep_bare_heading() -> None:
+        if bare is not None:
+            add_block(blocks, bare[0], heading=bare[1])
 
     for raw in text.split("\n"):
         line = raw.strip()
         level = japanese_heading_level(line)
         if level is not None:
             flush()
+            keep_bare_heading()
+            parents = headings.current
             headings.enter(level, line)
+            bare = (line, parents)
         elif not line:
             flush()
         else:
             lines.append(line)
     flush()
+    keep_bare_heading()

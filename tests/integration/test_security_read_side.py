@@ -151,7 +151,8 @@ def test_reveal_still_works_for_passages_the_caller_can_read(read_side: ReadSide
     assert r.json()["answer"].startswith("Jane Doe received")
     record = _records(read_side, "pii.reveal")[-1]
     assert record["placeholders"] == ["<PERSON_1>"]
-    assert record["documents"] == {"<PERSON_1>": [read_side.hr_doc]}
+    assert record["placeholder_documents"] == {"<PERSON_1>": [read_side.hr_doc]}
+    assert record["documents"] == [read_side.hr_doc]
     assert "Jane" not in json.dumps(record)
 
 
