@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from enclave_core.audit.events import AuditEvent, write_event
 from enclave_core.errors import NotFoundError
+from enclave_core.identity import LOCAL_ADMIN, Principal
 from ingest.pipeline import Ingestor
 
 from .config import CollectionSync, build_connector, load_connectors_policy
@@ -17,10 +19,21 @@ __all__ = ["ConnectorService"]
 
 
 class ConnectorService:
-    def __init__(self, ingestor: Ingestor, state: SyncState, policy_path: Path) -> None:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        state: SyncState,
+        policy_path: Path,
+        *,
+        principal: Principal = LOCAL_ADMIN,
+        via: str = "cli",
+    ) -> None:
+        self.ingestor = ingestor
         self.syncer = Syncer(ingestor, state)
         self.state = state
         self.policy_path = policy_path
+        self.principal = principal  # who started the sync: named in its audit record
+        self.via = via
 
     def _policy(self) -> dict[str, CollectionSync]:
         return load_connectors_policy(self.policy_path)  # re-read each time: edits apply at the next sync
@@ -37,7 +50,29 @@ class ConnectorService:
         for entry in config.connectors:
             connector = build_connector(entry, self.policy_path)
             reports.append(self.syncer.sync(collection, connector))
+        self._audit(collection, reports)
         return reports
+
+    def _audit(self, collection: str, reports: list[SyncReport]) -> None:
+        """One record per sync: counts per connector, never the items' paths or error texts
+        (paths hold names; the sync report returned to the caller carries those)."""
+        counts = {
+            r.connector: {
+                "added": r.added,
+                "updated": r.updated,
+                "deleted": r.deleted,
+                "moved": r.moved,
+                "readers_changed": r.readers_changed,
+                "failed": len(r.failed),
+                "deletions_skipped": r.deletions_skipped,
+            }
+            for r in reports
+        }
+        outcome = "partial" if any(r.failed for r in reports) else "ok"
+        event = AuditEvent.by(
+            self.principal, "collection.sync", outcome, via=self.via, collection=collection, connectors=counts
+        )
+        write_event(self.ingestor.core.audit, event)
 
     def due(self, now: datetime | None = None) -> list[str]:
         """Collections with a schedule whose oldest connector run is older than it."""

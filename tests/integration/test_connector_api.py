@@ -8,7 +8,7 @@ import grp
 import os
 from pathlib import Path
 
-from tests.integration.conftest import Gateway
+from tests.integration.conftest import Gateway, read_audit
 
 POLICY = """
 version: 1
@@ -55,3 +55,8 @@ def test_sync_route_keeps_permissions_true(gateway: Gateway, tmp_path: Path) -> 
         second = client.post("/v1/collections/hr-only/sync")
         assert second.status_code == 200 and second.json()["connectors"][0]["deleted"] == 1
     assert "expenses.md" not in _found(gateway, "hr", "How fast are taxi receipts reimbursed?")
+
+    syncs = [r for r in read_audit(gateway.settings) if r["action"] == "collection.sync"]
+    # The key "hradmin" belongs to hana: the record names the person, not the key.
+    assert [(r["principal"], r["via"], r["outcome"]) for r in syncs] == [("hana", "api", "ok")] * 2
+    assert syncs[-1]["connectors"]["share"]["deleted"] == 1 and "expenses.md" not in str(syncs)

@@ -44,7 +44,9 @@ def sync_collection(
     authorize(core, principal, "admin", name, request)
     state = SyncState(core.settings.state_dir / "connectors.sqlite")
     try:
-        service = ConnectorService(ingestor, state, core.settings.policies_dir / "connectors.yaml")
+        service = ConnectorService(
+            ingestor, state, core.settings.policies_dir / "connectors.yaml", principal=principal, via="api"
+        )
         reports = service.sync(name)
     finally:
         state.close()
