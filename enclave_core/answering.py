@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from enclave_core.evidence import is_japanese
+from enclave_core.language import is_japanese
 from enclave_core.llm import ChatMessage
 from enclave_core.retrieval import Citation
 

@@ -32,7 +32,6 @@ __all__ = [
     "SourceSentence",
     "best_answer_sentences",
     "content_terms",
-    "is_japanese",
     "sentence_spans",
     "unsupported_numbers",
 ]
@@ -112,11 +111,6 @@ _STOP = frozenset(
 )
 
 
-def is_japanese(text: str) -> bool:
-    """Kana or kanji anywhere: the question is Japanese (enough for choosing the answer language)."""
-    return _JAPANESE.search(text) is not None
-
-
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of ``text`` (stripped; very short ones dropped, very long
     ones - tables, run-on lists - cut into pieces so one sentence cannot match everything)."""
@@ -144,7 +138,7 @@ def content_terms(text: str) -> set[str]:
     text = _PLACEHOLDER.sub(" ", text)
     out: set[str] = set()
     for w in (m.group(0).lower() for m in _WORD.finditer(text)):
-        if is_japanese(w):
+        if _JAPANESE.search(w):
             out.update(ch for ch in w if _JAPANESE.match(ch))
         elif w not in _STOP and len(w) > 1:
             out.add(w)

@@ -24,8 +24,8 @@ from enclave_core.evidence import (
     RetrievalEvidence,
     SourceSentence,
     best_answer_sentences,
-    is_japanese,
 )
+from enclave_core.language import is_japanese
 from enclave_core.reasoning import ReasonedAnswer
 from enclave_core.retrieval import Citation
 

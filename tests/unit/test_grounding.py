@@ -14,11 +14,11 @@ from enclave_core.answering import NO_ANSWER, build_messages, language_rule
 from enclave_core.evidence import (
     EvidenceScorer,
     content_terms,
-    is_japanese,
     sentence_spans,
     unsupported_numbers,
 )
 from enclave_core.grounding import NO_ANSWER_JA, Grounder, answer_grounded, stream_grounded
+from enclave_core.language import is_japanese
 from enclave_core.reasoning import ReasonedAnswer
 from enclave_core.retrieval import Citation
 
