@@ -30,6 +30,7 @@ __all__ = [
     "ChunkingSettings",
     "EmbeddingSettings",
     "GatewaySettings",
+    "IngestSettings",
     "LLMServerSettings",
     "LLMSettings",
     "LoggingSettings",
@@ -221,6 +222,16 @@ class GatewaySettings(BaseModel):
     keep_alive_s: int = Field(75, ge=1)
 
 
+class IngestSettings(BaseModel):
+    """Where the gateway's ingestion jobs run. ``process``: in worker processes at a lower CPU priority
+    (nice ``worker_nice``, SCHED_BATCH), so that loading, redaction and embedding never hold the
+    gateway's interpreter while queries wait; ``thread``: in a thread of the gateway (one process)."""
+
+    worker: Literal["process", "thread"] = "process"
+    worker_processes: int = Field(1, ge=1, le=8)  # jobs run at once (each process loads its own models)
+    worker_nice: int = Field(10, ge=0, le=19)
+
+
 class MetricsSettings(BaseModel):
     """``GET /metrics`` (Prometheus): behind the ``auditor``/``admin`` role on the gateway's port, or,
     when ``port`` is set, on that port instead (no key; bind it to an address only Prometheus reaches)."""
@@ -251,6 +262,7 @@ class Settings(BaseModel):
     retrieval: RetrievalSettings = RetrievalSettings()
     answers: AnswerSettings = AnswerSettings()
     gateway: GatewaySettings = GatewaySettings()
+    ingest: IngestSettings = IngestSettings()
     audit: AuditSettings = AuditSettings()
     vault: VaultSettings = VaultSettings()
     auth: AuthSettings = AuthSettings()

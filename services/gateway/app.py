@@ -14,7 +14,8 @@ from enclave_core.runtime import Core
 from enclave_core.secrets_check import check_secrets
 from enclave_core.settings import Settings, get_settings
 from ingest import AdminService, Ingestor
-from ingest.jobs import JobJournal, JobRunner, Staging
+from ingest.jobs import JobJournal, Staging
+from ingest.worker_pool import job_runner
 from services.gateway.api.routes import (
     admin,
     audit,
@@ -50,7 +51,7 @@ def build_state(settings: Settings) -> AppState:
     journal = JobJournal(settings.state_dir / "jobs.sqlite", core.data_key)
 
     staging = Staging(settings.state_dir / "staging", core.data_key)
-    jobs = JobRunner(ingestor, journal, staging)
+    jobs = job_runner(settings, ingestor, journal, staging)  # ingest.worker: worker processes or a thread
     keys = KeyStore(settings.secrets_dir / "api-keys.json")
     writes = AdminService(core, ingestor, jobs=jobs, keys=keys)
     jobs.on_finished = writes.job_finished  # each finished job is audited by the write-side service
