@@ -72,7 +72,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(result)
     else:
         for i, c in enumerate(result["citations"], start=1):
-            page = f" p.{c['page']}" if c.get("page") else ""
+            page = f" ({c['location']})" if c.get("location") else ""
             print(f"[{i}] {c['score']:.4f}  {c['source']}{page}\n    {c['text'][:200]}")
     return EXIT_OK
 
@@ -104,7 +104,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(result["answer"])
     print()
     for i, c in enumerate(result["citations"], start=1):
-        page = f", page {c['page']}" if c.get("page") else ""
+        page = f", {c['location']}" if c.get("location") else ""
         print(f"[{i}] {c['source']}{page}")
     return EXIT_OK
 

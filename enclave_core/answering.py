@@ -68,7 +68,7 @@ class Guard(Protocol):
 
 
 def _source_header(number: int, c: Citation) -> str:
-    where = c.source + (f", page {c.page}" if c.page else "")
+    where = c.source + (f", {c.location}" if c.location else "")
     heading = f" — {c.heading}" if c.heading else ""
     return f"[{number}] {c.title}{heading} ({where})"
 

@@ -7,7 +7,7 @@ scope; fusion happens here so that each citation can say how each retriever rank
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -15,6 +15,7 @@ from enclave_core.embedding.base import Embedder
 from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.errors import InvalidName, UnknownCollection
+from enclave_core.locators import describe, from_payload, normalized
 from enclave_core.settings import RetrievalSettings
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope, Hit, VectorStore
@@ -96,6 +97,17 @@ class Citation:
     heading: str | None
     dense_rank: int | None
     sparse_rank: int | None
+    locator: dict[str, Any] | None = field(default=None, hash=False)  # as stored; None in older chunks
+
+    @property
+    def where(self) -> dict[str, Any] | None:
+        """The stored locator, or a page locator from the page number of chunks stored before locators."""
+        return self.locator if self.locator is not None else from_payload({payload.PAGE: self.page})
+
+    @property
+    def location(self) -> str | None:
+        """The locator in words ("slide 3"), for people and prompts."""
+        return describe(self.where)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +119,8 @@ class Citation:
             "title": self.title,
             "page": self.page,
             "heading": self.heading,
+            "locator": self.where,
+            "location": self.location,
             "ranks": {"dense": self.dense_rank, "sparse": self.sparse_rank},
         }
 
@@ -183,4 +197,5 @@ class Retriever:
             heading=p.get(payload.HEADING),
             dense_rank=dense_rank,
             sparse_rank=sparse_rank,
+            locator=normalized(p.get(payload.LOCATOR)),
         )

@@ -32,6 +32,7 @@ from enclave_core.vectorstore import PointRecord, payload
 from ingest.attachments import with_attachments
 from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
+from ingest.loaders.locators import chunk_locator
 from ingest.manifest import DocumentRecord, Manifest
 
 __all__ = [
@@ -345,6 +346,7 @@ class Ingestor:
                             payload.TITLE: item.doc.title,
                             payload.PAGE: chunk.page,
                             payload.HEADING: chunk.heading,
+                            payload.LOCATOR: chunk_locator(item.doc, chunk),
                             payload.CHUNK_INDEX: chunk.index,
                             payload.TEXT: chunk.text,
                             payload.ACL: acl,

@@ -5,6 +5,8 @@ SOURCE = "source"
 TITLE = "title"
 PAGE = "page"
 HEADING = "heading"
+# Which page/slide/sheet/chapter/message the chunk is from (enclave_core/locators.py); may be absent.
+LOCATOR = "locator"
 CHUNK_INDEX = "chunk_index"
 TEXT = "text"
 ACL = "acl"

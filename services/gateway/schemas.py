@@ -31,6 +31,14 @@ class Ranks(BaseModel):
     sparse: int | None
 
 
+class Locator(BaseModel):
+    kind: Literal["page", "slide", "sheet", "chapter", "message"]
+    number: int | None = None
+    name: str | None = None  # sheet name, as stored (pseudonymized)
+    subject: str | None = None  # message subject, as stored (pseudonymized)
+    date: str | None = None  # message date, as stored
+
+
 class EvidenceOut(BaseModel):
     """A sentence of the citation's ``text`` (``text[start:end]``) that best supports the answer."""
 
@@ -50,6 +58,10 @@ class CitationOut(BaseModel):
     title: str
     page: int | None
     heading: str | None
+    # Where in the document: {"kind": "page"|"slide"|"sheet"|"chapter"|"message", "number", "name",
+    # "subject", "date"} (enclave_core/locators.py) and the same in words ("slide 3"); None without one.
+    locator: Locator | None = None
+    location: str | None = None
     ranks: Ranks
     sent_to_model: bool = False  # the prompt profile passed this source to the model
     evidence: list[EvidenceOut] = Field(default_factory=list)

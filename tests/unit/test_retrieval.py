@@ -351,8 +351,18 @@ def test_citation_fields_come_from_the_payload() -> None:
         "title": "Leave policy",
         "page": 3,
         "heading": "Annual leave",
+        "locator": {"kind": "page", "number": 3},  # a chunk stored before locators: its page
+        "location": "page 3",
         "ranks": {"dense": 1, "sparse": None},
     }
+
+
+def test_a_stored_locator_reaches_the_citation() -> None:
+    p = {payload.SOURCE: "deck.pptx", payload.PAGE: 4, payload.LOCATOR: {"kind": "slide", "number": 4, "junk": 1}}
+    retriever, _, _ = make([Hit("c1", 0.8, p)], [])
+    (c,) = retriever.search("docs", "q", SCOPE)
+    assert c.to_json()["locator"] == {"kind": "slide", "number": 4}
+    assert c.to_json()["location"] == "slide 4"
 
 
 def test_citation_with_an_empty_payload() -> None:

@@ -355,7 +355,7 @@ class TurnView {
   setCitations(citations) {
     this.citations = citations;
     this.sourceList.replaceChildren(...citations.map((c) => {
-      const where = [c.source, c.page ? t("source.page", c.page) : null, c.heading].filter(Boolean).join(" · ");
+      const where = [c.source, placeIn(c), c.heading].filter(Boolean).join(" · ");
       return el("li", { "data-index": c.index, "data-sent": c.sent_to_model ? "true" : null },
         el("button", {
           type: "button", class: "cite", "data-index": c.index,
@@ -526,12 +526,23 @@ async function ask(question) {
 
 let sourceOpener = null;
 
+// Where in its document a source is: slide, sheet, chapter, message or page (citation.locator;
+// older answers and chunks carry only a page number).
+function placeIn(c) {
+  const loc = c.locator || (c.page ? { kind: "page", number: c.page } : null);
+  if (!loc) return null;
+  if (loc.kind === "sheet") return loc.name ? t("source.sheet", loc.name) : t("source.sheet", loc.number);
+  if (loc.kind === "message") return loc.subject ? t("source.message", loc.subject, loc.date) : c.location;
+  if (["page", "slide", "chapter"].includes(loc.kind) && loc.number) return t(`source.${loc.kind}`, loc.number);
+  return c.location || null;
+}
+
 function openSource(citation, opener) {
   sourceOpener = opener;
   $("source-title").textContent = `[${citation.index}] ${docName(citation)}`;
   const meta = [
     t("source.document", citation.source),
-    citation.page ? t("source.page", citation.page) : null,
+    placeIn(citation),
     citation.heading ? t("source.section", citation.heading) : null,
   ].filter(Boolean).join(" · ");
   $("source-meta").textContent = meta;
