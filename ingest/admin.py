@@ -222,7 +222,7 @@ class AdminService:
         files, early = collect_files(paths)
         for outcome in early:
             progress(outcome)
-        report = self.ingestor.ingest(files, collection, groups, force=force, progress=progress)
+        report = self.ingestor.ingest(files, collection, groups, force=force, progress=progress, attachments=True)
         outcomes = early + report.outcomes
         self._audit(
             principal,

@@ -518,20 +518,26 @@ class JobRunner:
         redactions: dict[str, int] = {}
 
         def progress(outcome: FileOutcome) -> None:
-            index = by_doc[str(outcome.doc_id)]
+            index = by_doc.get(str(outcome.doc_id))  # None: a mail attachment, no upload of its own
             for key, value in outcome.redactions.items():
                 redactions[key] = redactions.get(key, 0) + value
             if outcome.status == "failed" and _environmental(outcome.error):
                 retry.append(outcome.error or "")
                 return
-            self.journal.record_file(job_id, index, outcome)
-            self.staging.drop(job_id, index)
+            if index is not None:
+                self.journal.record_file(job_id, index, outcome)
+                self.staging.drop(job_id, index)
             if self.on_file is not None:
                 self.on_file(outcome)
 
         try:
             self.ingestor.ingest(
-                sources, job["collection"], job["acl"], may_replace=job["may_replace"], progress=progress
+                sources,
+                job["collection"],
+                job["acl"],
+                may_replace=job["may_replace"],
+                progress=progress,
+                attachments=True,
             )
         except (EnclaveError, OSError) as exc:
             retry.append(f"{exc.__class__.__name__}: {exc}")
