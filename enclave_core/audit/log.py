@@ -3,7 +3,9 @@
 Every record carries ``prev``, the SHA-256 of the record before it, and ``hash``, the
 SHA-256 of its own canonical JSON without the ``hash`` field; editing, inserting,
 deleting or reordering any record breaks the chain at that record. Appends take an
-exclusive file lock (the gateway and the CLI may write at once) and are fsync'd.
+exclusive file lock (the gateway and the CLI may write at once) and are fsync'd before
+``append`` returns; appends that arrive together (concurrent requests) are written as one
+batch with one fsync and one signed head (group commit).
 
 With a signer (Ed25519, ``signing.py``) the head of the chain is signed after every
 append and checkpoints are kept, so truncation and a rebuilt chain are detected too.
@@ -139,6 +141,17 @@ class _Checked:
 _START = _Checked((0, 0), 0, 0, 0, GENESIS, 0, 0)
 
 
+@dataclass(eq=False)
+class _Pending:
+    """One append waiting for its batch: what to write, then the record written or the error."""
+
+    action: str
+    fields: dict[str, Any]
+    record: dict[str, Any] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
 class AuditLog:
     def __init__(
         self,
@@ -157,7 +170,9 @@ class AuditLog:
         self.checkpoint_every = checkpoint_every
         self._signing_key = signing_key
         self._signer: AuditSigner | None = None
-        self._lock = threading.Lock()
+        self._batch = threading.Condition()  # group commit: the queue and who is writing it
+        self._queue: list[_Pending] = []
+        self._writing = False
         self._verify_lock = threading.Lock()
         self._checked: _Checked | None = None  # verify_incremental(): the chain checked so far
         self._failed: tuple[tuple[int, int, int, int], VerifyResult] | None = None  # its last failure
@@ -205,43 +220,89 @@ class AuditLog:
             block = min(end, block * 4)
 
     def append(self, action: str, **fields: Any) -> dict[str, Any]:
-        """Append one record and return it (with seq and hash). Strings longer than
-        ``max_field_chars`` are cut (with a marker), so no caller can write an unbounded record."""
-        action = cap_strings(action, self.max_field_chars)
-        fields = cap_strings(fields, self.max_field_chars)
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with self._lock, open(self.path, "a+b", opener=_private) as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        """Append one record and return it (with seq and hash) once it is on disk (fsync'd, head
+        signed). Strings longer than ``max_field_chars`` are cut (with a marker), so no caller can
+        write an unbounded record.
+
+        Group commit: appends that arrive while another thread is writing wait and are then
+        written together by one of them (one lock, one fsync, one signed head for the batch), each
+        record still chained to the one before it. Every caller returns only after the fsync that
+        covers its own record; if the batch cannot be written, every caller in it gets the error
+        and nothing of the batch stays in the log."""
+        entry = _Pending(cap_strings(action, self.max_field_chars), cap_strings(fields, self.max_field_chars))
+        with self._batch:
+            self._queue.append(entry)
+            while self._writing and not entry.done:
+                self._batch.wait()
+            if not entry.done:  # this thread writes everything queued so far, its own record included
+                self._writing = True
+                batch, self._queue = self._queue, []
+        if not entry.done:
             try:
-                seq, prev = self._last_record(fh)
-                record: dict[str, Any] = {
-                    "seq": seq + 1,
-                    "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
-                    "action": action,
-                    **fields,
-                    "prev": prev,
-                }
-                record["hash"] = record_hash(record)
-                signer = self._get_signer()
-                if signer is not None:
-                    # Each record signed: a forged record, even in a fully recomputed chain, is named.
-                    record["sig"] = signer.sign(record["seq"], record["hash"], "record")["sig"]
-                end = fh.seek(0, os.SEEK_END)
-                checkpoints_end = self.checkpoints_path.stat().st_size if self.checkpoints_path.exists() else 0
-                try:
-                    fh.write(canonical(record) + b"\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                    self._sign_head(record["seq"], record["hash"])
-                except OSError as exc:
-                    # A full disk must not leave a record without its signed head: undo it all.
-                    self._roll_back(fh, end, checkpoints_end, seq, prev)
-                    raise AuditWriteFailed(f"audit record not written: {exc.strerror or exc}") from exc
+                self._commit(batch)
             finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                with self._batch:
+                    self._writing = False
+                    self._batch.notify_all()
+        if entry.error is not None:
+            raise entry.error
+        assert entry.record is not None
         for observe in self.on_append:
-            observe(action)
-        return record
+            observe(entry.action)
+        return entry.record
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        """Write ``batch`` under the file lock: chain, one write, one fsync, one head; then mark
+        every entry done (with its record, or with the error)."""
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(self.path, "a+b", opener=_private) as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                try:
+                    self._write_batch(fh, batch)
+                finally:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else AuditWriteFailed(f"audit record not written: {exc!r}")
+            for entry in batch:
+                entry.record, entry.error = None, error
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for entry in batch:
+                entry.done = True
+
+    def _write_batch(self, fh: Any, batch: list[_Pending]) -> None:
+        seq, prev = self._last_record(fh)
+        first_seq, first_prev = seq, prev
+        signer = self._get_signer()
+        lines: list[bytes] = []
+        for entry in batch:
+            seq += 1
+            record: dict[str, Any] = {
+                "seq": seq,
+                "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
+                "action": entry.action,
+                **entry.fields,
+                "prev": prev,
+            }
+            record["hash"] = prev = record_hash(record)
+            if signer is not None:
+                # Each record signed: a forged record, even in a fully recomputed chain, is named.
+                record["sig"] = signer.sign(record["seq"], record["hash"], "record")["sig"]
+            entry.record = record
+            lines.append(canonical(record) + b"\n")
+        end = fh.seek(0, os.SEEK_END)
+        checkpoints_end = self.checkpoints_path.stat().st_size if self.checkpoints_path.exists() else 0
+        try:
+            fh.write(b"".join(lines))
+            fh.flush()
+            os.fsync(fh.fileno())
+            self._sign_batch([e.record for e in batch if e.record is not None])
+        except OSError as exc:
+            # A full disk must not leave a record without its signed head: undo the whole batch.
+            self._roll_back(fh, end, checkpoints_end, first_seq, first_prev)
+            raise AuditWriteFailed(f"audit record not written: {exc.strerror or exc}") from exc
 
     def _roll_back(self, fh: Any, end: int, checkpoints_end: int, seq: int, digest: str) -> None:
         """Best effort (the disk may still be full): restore the log, checkpoints and head as they were."""
@@ -252,10 +313,24 @@ class AuditLog:
             if self.checkpoints_path.exists():
                 os.truncate(self.checkpoints_path, checkpoints_end)
         with contextlib.suppress(OSError):
-            self._sign_head(seq, digest, checkpoint=False) if seq else self.head_path.unlink(missing_ok=True)
+            self._sign_head(seq, digest) if seq else self.head_path.unlink(missing_ok=True)
 
-    def _sign_head(self, seq: int, digest: str, checkpoint: bool = True) -> None:
-        """Called under the file lock: sign the new head; every N records keep a checkpoint."""
+    def _sign_batch(self, records: list[dict[str, Any]]) -> None:
+        """Called under the file lock: sign the head once for the batch's last record, and keep
+        a checkpoint for every record of the batch that falls on one."""
+        last = records[-1]
+        self._sign_head(last["seq"], last["hash"])
+        signer = self._get_signer()
+        marks = [r for r in records if r["seq"] % self.checkpoint_every == 0]
+        if signer is None or not marks:
+            return
+        with open(self.checkpoints_path, "ab", opener=_private) as cp:
+            cp.write(b"".join(canonical(signer.sign(r["seq"], r["hash"], "checkpoint")) + b"\n" for r in marks))
+            cp.flush()
+            os.fsync(cp.fileno())
+
+    def _sign_head(self, seq: int, digest: str) -> None:
+        """Called under the file lock: sign the new head (and its anchor copy)."""
         signer = self._get_signer()
         if signer is None:
             return
@@ -263,11 +338,6 @@ class AuditLog:
         _write_json_private(self.head_path, head)
         if self.anchor_path is not None:
             _write_json_private(self.anchor_path, head)
-        if checkpoint and seq % self.checkpoint_every == 0:
-            with open(self.checkpoints_path, "ab", opener=_private) as cp:
-                cp.write(canonical(signer.sign(seq, digest, "checkpoint")) + b"\n")
-                cp.flush()
-                os.fsync(cp.fileno())
 
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
