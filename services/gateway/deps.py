@@ -60,22 +60,28 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-StateDep = Annotated[AppState, Depends(get_state)]
+async def _state(request: Request) -> AppState:
+    # The trivial dependencies are coroutines: FastAPI runs a plain function dependency in the
+    # thread pool, one hop per dependency per request (and a worker thread held meanwhile).
+    return get_state(request)
 
 
-def get_core(state: StateDep) -> Core:
+StateDep = Annotated[AppState, Depends(_state)]
+
+
+async def get_core(state: StateDep) -> Core:
     return state.core
 
 
-def get_ingestor(state: StateDep) -> Ingestor:
+async def get_ingestor(state: StateDep) -> Ingestor:
     return state.ingestor
 
 
-def get_jobs(state: StateDep) -> JobRunner:
+async def get_jobs(state: StateDep) -> JobRunner:
     return state.jobs
 
 
-def get_admin(state: StateDep) -> AdminService:
+async def get_admin(state: StateDep) -> AdminService:
     return state.admin
 
 
@@ -123,7 +129,7 @@ def _admitted(request: Request, state: AppState, principal: Principal) -> Princi
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def get_rag(core: CoreDep) -> RagService:
+async def get_rag(core: CoreDep) -> RagService:
     return RagService(core)
 
 
