@@ -5,7 +5,7 @@ cost: ONNX Runtime fuses attention and layer norms, and needs neither torch nor 
 at query time. The ONNX graph is exported once from the local model with ``torch.onnx`` (offline, no
 hub) and cached under ``cache_dir``, keyed by the model's weights; int8 dynamic quantisation is an
 option, off by default, because it must be shown to hold retrieval quality for the model in use.
-Texts are batched by token length, so a batch pads to its own longest text, not the corpus's.
+Texts are batched by token length (``length_buckets``), so padding costs almost nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
-__all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx"]
+__all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx", "length_buckets"]
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,22 @@ def export_onnx(model_path: Path, target: Path) -> None:
 
 
 def _quantize(source: Path, target: Path) -> None:
+    """int8 weights for the MatMuls only, one scale per output channel, 7-bit range.
+
+    Quantising every op with one scale per tensor gave a mean cosine of 0.936 to the float32
+    vectors on SciFact; this recipe gives 0.993 (min 0.988) at 1.8x the speed on a 2-core AVX host
+    (docs/benchmarks.md). ``reduce_range`` avoids the saturation of 8-bit products on CPUs without
+    VNNI; the embeddings (Gather) and layer norms stay float32."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        reduce_range=True,
+        op_types_to_quantize=["MatMul"],
+    )
 
 
 def _atomic_build(target: Path, build: Any) -> None:
@@ -98,6 +111,37 @@ def _atomic_build(target: Path, build: Any) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+#: A bucket's texts may be this much longer than its shortest one (plus a few tokens) before a new one
+#: starts: every text of a bucket is padded to its longest, and padding costs as much as text.
+_BUCKET_SLACK = 0.10
+_BUCKET_SLACK_TOKENS = 4
+
+
+def length_buckets(lengths: Sequence[int], max_batch: int) -> list[list[int]]:
+    """Indices of ``lengths`` in batches of similar length (at most ``max_batch`` each).
+
+    Why: a batch is padded to its longest text. With fixed batches of 64 an ingest batch of 16
+    SciFact abstracts (~35 chunks, one call) wasted 25 % of the model's work on padding; buckets
+    whose texts differ by at most ~10 % waste under 2 %, and small batches cost little on a CPU,
+    where one 256-token text already fills the matrix units.
+    """
+    if max_batch < 1:
+        raise ValueError("max_batch must be >= 1")
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    buckets: list[list[int]] = []
+    for i in order:
+        current = buckets[-1] if buckets else None
+        if (
+            current is not None
+            and len(current) < max_batch
+            and lengths[i] <= lengths[current[0]] * (1 + _BUCKET_SLACK) + _BUCKET_SLACK_TOKENS
+        ):
+            current.append(i)
+        else:
+            buckets.append([i])
+    return buckets
 
 
 class OnnxEmbedder:
@@ -135,7 +179,7 @@ class OnnxEmbedder:
             _atomic_build(fp32, lambda tmp: export_onnx(self._path, tmp))
         if not self._quantize:
             return fp32
-        int8 = folder / "model-int8.onnx"
+        int8 = folder / "model-int8-matmul-pc.onnx"  # the recipe is in the name: an older int8 file is not reused
         if not int8.is_file():
             _atomic_build(int8, lambda tmp: _quantize(fp32, tmp))
         return int8
@@ -181,10 +225,8 @@ class OnnxEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session, tokenizer = self._load()
         encodings = tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         out: Vectors | None = None
-        for start in range(0, len(order), self._batch_size):
-            picked = order[start : start + self._batch_size]
+        for picked in length_buckets([len(e.ids) for e in encodings], self._batch_size):
             vectors = self._run(session, [encodings[i] for i in picked])
             if out is None:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from enclave_core.embedding import SentenceTransformerEmbedder, build_embedder, resolve_model_path
-from enclave_core.embedding.onnx_runtime import OnnxEmbedder, default_cache_dir
+from enclave_core.embedding.onnx_runtime import OnnxEmbedder, default_cache_dir, length_buckets
 from enclave_core.settings import EmbeddingSettings
 
 TEXTS = [
@@ -49,3 +49,24 @@ def test_settings_choose_the_backend(tmp_path: Path) -> None:
     custom = build_embedder(EmbeddingSettings(cache_dir=str(tmp_path)))
     assert isinstance(custom, OnnxEmbedder)
     assert custom.graph_path().parent.parent == tmp_path  # exported into the configured cache
+
+
+def test_length_buckets_hold_every_text_once_with_little_padding() -> None:
+    rng = np.random.default_rng(7)
+    lengths = [int(n) for n in rng.integers(3, 257, size=300)] + [256] * 80
+    buckets = length_buckets(lengths, max_batch=16)
+    assert sorted(i for b in buckets for i in b) == list(range(len(lengths)))
+    assert all(1 <= len(b) <= 16 for b in buckets)
+    padded = sum(max(lengths[i] for i in b) * len(b) for b in buckets)
+    assert padded <= 1.1 * sum(lengths)  # fixed batches of 16 over sorted lengths pad more
+    assert sum(1 for b in buckets if any(lengths[i] == 256 for i in b)) <= 6  # 80+ equal lengths fill batches
+    with pytest.raises(ValueError):
+        length_buckets([1], max_batch=0)
+
+
+def test_bucketed_vectors_equal_texts_embedded_one_at_a_time() -> None:
+    embedder = OnnxEmbedder(resolve_model_path("packaged:all-MiniLM-L6-v2"), batch_size=64)
+    texts = [f"Protein {i} folds " + "and binds its receptor " * (i * 7 % 23) for i in range(24)]
+    together = embedder.embed_documents(texts)  # several buckets of different widths, one call
+    alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
