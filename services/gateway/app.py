@@ -79,12 +79,14 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
             state.core.redactor.warm_up()
         stop_metrics = install_metrics(app, state, settings.metrics)
         state.jobs.start()  # resumes jobs a previous process left unfinished
+        stop_connectors = connectors.start_connectors(app.state, state.ingestor)  # syncs and their schedule
         open_conversation_store(app.state, settings)  # checks retention.yaml, purges expired history
         log.info("gateway ready (data dir %s)", settings.data_dir)
         try:
             yield
         finally:
             stop_metrics()
+            stop_connectors()
             state.jobs.stop()
             state.jobs.journal.close()
             state.ingestor.manifest.close()
