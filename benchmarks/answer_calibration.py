@@ -1,8 +1,9 @@
 """`enclave bench answers --calibrate`: the evidence thresholds, chosen on the dev questions only.
 
-No LLM is needed: the sample corpus is ingested, every dev question is retrieved as
-``/v1/query`` would, and the retrieval evidence (best question-sentence cosine,
-``enclave_core.evidence``) is recorded for answerable and unanswerable questions. The refusal
+No LLM is needed: the sample corpus is ingested, and for every dev question the retrieval
+evidence (best question-sentence cosine, ``enclave_core.evidence``) is computed exactly as
+``/v1/query`` computes it (``RagService.retrieval_evidence``: the pseudonymized question, the
+collection's embedder, the same citations) for answerable and unanswerable questions. The refusal
 threshold is the one with the best refusal correctness on dev, ties broken towards the lower
 value (a false refusal hides a right answer; the goal weighs both, the user more the first).
 An answer-support threshold is chosen the same way from a previous bench run's answers (pass
@@ -40,7 +41,7 @@ def best_threshold(positives: Sequence[float], negatives: Sequence[float]) -> tu
 
 def calibrate(answers_file: Path | None = None, data_dir: Path | None = None) -> dict[str, Any]:
     from benchmarks.answers import COLLECTION, CORPUS, facts_present, load_questions
-    from enclave_core.evidence import EvidenceScorer, best_answer_sentences
+    from enclave_core.evidence import EvidenceScorer, RetrievalEvidence, best_answer_sentences
     from enclave_core.grounding import QUOTE_SENTENCES
     from enclave_core.identity import LOCAL_ADMIN
     from enclave_core.runtime import Core
@@ -60,19 +61,21 @@ def calibrate(answers_file: Path | None = None, data_dir: Path | None = None) ->
             ingestor.ingest(files, COLLECTION)
         finally:
             ingestor.manifest.close()
-        scorer = EvidenceScorer(core.embedder, min_answer_support=0.0)
+        scorer = EvidenceScorer(core.embedders.embedder_for(COLLECTION), min_answer_support=0.0)
         service = RagService(core, via="cli")
-        evidence: dict[str, Any] = {}
+        evidence: dict[str, RetrievalEvidence] = {}
         rows = []
         for q in questions:
-            citations = service.search(LOCAL_ADMIN, COLLECTION, q["question"])
-            ev = scorer.retrieval(q["question"], citations)
+            found, ev = service.retrieval_evidence(LOCAL_ADMIN, COLLECTION, q["question"])
+            if ev is None:
+                raise RuntimeError(f"no retrieval evidence for {q['id']} (answers.check_evidence off or nothing found)")
             evidence[q["id"]] = ev
             quote = " ".join(s.text for s in best_answer_sentences(ev, QUOTE_SENTENCES))
             rows.append(
                 {
                     "id": q["id"],
                     "answerable": q["answerable"],
+                    "pseudonymized": found.question != q["question"],
                     "question_support": round(ev.best_score, 4),
                     "best_sentence_has_facts": bool(q["answerable"] and facts_present(quote, q["facts"])),
                 }

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks.common import percentiles, write_result
 
@@ -137,13 +137,40 @@ def score_answer(item: dict[str, Any], answer: str, citations: Sequence[dict[str
     }
 
 
-def variant(name: str) -> tuple[str, bool]:
+class Variant(NamedTuple):
+    prompt: str
+    evidence: bool
+    cached: bool = True  # sentence vectors kept between questions (answers.sentence_vector_cache)
+
+
+def variant(name: str) -> Variant:
     """``small+evidence`` = the small prompt profile with evidence checks (refusals from retrieval
-    evidence, unsupported answers replaced by a quote); a bare profile name = the model alone."""
-    prompt, _, extra = name.partition("+")
-    if extra not in ("", "evidence"):
-        raise ValueError(f"unknown variant {name!r}: use PROFILE or PROFILE+evidence")
-    return prompt, extra == "evidence"
+    evidence, unsupported answers replaced by a quote); ``small+evidence+uncached``: the same with
+    every sentence vector computed for every question (the latency baseline of the cache); a bare
+    profile name = the model alone."""
+    prompt, *extras = name.split("+")
+    if extras not in ([], ["evidence"], ["evidence", "uncached"]):
+        raise ValueError(f"unknown variant {name!r}: use PROFILE, PROFILE+evidence or PROFILE+evidence+uncached")
+    return Variant(prompt, bool(extras), extras != ["evidence", "uncached"])
+
+
+class TimedLLM:
+    """The LLM client with the time spent in it summed up, to split a query's latency into the
+    model's and everything else (retrieval, evidence, guard)."""
+
+    def __init__(self, llm: Any) -> None:
+        self._llm = llm
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._llm, name)
+
+    def complete(self, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._llm.complete(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 def load_questions(splits: Sequence[str], data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
@@ -172,6 +199,8 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "citation_precision": rate(good, cited),
         "cited_rate": rate(sum(bool(r["cited"]) for r in answerable), len(answerable)),
         "latency": percentiles([r["latency_s"] for r in rows]) if rows else None,
+        # Everything but the LLM: retrieval, pseudonymization, evidence, guard.
+        "latency_without_llm": percentiles([r["latency_s"] - r.get("llm_s", 0.0) for r in rows]) if rows else None,
     }
 
 
@@ -212,7 +241,7 @@ def run_answers_bench(
     from ingest.pipeline import Ingestor, collect_files
 
     for name in profiles:
-        prompt_profile(variant(name)[0])  # unknown names fail before anything starts
+        prompt_profile(variant(name).prompt)  # unknown names fail before anything starts
     questions = load_questions(splits)
     if ids:
         questions = [q for q in questions if q["id"] in set(ids)]
@@ -241,16 +270,22 @@ def run_answers_bench(
             wait_until_ready(settings, server)
         rows: dict[str, list[dict[str, Any]]] = {p: [] for p in profiles}
         base = core.settings
+        llm = TimedLLM(core.llm)
+        core.llm = llm  # type: ignore[assignment]  # the same calls, timed
         for item in questions:
             for name in profiles:
-                prompt, evidence = variant(name)
+                v = variant(name)
+                cache = base.answers.sentence_vector_cache if v.cached else 0
                 core.settings = base.model_copy(
                     update={
-                        "llm": base.llm.model_copy(update={"prompt_profile": prompt}),
-                        "answers": base.answers.model_copy(update={"check_evidence": evidence}),
+                        "llm": base.llm.model_copy(update={"prompt_profile": v.prompt}),
+                        "answers": base.answers.model_copy(
+                            update={"check_evidence": v.evidence, "sentence_vector_cache": cache}
+                        ),
                     }
                 )
-                assert profile_for_settings(core.settings.llm).prompt == prompt
+                assert profile_for_settings(core.settings.llm).prompt == v.prompt
+                llm.seconds = 0.0
                 started = time.perf_counter()
                 out = RagService(core, via="cli").answer(LOCAL_ADMIN, COLLECTION, item["question"])
                 latency = time.perf_counter() - started
@@ -265,6 +300,7 @@ def run_answers_bench(
                         "sources": [c.get("source") for c in out["citations"]],
                         "grounding": out.get("grounding"),
                         "latency_s": round(latency, 3),
+                        "llm_s": round(llm.seconds, 3),
                         **scores,
                     }
                 )
@@ -296,7 +332,7 @@ def run_answers_bench(
 def format_answers(result: dict[str, Any]) -> str:
     head = (
         f"{'profile':<20} {'n':>4} {'answer':>7} {'refusal':>8} {'ref.rec':>8} {'cite.P':>7} {'cited':>6} "
-        f"{'p50 s':>7} {'p95 s':>7}"
+        f"{'p50 s':>7} {'p95 s':>7} {'no-LLM p50':>10} {'p95':>6}"
     )
     lines = [f"model {result['llm']['model']} at {result['llm']['url']}; splits {','.join(result['splits'])}", head]
 
@@ -311,16 +347,25 @@ def format_answers(result: dict[str, Any]) -> str:
     ]
     for name, s in rows:
         lat = s["latency"] or {}
+        rest = s.get("latency_without_llm") or {}
         lines.append(
             f"{name:<20} {s['questions']:>4} {pct(s['answer_correctness']):>7} {pct(s['refusal_correctness']):>8} "
             f"{pct(s['refusal_recall']):>8} {pct(s['citation_precision']):>7} {pct(s['cited_rate']):>6} "
-            f"{lat.get('p50_ms', 0) / 1000:>7.2f} {lat.get('p95_ms', 0) / 1000:>7.2f}"
+            f"{lat.get('p50_ms', 0) / 1000:>7.2f} {lat.get('p95_ms', 0) / 1000:>7.2f} "
+            f"{rest.get('p50_ms', 0) / 1000:>10.2f} {rest.get('p95_ms', 0) / 1000:>6.2f}"
         )
     lines.append(f"results: {result.get('path')}")
     return "\n".join(lines)
 
 
 def _answers(args: argparse.Namespace) -> int:
+    if args.stages:
+        from benchmarks.answer_stages import format_stages, run_stages
+
+        result = run_stages(args.data_dir)
+        result["path"] = str(write_result(args.out, "answers-stages", result))
+        print(format_stages(result))
+        return 0
     if args.calibrate:
         from benchmarks.answer_calibration import calibrate, format_calibration
 
@@ -347,7 +392,7 @@ def add_answers_parser(sub: Any) -> None:
 
     a = sub.add_parser("answers", help="answer correctness, refusals, citations and latency per prompt profile")
     a.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results/)")
-    variants = sorted(PROMPT_PROFILES) + [f"{p}+evidence" for p in sorted(PROMPT_PROFILES)]
+    variants = [f"{p}{x}" for x in ("", "+evidence", "+evidence+uncached") for p in sorted(PROMPT_PROFILES)]
     a.add_argument(
         "--profiles",
         nargs="+",
@@ -361,6 +406,7 @@ def add_answers_parser(sub: Any) -> None:
         help="choose the evidence thresholds on the dev questions (no LLM); with --answers: also the support cut",
     )
     a.add_argument("--answers", type=Path, default=None, help="a previous run's results file (for --calibrate)")
+    a.add_argument("--stages", action="store_true", help="time each step around the model per dev question (no LLM)")
     a.add_argument("--splits", nargs="+", default=["dev"], choices=["dev", "test"], help="test is held out")
     a.add_argument("--llm-url", default=None, help="an OpenAI-compatible server (default: start the CPU vLLM)")
     a.add_argument("--model", default=None, help="its served model name (default: settings' llm.model)")

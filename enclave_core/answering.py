@@ -17,6 +17,7 @@ from typing import Protocol
 from enclave_core.language import is_japanese
 from enclave_core.llm import ChatMessage
 from enclave_core.retrieval import Citation
+from enclave_core.stopwords import STOP_WORDS
 
 __all__ = [
     "NO_ANSWER",
@@ -133,56 +134,10 @@ def prompt_profile(name: str | PromptProfile | None) -> PromptProfile:
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "many",
-        "much",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-        "you",
-        "your",
-        "our",
-        "we",
-        "my",
-        "me",
-        "long",
-        "get",
-        "per",
-    ]
-)
 
 
 def _terms(text: str) -> set[str]:
-    return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in _STOPWORDS}
+    return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOP_WORDS}
 
 
 def focus_text(text: str, question: str, max_words: int) -> str:

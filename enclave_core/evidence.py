@@ -24,6 +24,8 @@ import numpy as np
 
 from enclave_core.embedding.base import Embedder
 from enclave_core.retrieval import Citation
+from enclave_core.sentence_cache import ChunkSentences, SentenceVectorCache, text_key
+from enclave_core.stopwords import STOP_WORDS
 
 __all__ = [
     "AnswerSupport",
@@ -45,70 +47,11 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]"
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _WORD = re.compile(r"\w+")
 _PLACEHOLDER = re.compile(r"<[A-Z_]+(?:_\d+)?>")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "many",
-        "much",
-        "of",
-        "on",
-        "or",
-        "the",
-        "this",
-        "that",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-        "you",
-        "your",
-        "our",
-        "we",
-        "my",
-        "me",
-        "they",
-        "their",
-        "there",
-        "these",
-        "those",
-        "answer",
-        "question",
-        "source",
-        "sources",
-        "document",
-        "documents",
-        "text",
-        "according",
-        "says",
-        "said",
-    ]
+# Words about answering itself: an answer that says "the document says" has not said anything yet.
+_ANSWER_WORDS = frozenset(
+    ["answer", "question", "source", "sources", "document", "documents", "text", "according", "says", "said"]
 )
+_IGNORED = STOP_WORDS | _ANSWER_WORDS
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -140,7 +83,7 @@ def content_terms(text: str) -> set[str]:
     for w in (m.group(0).lower() for m in _WORD.finditer(text)):
         if _JAPANESE.search(w):
             out.update(ch for ch in w if _JAPANESE.match(ch))
-        elif w not in _STOP and len(w) > 1:
+        elif w not in _IGNORED and len(w) > 1:
             out.add(w)
     return out
 
@@ -195,50 +138,74 @@ class AnswerSupport:
 
 
 class EvidenceScorer:
-    """Scores retrieval and answers with the embedder already loaded for search."""
+    """Scores retrieval and answers with the embedder already loaded for search. With a ``cache``,
+    a chunk's sentence vectors are embedded once and reused by every later question that
+    retrieves it (``enclave_core.sentence_cache``); the scores are the same either way."""
 
-    def __init__(self, embedder: Embedder, min_answer_support: float, max_evidence: int = 2) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        min_answer_support: float,
+        max_evidence: int = 2,
+        cache: SentenceVectorCache | None = None,
+    ) -> None:
         self._embedder = embedder
         self.min_answer_support = min_answer_support
         self._max_evidence = max_evidence
+        self.cache = cache
 
     def retrieval(self, question: str, citations: Sequence[Citation]) -> RetrievalEvidence:
+        chunks = self.chunk_sentences([c.text for c in citations])
         sentences = [
-            SourceSentence(i, s, e, c.text[s:e]) for i, c in enumerate(citations) for s, e in sentence_spans(c.text)
+            SourceSentence(i, s, e, c.text[s:e])
+            for i, (c, cs) in enumerate(zip(citations, chunks, strict=True))
+            for s, e in cs.spans
         ]
         if not sentences:
             empty = np.zeros((0, 1), dtype=np.float32)
             return RetrievalEvidence(question, list(citations), [], empty, np.zeros(0, dtype=np.float32))
-        vectors = np.asarray(self._embedder.embed_documents([s.text for s in sentences]), dtype=np.float32)
+        vectors = np.concatenate([cs.vectors for cs in chunks if cs.spans])
         q = np.asarray(self._embedder.embed_query(question), dtype=np.float32).reshape(-1)
         return RetrievalEvidence(question, list(citations), sentences, vectors, vectors @ q)
+
+    def chunk_sentences(self, texts: Sequence[str]) -> list[ChunkSentences]:
+        """Each text's sentence spans and vectors: cached ones reused, all others embedded in one batch."""
+        keys = [text_key(t) for t in texts]
+        known: dict[bytes, ChunkSentences] = {}
+        missing: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key in known or key in missing:
+                continue
+            entry = self.cache.get(key) if self.cache is not None else None
+            if entry is None:
+                missing[key] = text
+            else:
+                known[key] = entry
+        if missing:
+            spans = {key: tuple(sentence_spans(text)) for key, text in missing.items()}
+            flat = [text[s:e] for key, text in missing.items() for s, e in spans[key]]
+            vectors = np.asarray(self._embedder.embed_documents(flat), dtype=np.float32) if flat else None
+            at = 0
+            for key in missing:
+                n = len(spans[key])
+                rows = vectors[at : at + n] if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+                known[key] = ChunkSentences(spans[key], rows)
+                at += n
+                if self.cache is not None:
+                    self.cache.put(key, known[key])
+        return [known[key] for key in keys]
 
     def support(self, evidence: RetrievalEvidence, answer: str) -> AnswerSupport:
         """Score ``answer`` against the sources: per citation its best sentences, and a verdict."""
         spans = [answer[s:e] for s, e in sentence_spans(answer)] or ([answer.strip()] if answer.strip() else [])
         spans = [_PLACEHOLDER.sub(" ", s) for s in _strip_markers(spans)]
         spans = [s for s in spans if content_terms(s)]
-        per_citation: list[list[dict[str, Any]]] = [[] for _ in evidence.citations]
         if not spans or not evidence.sentences:
-            return AnswerSupport(0.0, False, ["nothing to compare"], per_citation)
+            return AnswerSupport(0.0, False, ["nothing to compare"], [[] for _ in evidence.citations])
         a = np.asarray(self._embedder.embed_documents(spans), dtype=np.float32)
         sim = a @ evidence.vectors.T  # answer sentences x source sentences
         score = float(sim.max(axis=1).min())
-        best_for_source = sim.max(axis=0)
-        for i in range(len(evidence.citations)):
-            idx = [j for j, s in enumerate(evidence.sentences) if s.citation == i]
-            idx.sort(key=lambda j: -best_for_source[j])
-            for j in idx[: self._max_evidence]:
-                s = evidence.sentences[j]
-                per_citation[i].append(
-                    {
-                        "start": s.start,
-                        "end": s.end,
-                        "text": s.text,
-                        "score": round(float(best_for_source[j]), 4),
-                        "supports": bool(best_for_source[j] >= self.min_answer_support),
-                    }
-                )
+        per_citation = self._per_citation(evidence, sim.max(axis=0))
         reasons: list[str] = []
         answer = _strip_markers([answer])[0]
         if score < self.min_answer_support:
@@ -258,6 +225,35 @@ class EvidenceScorer:
         elif len(terms - set().union(*(content_terms(s) for s in sources))) > len(terms) / 2:
             reasons.append("most of the answer's words occur in no source")
         return AnswerSupport(round(score, 4), not reasons, reasons, per_citation)
+
+    def highlight(self, evidence: RetrievalEvidence, sentences: Sequence[SourceSentence]) -> list[list[dict[str, Any]]]:
+        """Per citation, its sentences closest to some of the retrieved ``sentences`` (a quote):
+        their vectors are known already, so nothing is embedded."""
+        index = {s: j for j, s in enumerate(evidence.sentences)}
+        rows = [index[s] for s in sentences if s in index]
+        if not rows:
+            return [[] for _ in evidence.citations]
+        sim = evidence.vectors[rows] @ evidence.vectors.T
+        return self._per_citation(evidence, sim.max(axis=0))
+
+    def _per_citation(self, evidence: RetrievalEvidence, best_for_source: np.ndarray) -> list[list[dict[str, Any]]]:
+        """Per citation, its ``max_evidence`` sentences with the highest score, as spans into its text."""
+        per_citation: list[list[dict[str, Any]]] = [[] for _ in evidence.citations]
+        for i in range(len(evidence.citations)):
+            idx = [j for j, s in enumerate(evidence.sentences) if s.citation == i]
+            idx.sort(key=lambda j: -best_for_source[j])
+            for j in idx[: self._max_evidence]:
+                s = evidence.sentences[j]
+                per_citation[i].append(
+                    {
+                        "start": s.start,
+                        "end": s.end,
+                        "text": s.text,
+                        "score": round(float(best_for_source[j]), 4),
+                        "supports": bool(best_for_source[j] >= self.min_answer_support),
+                    }
+                )
+        return per_citation
 
 
 def best_answer_sentences(evidence: RetrievalEvidence, n: int = 2, candidates: int = 8) -> list[SourceSentence]:

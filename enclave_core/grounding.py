@@ -28,6 +28,7 @@ from enclave_core.evidence import (
 from enclave_core.language import is_japanese
 from enclave_core.reasoning import ReasonedAnswer
 from enclave_core.retrieval import Citation
+from enclave_core.sentence_cache import cache_for
 
 __all__ = [
     "NO_ANSWER_JA",
@@ -112,21 +113,29 @@ class Grounder:
             if sentences:
                 shown, model_answer = self._quote(evidence, sentences), answer
                 grounding["kind"] = "quote"
-                # The highlight then shows where the quote comes from.
-                quoted = "\n".join(s.text for s in sentences)
-                per_citation = self.scorer.support(evidence, quoted).per_citation
+                # The highlight then shows where the quote comes from (vectors known: nothing embedded).
+                per_citation = self.scorer.highlight(evidence, sentences)
         return GroundedAnswer(shown, model_answer, _citations_json(evidence.citations, sent, per_citation), grounding)
 
     def _quote(self, evidence: RetrievalEvidence, sentences: list[SourceSentence]) -> str:
         """The closest sentences as quotes, each under its source number, in the question's language."""
         japanese = is_japanese(evidence.question)
         lines = [_QUOTE_JA if japanese else _QUOTE_EN]
-        for s in sentences:
-            text, _ = self._guard(s.text.strip())
+        for s, text in zip(sentences, self._guarded([s.text.strip() for s in sentences]), strict=True):
             c = evidence.citations[s.citation]
             where = f"[{s.citation + 1}] {c.title or c.source}"
             lines.append(f"{where}:「{text.strip()}」" if japanese else f'{where}: "{text.strip()}"')
         return "\n".join(lines)
+
+    def _guarded(self, texts: list[str]) -> list[str]:
+        """The output guard over the quoted sentences in one pass (one NER run, not one per
+        sentence); sentences hold no line breaks, so the lines map back unless a redaction
+        spanned one - then each sentence is guarded alone."""
+        guarded, _ = self._guard("\n".join(texts))
+        lines = guarded.split("\n")
+        if len(lines) == len(texts):
+            return lines
+        return [self._guard(t)[0] for t in texts]
 
 
 def _citations_json(
@@ -144,10 +153,12 @@ def _citations_json(
 def build_grounder(embedder: Any, guard: Guard, settings: Any, *, calibrated: bool = True) -> Grounder | None:
     """The grounder for ``settings.answers`` (None when evidence checks are off). ``calibrated``:
     whether ``embedder`` is the model the thresholds were chosen for; if not (another model per
-    collection, another cosine scale), evidence is still returned but nothing is refused or replaced."""
+    collection, another cosine scale), evidence is still returned but nothing is refused or replaced.
+    Sentence vectors are cached per embedder (``sentence_vector_cache`` vectors; 0: none)."""
     if not settings.check_evidence:
         return None
-    scorer = EvidenceScorer(embedder, settings.min_answer_support)
+    cache = cache_for(embedder, settings.sentence_vector_cache)
+    scorer = EvidenceScorer(embedder, settings.min_answer_support, cache=cache)
     return Grounder(scorer, guard, settings.refuse_below, settings.quote_fallback, calibrated=calibrated)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
+from enclave_core.evidence import RetrievalEvidence
 from enclave_core.grounding import Grounder, answer_grounded, build_grounder, stream_grounded
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
@@ -189,6 +190,18 @@ class RagService:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return found.citations
+
+    def retrieval_evidence(
+        self, principal: Principal, collection: str, question: str
+    ) -> tuple[SearchOutcome, RetrievalEvidence | None]:
+        """What ``answer`` decides a refusal on, computed the same way (the pseudonymized question,
+        the collection's embedder, the same citations), without asking the model or auditing: for
+        calibrating the thresholds (benchmarks/answer_calibration.py). None: evidence checks off."""
+        found = self._retrieve(principal, collection, question, None, None)
+        grounder = self._grounder(collection)
+        if grounder is None or not found.citations:
+            return found, None
+        return found, grounder.retrieval(found.question, found.citations)
 
     def _check_reveal(self, principal: Principal, collection: str, reveal: bool, reason: str | None) -> None:
         if not reveal:

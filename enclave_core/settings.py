@@ -159,11 +159,14 @@ class AnswerSettings(BaseModel):
 
     check_evidence: bool = True
     # Refuse without asking the model when no retrieved sentence is this close (cosine) to the question.
-    refuse_below: float = Field(0.479, ge=-1.0, le=1.0)
+    refuse_below: float = Field(0.485, ge=-1.0, le=1.0)
     # An answer sentence is supported when a retrieved sentence is at least this close to it.
     min_answer_support: float = Field(0.72, ge=-1.0, le=1.0)
     # An unsupported answer is replaced by the closest source sentence, shown as a quote.
     quote_fallback: bool = True
+    # Sentence vectors of retrieved chunks kept in memory between questions (1.5 KB each at 384
+    # dimensions; 32768: ~50 MB); 0: computed for every question (enclave_core/sentence_cache.py).
+    sentence_vector_cache: int = Field(32768, ge=0)
 
 
 class AuditSettings(BaseModel):

@@ -84,7 +84,13 @@ def test_long_run_on_sentences_are_cut_into_pieces() -> None:
 
 def test_script_detection_and_terms() -> None:
     assert is_japanese("育児休業は何週間ですか？") and is_japanese("カタカナ") and not is_japanese("How long?")
-    assert content_terms("How many weeks do <PERSON_1> get?") == {"weeks", "get"}
+    assert content_terms("How many weeks do <PERSON_1> get?") == {"weeks"}
+    # One stop-word list for the prompt's sentence focus and the evidence checks; the evidence
+    # also ignores words about answering itself.
+    from enclave_core.answering import _terms
+
+    assert _terms("How long do they get, per year?") == content_terms("How long do they get, per year?") == {"year"}
+    assert content_terms("The document says 16 weeks") == {"16", "weeks"}
 
 
 def test_numbers_absent_from_the_sources_are_invented() -> None:
@@ -260,9 +266,11 @@ def test_threshold_is_the_best_cut_between_answerable_and_unanswerable() -> None
 def test_bench_variants_name_a_profile_and_optionally_the_evidence_checks() -> None:
     from benchmarks.answers import variant
 
-    assert variant("small") == ("small", False) and variant("small+evidence") == ("small", True)
-    with pytest.raises(ValueError, match="unknown variant"):
-        variant("small+magic")
+    assert variant("small") == ("small", False, True) and variant("small+evidence") == ("small", True, True)
+    assert variant("small+evidence+uncached") == ("small", True, False)
+    for wrong in ("small+magic", "small+uncached", "small+uncached+evidence"):
+        with pytest.raises(ValueError, match="unknown variant"):
+            variant(wrong)
 
 
 def test_an_uncalibrated_embedding_model_gives_evidence_but_no_verdict() -> None:
