@@ -36,6 +36,9 @@ def make_settings(data_dir: Path, llm_url: str = "http://127.0.0.1:9/v1", **env:
     # Scripted test LLMs answer canned text that no source backs: evidence checks (refusals, quotes)
     # are off unless a test asks for them; the real-vLLM e2e and browser tests switch them on.
     base["ENCLAVE_ANSWERS__CHECK_EVIDENCE"] = "false"
+    # In-process test gateways share the session's loaded models: their jobs run in a thread. The
+    # worker process (the product's default) is tested in test_ingest_worker.py and test_crash_resume.py.
+    base["ENCLAVE_INGEST__WORKER"] = "thread"
     if engine := os.environ.get("ENCLAVE_TEST_EMBEDDED_ENGINE"):
         base["ENCLAVE_VECTOR_STORE__EMBEDDED_ENGINE"] = engine
     base.update(env)
