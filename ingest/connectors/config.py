@@ -18,6 +18,7 @@ from .base import Connector
 from .confluence import ConfluenceConnector
 from .fileshare import FileShareConnector
 from .imap import ImapConnector
+from .sharepoint import SharePointConnector, sharepoint_reader
 from .web import WebConnector
 
 __all__ = ["CollectionSync", "build_connector", "load_connectors_policy"]
@@ -76,6 +77,22 @@ def build_connector(entry: dict[str, Any], policy_path: Path) -> Connector:
             raise PolicyError(f"connector {entry['name']}: environment variable {entry['token_env']} is not set")
         group_map = {str(k): list(v) for k, v in entry.get("group_map", {}).items()}
         return ConfluenceConnector(entry["name"], entry["base_url"], dict(entry["spaces"]), group_map, token)
+    if entry["type"] == "sharepoint":
+        secret = os.environ.get(entry["client_secret_env"])
+        if secret is None:
+            raise PolicyError(
+                f"connector {entry['name']}: environment variable {entry['client_secret_env']} is not set"
+            )
+        make_reader = partial(
+            sharepoint_reader,
+            entry["tenant_id"],
+            entry["client_id"],
+            secret,
+            entry["site_name"],
+            entry.get("folder_path"),
+            entry.get("drive_name"),
+        )
+        return SharePointConnector(entry["name"], make_reader, _group_map(entry, policy_path))
     if entry["type"] == "imap":
         return ImapConnector(entry["name"], dict(entry["folders"]), partial(_imap_login, entry))
     return WebConnector(
