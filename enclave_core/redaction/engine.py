@@ -50,6 +50,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from enclave_core.errors import PolicyError
 from enclave_core.redaction.cities import CityNameRecognizer, city_names
+from enclave_core.redaction.handles import AccountHandleRecognizer
 from enclave_core.redaction.identifiers import NationalIdRecognizer, OrgIdRecognizer, PassportRecognizer
 from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
@@ -67,6 +68,7 @@ from enclave_core.redaction.recognizers import (
     StreetAddressRecognizer,
     UpperCasePlaceRecognizer,
     deny_list_recognizer,
+    with_building_number,
 )
 from enclave_core.redaction.tables import COLUMNS, TableColumnRecognizer
 
@@ -253,6 +255,7 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         recognizers.append(TableColumnRecognizer(table_entities))
     if "PERSON" in wanted:
         recognizers.append(CjkNameRecognizer())
+        recognizers.append(AccountHandleRecognizer())
     for deny in policy.deny_list:
         recognizers.append(deny_list_recognizer(deny.entity, list(deny.terms)))
     for declared in policy.identifier_patterns:
@@ -318,6 +321,7 @@ class _NerRecognizer(SpacyRecognizer):
                 if r.entity_type in _TRIMMED_ENTITIES:
                     r.end = r.start + self._shapes.trimmed_end(text[r.start : r.end], cased_text=cased)
                 if r.entity_type == "STREET_ADDRESS":  # the town, state and postcode lines after it
+                    r.start = with_building_number(text, r.start)
                     locality = LOCALITY_AFTER_STREET.match(text, r.end)
                     if locality is not None and locality.end() > r.end:
                         r.end = locality.end()

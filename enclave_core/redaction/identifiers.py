@@ -40,8 +40,32 @@ from presidio_analyzer.predefined_recognizers import (
     SePersonnummerRecognizer,
 )
 
+from enclave_core.redaction.id_checksums import (
+    valid_at_svnr,
+    valid_au_medicare,
+    valid_au_tfn,
+    valid_be_nn,
+    valid_bg_egn,
+    valid_ch_ahv,
+    valid_cl_rut,
+    valid_cz_birth_number,
+    valid_ee_personal_code,
+    valid_gr_amka,
+    valid_hr_oib,
+    valid_ie_ppsn,
+    valid_il_id,
+    valid_is_kennitala,
+    valid_kr_rrn,
+    valid_pt_nif,
+    valid_ro_cnp,
+    valid_sg_nric,
+    valid_tr_tckn,
+    valid_za_id,
+)
+
 __all__ = [
     "ID_SPECS",
+    "MORE_ID_SPECS",
     "IdSpec",
     "NationalIdRecognizer",
     "OrgIdRecognizer",
@@ -172,6 +196,92 @@ class IdSpec:
     bare: bool = False
 
 
+# More countries (checksums in id_checksums). Keyword-only unless the shape is distinctive.
+MORE_ID_SPECS: tuple[IdSpec, ...] = (
+    IdSpec(
+        "CH_AHV",
+        r"756[. ]?\d{4}[. ]?\d{4}[. ]?\d{2}",
+        valid_ch_ahv,
+        r"AHV(?:-?(?:Nr\.?|Nummer))?|AVS|AHV-?N13|Sozialversicherungsnummer|num[ée]ro[ \t]+AVS",
+        bare=True,
+    ),
+    IdSpec(
+        "BE_NATIONAL_NUMBER",
+        r"\d{2}\.?\d{2}\.?\d{2}[- ]?\d{3}\.?\d{2}",
+        valid_be_nn,
+        r"rijksregisternummer|rijksregister|num[ée]ro[ \t]+national|registre[ \t]+national|INSZ|NISS|NN",
+    ),
+    IdSpec(
+        "AT_SVNR",
+        r"\d{4}[ \t]?\d{6}",
+        valid_at_svnr,
+        r"SVNR|SV-?Nummer|SV-?Nr\.?|Sozialversicherungsnummer|Versicherungsnummer|e-?card",
+    ),
+    IdSpec(
+        "IE_PPSN",
+        r"\d{7}[A-W][A-IW]?",
+        valid_ie_ppsn,
+        r"PPSN?|PPS[ \t]+(?:number|no\.?)|personal[ \t]+public[ \t]+service",
+    ),
+    IdSpec(
+        "PT_NIF",
+        r"[1235689]\d{2}[ \t]?\d{3}[ \t]?\d{3}",
+        valid_pt_nif,
+        r"NIF|NIPC|contribuinte|n[úu]mero[ \t]+de[ \t]+identifica[çc][ãa]o[ \t]+fiscal",
+    ),
+    IdSpec("RO_CNP", r"[1-8]\d{12}", valid_ro_cnp, r"CNP|cod(?:ul)?[ \t]+numeric[ \t]+personal"),
+    IdSpec(
+        "TR_TCKN", r"[1-9]\d{10}", valid_tr_tckn, r"T\.?C\.?[ \t]+Kimlik(?:[ \t]+No\.?)?|kimlik[ \t]+numaras[ıi]|TCKN"
+    ),
+    IdSpec(
+        "ZA_ID",
+        r"\d{6}[ \t]?\d{4}[ \t]?\d{2}[ \t]?\d",
+        valid_za_id,
+        r"SA[ \t]+ID|RSA[ \t]+ID|South[ \t]+African[ \t]+ID",
+    ),
+    IdSpec("IL_ID", r"\d{9}", valid_il_id, r"Teudat[ \t]+Zehut|ת\.?ז\.?|Israeli[ \t]+ID"),
+    IdSpec(
+        "KR_RRN", r"\d{6}-?[1-8]\d{6}", valid_kr_rrn, r"RRN|resident[ \t]+registration(?:[ \t]+number)?|주민등록번호"
+    ),
+    IdSpec("SG_NRIC", r"[STFGM]\d{7}[A-Z]", valid_sg_nric, r"NRIC|FIN", bare=True),
+    IdSpec("AU_TFN", r"\d{3}[ \t]?\d{3}[ \t]?\d{2,3}", valid_au_tfn, r"TFN|tax[ \t]+file(?:[ \t]+number)?"),
+    IdSpec(
+        "AU_MEDICARE", r"[2-6]\d{3}[ \t]?\d{5}[ \t]?\d(?:[ \t/-]?\d)?", valid_au_medicare, r"Medicare(?:[ \t]+card)?"
+    ),
+    IdSpec("CL_RUT", r"\d{1,2}\.\d{3}\.\d{3}-[\dkK]", valid_cl_rut, r"RUT|RUN|rol[ \t]+[úu]nico", bare=True),
+    IdSpec("CL_RUT_COMPACT", r"\d{7,8}-[\dkK]", valid_cl_rut, r"RUT|RUN"),
+    IdSpec("HR_OIB", r"\d{11}", valid_hr_oib, r"OIB|osobni[ \t]+identifikacijski[ \t]+broj"),
+    IdSpec(
+        "CZ_BIRTH_NUMBER",
+        r"\d{6}/\d{3,4}",
+        valid_cz_birth_number,
+        r"rodn[ée][ \t]+[čc][íi]slo|R[ČC]|birth[ \t]+number",
+        bare=True,
+    ),
+    IdSpec(
+        "CZ_BIRTH_NUMBER_COMPACT",
+        r"\d{10}",
+        valid_cz_birth_number,
+        r"rodn[ée][ \t]+[čc][íi]slo|R[ČC]|birth[ \t]+number",
+    ),
+    IdSpec(
+        "EE_LT_PERSONAL_CODE",
+        r"[1-6]\d{10}",
+        valid_ee_personal_code,
+        r"isikukood|asmens[ \t]+kodas|personal[ \t]+code",
+    ),
+    IdSpec("BG_EGN", r"\d{10}", valid_bg_egn, r"EGN|ЕГН|единен[ \t]+граждански[ \t]+номер"),
+    IdSpec("IS_KENNITALA", r"\d{6}-?\d{4}", valid_is_kennitala, r"kennitala|kt\.?"),
+    IdSpec("GR_AMKA", r"\d{11}", valid_gr_amka, r"AMKA|ΑΜΚΑ"),
+    IdSpec(
+        "MX_CURP",
+        r"[A-Z][AEIOUX][A-Z]{2}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[HM][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[0-9A-Z]\d",
+        lambda v: True,
+        r"CURP",
+        bare=True,
+    ),
+)
+
 # Words that name any national number; a country's own words are added per row.
 _GENERIC = (
     r"national[ \t]+(?:id(?:entity)?|identification|insurance)(?:[ \t]+(?:card|number|no\.?|nr\.?))?"
@@ -264,6 +374,7 @@ ID_SPECS: tuple[IdSpec, ...] = (
         r"マイナンバー|個人番号|my[ \t]*number|individual[ \t]+number",
     ),
     IdSpec("CA_SIN", r"[1-79]\d{2}[ \t-]?\d{3}[ \t-]?\d{3}", _sin, r"SIN|social[ \t]+insurance(?:[ \t]+number)?|NAS"),
+    *MORE_ID_SPECS,
 )
 
 # Keyword, then up to ~25 characters of "number", "no.", ":", "(masked)" and the like on the same line.

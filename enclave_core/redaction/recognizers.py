@@ -14,6 +14,7 @@ from typing import ClassVar
 import regex as re
 from presidio_analyzer import Pattern, PatternRecognizer
 
+from enclave_core.redaction.cities import city_names
 from enclave_core.redaction.person import place_names
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "StreetAddressRecognizer",
     "UpperCasePlaceRecognizer",
     "deny_list_recognizer",
+    "with_building_number",
 ]
 
 # Building blocks; "[ \t]" (not \s) keeps a match on one line unless a pattern allows a line break.
@@ -82,7 +84,7 @@ _LOCALITY = (
 
 # 1234 Main Street, 221B Baker St., 1600 Pennsylvania Avenue NW, 350 5th Ave, Suite 3300, ...
 _US_UK_STREET = (
-    r"(?<![\w.-])(?:(?i:Flat|Apt|Apartment|Unit|Suite)[ \t]+[A-Za-z0-9]{1,5},[ \t]*)?"
+    r"(?<![\w.-])(?:(?i:Flat|Apt|Apartment|Unit|Suite)[ \t]+[A-Za-z0-9]{1,5},[ \t]*)?(?:\d{1,6}[ \t]+(?=\d))?"
     r"\d{1,6}[A-Za-z]?(?:-\d{1,6})?"
     r"(?:[ \t]+" + _DIRECTION + r"\.?)?"
     r"(?![ \t]+(?:The|A|An|In|On|Of|At|By|For|To|And|Or)\b)"  # "In 2020 The Street Journal"
@@ -149,11 +151,12 @@ _GERMANIC_STREET_NAME = (
     _NOT_A_STREET_NAME
     + r"(?:[A-ZÄÖÜÅØÆ][\w-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig"
     r"|pfad|markt|straat|laan|plein|gracht|kade|vägen|gatan|gade|vej|katu|tie|kuja|polku|väylä|gata|veien"
-    r"|vegen|utca|út|tér|ulica|cesta|iela|gatvė|tee|steeg|hof)"
+    r"|vegen|utca|út|tér|ulica|cesta|iela|gatvė|tee|steeg|hof|stræti|straeti|vænget|gränd|torget|stigen"
+    r"|sokak|sokağı|caddesi|bulvarı|straße|strada|stradă|ulice|náměstí|trg|vænge|bakken|brekka)"
     r"|" + _CAP + r"[ \t]+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer))"
 )
 _EU_POSTAL_CITY = (
-    r"(?:,?[ \t]+(?:[A-Z]{1,2}-)?(?:\d{4}[ \t]?[A-Z]{2}|\d{4,5})[ \t]+" + _CAP + r"|,[ \t]*" + _CITY_WORD + r")?"
+    r"(?:,?[ \t]+(?:[A-Z]{1,2}-)?(?:\d{4}[ \t]?[A-Z]{2}|\d{3,5})[ \t]+" + _CAP + r"|,[ \t]*" + _CITY_WORD + r")?"
 )
 _GERMANIC_STREET = (
     r"(?<![\w-])(?:\d{1,6}[ \t]+)?"
@@ -221,6 +224,15 @@ _CN_ADDRESS = (
 #: Locality lines after a street (", Springfield, IL 62704", "\nNicosia\n, NI\n 61089"); the NER's
 #: STREET_ADDRESS spans are extended with it (engine._NerRecognizer).
 LOCALITY_AFTER_STREET = re.compile(_LOCALITY, re.MULTILINE | re.UNICODE)
+
+
+_BUILDING_BEFORE = re.compile(r"(?<![\w.,:/+-])\d{1,6}[A-Za-z]?[ \t]+$")
+
+
+def with_building_number(text: str, start: int) -> int:
+    """Start of an address span moved back over a building number right before it ("20789 Allika 46")."""
+    m = _BUILDING_BEFORE.search(text, max(0, start - 10), start)
+    return m.start() if m is not None else start
 
 
 class StreetAddressRecognizer(PatternRecognizer):
@@ -416,13 +428,15 @@ _BIRTH_WORDS = (
 _DOB = (
     r"(?<=(?<![\w])(?:"
     + _BIRTH_WORDS
-    + r")[\s|:=–-]{0,8}(?:is\s+|was\s+|am\s+|le\s+|il\s+|el\s+|em\s+|on\s+)?\(?)"
+    + r")(?:\s*\([^()\n]{1,14}\))?[\s|:=–-]{0,8}(?:is\s+|was\s+|am\s+|le\s+|il\s+|el\s+|em\s+|on\s+)?(?:the\s+)?\(?)"
     + _DATE
     + r"(?!\d)"
 )
 # "born in 1985", "born in March 1985": a birth year is a quasi-identifier too.
 _BORN_YEAR = (
     r"(?<=\b(?:born|geboren|né|née|nato|nata|nacid[oa])\s+(?:in|im|en)\s+(?:" + _MONTH + r"\s+)?)(?:19|20)\d{2}(?!\d)"
+    r"|(?<=(?<![\w])(?:born|b\.|geb\.|née?|year[ \t]+of[ \t]+birth|birth[ \t]+year|YOB|Geburtsjahr"
+    r"|ann[ée]e[ \t]+de[ \t]+naissance|a[ñn]o[ \t]+de[ \t]+nacimiento)[ \t]*[:(]?[ \t]*)(?:19|20)\d{2}(?![\d/.-]\d)"
 )
 
 
@@ -446,6 +460,12 @@ class DateOfBirthRecognizer(PatternRecognizer):
         )
 
 
+# One to ninety-nine in words ("thirty-two", "Seven").
+_UNITS = r"one|two|three|four|five|six|seven|eight|nine"
+_NUMBER_WORDS = (
+    r"(?i:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:" + _UNITS + r"))?"
+    r"|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|" + _UNITS + r")"
+)
 # Who can be a number of years old: "I'm 61, living in ...", "who is 30 and still mows his lawn".
 _AGE_SUBJECT = (
     r"(?i:I'm|I’m|I[ \t]+am|I[ \t]+was|(?:he|she|who|they)(?:'s|’s|[ \t]+is|[ \t]+was|[ \t]+are|[ \t]+were)"
@@ -468,6 +488,20 @@ class AgeRecognizer(PatternRecognizer):
         number = r"(?<![\w.-])\d{1,3}(?:\.\d)?(?![\w.-]|\.\d)"
         whole = r"(?<![\w.,-])\d{1,3}(?![\w%-]|[.,]\d)"
         patterns = [
+            Pattern(
+                "N years old, in words",
+                r"(?<![\w-])" + _NUMBER_WORDS + r"(?=[ \t-]+(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)",
+                0.6,
+            ),
+            Pattern(
+                "aged N, in words", r"(?<=\b(?i:aged|age[ \t]+of|turned|turning)[ \t]+)" + _NUMBER_WORDS + r"\b", 0.5
+            ),
+            Pattern(
+                "Alter: 46 / âge : 46 ans / edad: 46",
+                r"(?<=\b(?i:Alter|âge|edad|età|leeftijd|ålder|alder|ikä|wiek|idade|věk|vek|életkor|yaş|年齢|年龄)"
+                r"[ \t]*[:：][ \t]*)\d{1,3}(?![\w.]\d)",
+                0.55,
+            ),
             Pattern("N years old", number + r"(?=[ \t-]*(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)", 0.6),
             Pattern("N y/o", number + r"(?=[ \t]*(?i:y/?o|yo)\b)", 0.6),
             Pattern("aged N", r"(?<=\b(?i:aged|age|ages|age:|age[ \t]+of)[ \t:]*)" + number, 0.5),
@@ -509,6 +543,8 @@ class AgeRecognizer(PatternRecognizer):
 
     def invalidate_result(self, pattern_text: str) -> bool | None:
         """Nobody is older than 120: "she is 250" is something else."""
+        if re.fullmatch(_NUMBER_WORDS + r"(?:[- ]" + _NUMBER_WORDS + r")?", pattern_text):
+            return None  # "thirty-two": at most ninety-nine
         try:
             return float(pattern_text) > 120
         except ValueError:
@@ -537,6 +573,10 @@ class CardNearKeywordRecognizer(PatternRecognizer):
         )
 
 
+# "Cyprus (Greek)", "Cyprus (Turkish)": a qualifier in brackets is part of the country's name.
+_QUALIFIER = r"(?:[ \t]+\((?i:Greek|Turkish|North|South|French|Dutch|British|U\.?S\.?|Northern|Southern)\))?"
+
+
 class PlaceNameRecognizer(PatternRecognizer):
     """LOCATION: country and US state names (data/places.txt), case-sensitive whole words."""
 
@@ -545,7 +585,7 @@ class PlaceNameRecognizer(PatternRecognizer):
             supported_entity="LOCATION",
             name="PlaceNameRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("country or state name", r"(?<![\w-])" + _COUNTRY + r"(?![\w-])", 0.6)],
+            patterns=[Pattern("country or state name", r"(?<![\w-])" + _COUNTRY + _QUALIFIER + r"(?![\w-])", 0.6)],
             context=context or [],
         )
 
@@ -627,6 +667,8 @@ class UpperCasePlaceRecognizer(PatternRecognizer):
         )
 
     def validate_result(self, pattern_text: str) -> bool | None:
+        if pattern_text.title() in city_names() and len(pattern_text) >= 5:
+            return None  # "grew up in HELSINKI": a listed town, even where the lemma index knows the word
         words = pattern_text.split()
         return False if any(w.casefold() in self._vocabulary for w in words) else None
 
