@@ -205,6 +205,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     j.set_defaults(bench_func=_ja)
 
     from benchmarks.answers import add_answers_parser
+    from benchmarks.formats_cli import add_format_bench_parsers
     from benchmarks.load import add_load_parser
     from benchmarks.pii import add_pii_parser
     from benchmarks.pii_ja import add_ja_pii_parser
@@ -213,6 +214,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_pii_parser(sub)
     add_ja_pii_parser(sub)
     add_load_parser(sub)
+    add_format_bench_parsers(sub)  # ocr | formats (issue 25)
     return bench
 
 

@@ -8,7 +8,7 @@ the same run is the same English text in a PDF with a text layer (no OCR), so th
 also printed as a ratio. CER = Levenshtein distance / reference length, whitespace removed
 (Tesseract's line breaks and Japanese spacing are not errors a reader sees).
 
-    .venv/bin/python -m benchmarks.ocr [--pages 4] [--out results]
+    enclave bench ocr [--pages 4] [--out results]   (or .venv/bin/python -m benchmarks.ocr)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ingest.loaders import load_document
 from ingest.loaders.ocr import ocr_image, ocr_languages
 
-__all__ = ["character_error_rate", "main", "run_ocr_bench"]
+__all__ = ["bench", "character_error_rate", "main", "run_ocr_bench"]
 
 REPO = Path(__file__).resolve().parent.parent
 LATIN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -191,13 +191,17 @@ def format_ocr(result: dict[str, object]) -> str:
     return "\n".join(rows)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--pages", type=int, default=4, help="pages per language and condition")
-    parser.add_argument("--out", type=Path, default=Path("results"))
-    args = parser.parse_args(argv)
+def bench(args: argparse.Namespace) -> int:
     print(format_ocr(run_ocr_bench(args.pages, args.out)))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.formats_cli import ocr_arguments
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ocr_arguments(parser)
+    return bench(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
