@@ -121,11 +121,13 @@ def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -
 
 
 def test_gateway_killed_mid_job_resumes_the_job_on_restart(clean: dict[str, Any], tmp_path: Path) -> None:
+    """A gateway running its jobs in a thread (``ingest.worker: thread``) is killed mid-job; the
+    restarted one (the default: a worker process) resumes the job."""
     data = tmp_path / "data"
     _, key = KeyStore(data / "secrets" / "api-keys.json").create("uploader", [], ["admin"])
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    first = _serve(data, port, ENCLAVE_FAILPOINTS="ingest.after_upsert:4")
+    first = _serve(data, port, ENCLAVE_FAILPOINTS="ingest.after_upsert:4", ENCLAVE_INGEST__WORKER="thread")
     try:
         _wait_up(url, first)
         files = [("files", (p.name, p.read_bytes())) for p in sorted(CORPUS.iterdir())]
@@ -162,3 +164,57 @@ def test_gateway_killed_mid_job_resumes_the_job_on_restart(clean: dict[str, Any]
     assert snapshot(data) == clean
     assert pending_rows(data) == 0
     assert not list((data / "state" / "staging").rglob("*.bin"))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive, not a zombie (an orphan in a container may wait long for its reaper)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_worker_process_killed_mid_job_is_restarted_and_dies_with_its_gateway(
+    clean: dict[str, Any], tmp_path: Path
+) -> None:
+    """``ingest.worker: process``: the failpoint kills the worker (not the gateway) mid-job; the
+    gateway starts another, which resumes the job to the clean state. Killing the gateway with
+    SIGKILL then ends its worker too."""
+    data = tmp_path / "data"
+    _, key = KeyStore(data / "secrets" / "api-keys.json").create("uploader", [], ["admin"])
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    gateway = _serve(data, port, ENCLAVE_FAILPOINTS="ingest.after_upsert:6", ENCLAVE_INGEST__WORKER="process")
+    try:
+        _wait_up(url, gateway)
+        files = [("files", (p.name, p.read_bytes())) for p in sorted(CORPUS.iterdir())]
+        headers = {"Authorization": f"Bearer {key}"}
+        r = httpx.post(f"{url}/v1/collections/crash/documents", files=files, headers=headers, timeout=600)
+        assert r.status_code == 200, r.text
+        job = httpx.get(f"{url}/v1/jobs/{r.json()['job_id']}", headers=headers, timeout=10).json()
+        assert job["status"] == "done" and job["failed"] == 0, job
+        assert job["progress"]["files_done"] == len(files)
+        assert gateway.poll() is None  # the gateway itself was never killed
+        workers = _children(gateway.pid)
+        assert workers, "no worker process under the gateway"
+    finally:
+        gateway.kill()
+        gateway.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_running, workers)), "the worker outlived its gateway"
+    assert snapshot(data) == clean
+    assert pending_rows(data) == 0
