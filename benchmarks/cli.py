@@ -209,11 +209,13 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     from benchmarks.load import add_load_parser
     from benchmarks.pii import add_pii_parser
     from benchmarks.pii_ja import add_ja_pii_parser
+    from benchmarks.search_under_ingest import add_search_under_ingest_parser
 
     add_answers_parser(sub)
     add_pii_parser(sub)
     add_ja_pii_parser(sub)
     add_load_parser(sub)
+    add_search_under_ingest_parser(sub)  # search latency during a bulk upload, per ingest.worker mode
     add_format_bench_parsers(sub)  # ocr | formats (issue 25)
     return bench
 
