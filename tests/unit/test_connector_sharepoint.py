@@ -101,6 +101,11 @@ class FakeGraph:
 
 @pytest.fixture
 def graph(monkeypatch: pytest.MonkeyPatch) -> FakeGraph:
+    return install_fake_graph(monkeypatch)
+
+
+def install_fake_graph(monkeypatch: pytest.MonkeyPatch) -> FakeGraph:
+    """Every request of the reader answered by a new FakeGraph, for this test only."""
     fake = FakeGraph()
 
     def send(session: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
