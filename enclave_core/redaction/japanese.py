@@ -298,14 +298,22 @@ class JaBirthDateRecognizer(_JaRecognizer):
         super().__init__([(f"{_NOT_DIGIT_BEFORE}{_DATE}(?!{D})", _birth_check)])
 
 
-_AGE_RULE_AFTER = re.compile(r"(?:以上|以下|未満|以降|まで|から|超|児|前後|くらい|程度|向け|代)")
-_AGE_WORDS = re.compile(r"(?:年齢|満|享年|当時|現在|歳の|才の)")
+# An age in a rule, a bracket or a threshold is nobody's age: "20歳以上", "3歳児", "定年は満65歳とし",
+# "子が1歳に達するまで", "70歳を迎える", "65歳に到達した日". Read right after the age ...
+_AGE_RULE_AFTER = re.compile(
+    r"(?:以上|以下|未満|以降|まで|から|超|児|前後|くらい|程度|向け|代|に達|を迎え|に到達|到達|を超え|を上限|を下限"
+    r"|に満た|になる(?:まで|日|月|年度)|になった(?:日|月|年度)|の(?:誕生日|前日|年度末|月末)|とし|とする|定年)"
+)
+# ... and in the few characters before it ("定年は満65歳", "対象年齢 3歳", "子が1歳").
+_AGE_RULE_BEFORE = re.compile(r"(?:定年|年齢制限|上限年齢|対象年齢|受給開始|子が|子の|子を|歳から)[^。\n]{0,4}$")
+# A person's age: a form label or an age after a name in brackets ("年齢：45歳", "田中さん（45歳）").
+_AGE_WORDS = re.compile(r"(?:年齢|享年|当時|現在|歳の|才の)")
 
 
 def _age_check(text: str, m: re.Match[str]) -> float | None:
     years = int("".join(ch for ch in m.group("n") if ch.isdigit()))
-    if years > 120 or _AGE_RULE_AFTER.match(text, m.end()):
-        return None  # "20歳以上", "3歳児": rules and brackets, not someone's age
+    if years > 120 or _AGE_RULE_AFTER.match(text, m.end()) or _AGE_RULE_BEFORE.search(_window(text, m.start(), 10)):
+        return None  # rules, thresholds and brackets, not someone's age
     return 0.75 if _AGE_WORDS.search(_window(text, m.start(), 8)) or m.group().startswith("（") else 0.6
 
 
