@@ -9,6 +9,13 @@ Japanese (and any CJK text) has no spaces, so "words" cannot be counted by split
 each kana/kanji counts as 1/CJK_CHARS_PER_WORD of a word (180 words ~ 400 characters),
 sentences end at 。！？, and windows and overlaps are cut between characters. Text
 without CJK characters is measured and cut exactly as before.
+
+Japanese rules and manuals put every short article under its own heading (第8条 is ~100 characters),
+so one chunk per heading gave ~90-character chunks: the title and heading path that go into each
+embedding were a third of it, and an article was retrieved without its neighbours. Consecutive
+Japanese sections on one page are therefore merged up to the same size as English text: the
+chunk's heading is their common heading path (none: the document's title), and each section's own
+heading becomes its first line (measured in docs/benchmarks.md, Japanese). English blocks never merge across headings.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from enclave_core.documents import Block, Chunk, LoadedDocument
+from enclave_core.language import is_japanese
 
 __all__ = ["chunk_document", "split_sentences"]
 
@@ -33,6 +41,7 @@ _CJK = re.compile(
 )
 _UNIT = re.compile("\\s*(?:" + _CJK.pattern + "|[^\\s" + _CJK.pattern[1:-1] + "]+)")
 CJK_CHARS_PER_WORD = 2.2
+HEADING_SEPARATOR = " > "  # as loaders join a heading path (ingest/loaders/_common.py HeadingPath)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -149,18 +158,64 @@ def _split_block(block: Block, max_words: int, overlap: int) -> list[str]:
     return _pack(units, sep=" ", max_words=max_words, overlap=overlap)
 
 
+def _path(heading: str | None) -> list[str]:
+    return heading.split(HEADING_SEPARATOR) if heading else []
+
+
+def _common_heading(headings: list[str | None]) -> str | None:
+    """The longest heading path all of ``headings`` share (None when they share nothing)."""
+    common = _path(headings[0])
+    for heading in headings[1:]:
+        path = _path(heading)
+        keep = 0
+        while keep < min(len(common), len(path)) and common[keep] == path[keep]:
+            keep += 1
+        common = common[:keep]
+    return HEADING_SEPARATOR.join(common) or None
+
+
 @dataclass
 class _Pending:
-    """Small blocks waiting to be merged into one chunk."""
+    """Small blocks waiting to be merged into one chunk (with the heading each sat under)."""
 
     texts: list[str] = field(default_factory=list)
+    headings: list[str | None] = field(default_factory=list)
     words: int = 0
     page: int | None = None
     heading: str | None = None
+    japanese: bool = False
 
     def accepts(self, block: Block, size: int, max_words: int) -> bool:
-        same_place = (block.page, block.heading) == (self.page, self.heading)
-        return bool(self.texts) and same_place and self.words + size <= max_words
+        if not self.texts or block.page != self.page:
+            return False
+        if block.heading == self.heading:
+            return self.words + size <= max_words
+        # Another section: only Japanese text next to Japanese text, counting the heading line it gets.
+        extra = _words(_path(block.heading)[-1]) if block.heading else 0
+        return self.japanese and self.words + size + extra <= max_words and is_japanese(block.text)
+
+    def add(self, block: Block, size: int) -> None:
+        if not self.texts:
+            self.page, self.heading, self.japanese = block.page, block.heading, is_japanese(block.text)
+        elif block.heading != self.heading and block.heading:
+            size += _words(_path(block.heading)[-1])
+        self.texts.append(block.text)
+        self.headings.append(block.heading)
+        self.words += size
+
+    def merged(self) -> tuple[str, str | None]:
+        """The chunk text and heading; sections below the common heading open with their own heading line."""
+        common = _common_heading(self.headings)
+        depth = len(_path(common))
+        parts: list[str] = []
+        shown: list[str] | None = None
+        for text, heading in zip(self.texts, self.headings, strict=True):
+            own = _path(heading)[depth:]
+            if own and own != shown:
+                text = HEADING_SEPARATOR.join(own) + "\n" + text
+            shown = own
+            parts.append(text)
+        return "\n\n".join(parts), common
 
 
 def chunk_document(doc: LoadedDocument, *, max_words: int = 180, overlap_words: int = 30) -> list[Chunk]:
@@ -183,8 +238,9 @@ def chunk_document(doc: LoadedDocument, *, max_words: int = 180, overlap_words: 
 
     def flush() -> None:
         if pending.texts:
-            emit("\n\n".join(pending.texts), pending.page, pending.heading)
-        pending.texts, pending.words = [], 0
+            text, heading = pending.merged()
+            emit(text, pending.page, heading)
+        pending.texts, pending.headings, pending.words = [], [], 0
 
     for block in doc.blocks:
         size = _words(block.text)
@@ -197,8 +253,6 @@ def chunk_document(doc: LoadedDocument, *, max_words: int = 180, overlap_words: 
             continue
         if not pending.accepts(block, size, max_words):
             flush()
-            pending.page, pending.heading = block.page, block.heading
-        pending.texts.append(block.text)
-        pending.words += size
+        pending.add(block, size)
     flush()
     return chunks

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from enclave_core.documents import Block, LoadedDocument
+import pytest
+
+from enclave_core.documents import Block, Chunk, LoadedDocument
 from ingest.chunking import CJK_CHARS_PER_WORD, chunk_document, split_sentences
 from ingest.loaders import load_document
 
@@ -54,8 +56,42 @@ def test_japanese_headings_become_heading_context() -> None:
     assert by_text["この規則は、社員の就業に関する事項を定めるものである。"] == "第1章 総則 > 第1条（目的）"
     assert by_text["この規則は全社員に適用する。"] == "第1章 総則 > 第2条（適用範囲）"
     assert by_text["申請は前日までに行うこと。"] == "第1章 総則 > 第2条（適用範囲） > 【注意事項】"
-    chunks = chunk_document(doc)
-    assert {c.heading for c in chunks} >= {"第1章 総則 > 第1条（目的）", "第1章 総則 > 第2条（適用範囲）"}
+    # Short articles share a chunk under their common heading, each opening with its own heading line.
+    (chunk,) = chunk_document(doc)
+    assert chunk.heading is None  # the preamble has no heading: the chunk sits under the title
+    assert "第1章 総則 > 第1条（目的）\nこの規則は、社員の就業に関する事項を定めるものである。" in chunk.text
+    assert "第1章 総則 > 第2条（適用範囲）\nこの規則は全社員に適用する。" in chunk.text
+    assert "第1章 総則 > 第2条（適用範囲） > 【注意事項】\n申請は前日までに行うこと。" in chunk.text
+    body = [b for b in doc.blocks if b.heading]
+    (chunk,) = chunk_document(doc_of(*body))
+    assert chunk.heading == "第1章 総則"
+    assert chunk.text.startswith("第1条（目的）\nこの規則は")
+    assert "\n\n第2条（適用範囲） > 【注意事項】\n申請は" in chunk.text
+
+
+def test_japanese_sections_merge_only_up_to_the_chunk_size_and_on_one_page() -> None:
+    article = "従業員は、所定の手続きにより申請しなければならない。" * 3  # 78 characters
+    blocks = [Block(article, page=1, heading=f"規程 > 第{i}条") for i in range(1, 9)]
+    blocks.append(Block(article, page=2, heading="規程 > 第9条"))
+    chunks = chunk_document(doc_of(*blocks), max_words=100)
+    assert all(len(c.text) <= 100 * CJK_CHARS_PER_WORD + 10 for c in chunks)
+    assert [c.heading for c in chunks[:-1]] == ["規程"] * (len(chunks) - 1)
+    assert chunks[-1] == Chunk(index=len(chunks) - 1, text=article, page=2, heading="規程 > 第9条")
+    merged = "".join(c.text for c in chunks[:-1])
+    assert all(f"第{i}条\n{article}" in merged for i in range(1, 9))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("The employee shall apply in advance.", "The manager approves the request."),
+        ("従業員は事前に申請しなければならない。", "The manager approves the request."),
+        ("The employee shall apply in advance.", "所属長が申請を承認する。"),
+    ],
+)
+def test_english_sections_never_merge_across_headings(first: str, second: str) -> None:
+    chunks = chunk_document(doc_of(Block(first, heading="Rules > Leave"), Block(second, heading="Rules > Approval")))
+    assert [(c.text, c.heading) for c in chunks] == [(first, "Rules > Leave"), (second, "Rules > Approval")]
 
 
 def test_english_numbered_lines_are_not_japanese_headings() -> None:
