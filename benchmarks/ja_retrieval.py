@@ -45,7 +45,7 @@ CANDIDATE_MODELS = {
     "all-MiniLM-L6-v2": "packaged:all-MiniLM-L6-v2",
 }
 # (dense_weight, sparse_weight) under z-score fusion; the product default is first.
-FUSION_GRID = [(0.4, 0.6), (0.5, 0.5), (0.6, 0.4), (0.3, 0.7), (0.2, 0.8)]
+FUSION_GRID = [(0.4, 0.6), (0.5, 0.5), (0.6, 0.4), (0.3, 0.7), (0.2, 0.8), (0.7, 0.3), (0.8, 0.2)]
 
 
 @dataclass(frozen=True)
