@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -27,7 +27,9 @@ from enclave_core.runtime import Core
 from enclave_core.service import RagService
 from enclave_core.settings import Settings
 from enclave_core.vectorstore import StoreLocked
-from ingest import AdminService, FileOutcome, Ingestor, SourceFile, collect_files, outcomes_report
+
+if TYPE_CHECKING:  # the ingest package (loaders, chunking) loads only for the commands that write
+    from ingest import AdminService, SourceFile
 
 CLI_PATH = "cli"  # what a refusal's audit record names as the path of a CLI command
 
@@ -85,6 +87,8 @@ class LocalBackend:
     @property
     def admin(self) -> AdminService:
         if self._admin is None:
+            from ingest import AdminService, Ingestor
+
             self._admin = AdminService(self.core, Ingestor(self.core), via="cli")
         return self._admin
 
@@ -152,6 +156,8 @@ class RemoteBackend:
     def ingest(
         self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
     ) -> dict[str, Any]:
+        from ingest import FileOutcome, collect_files, outcomes_report
+
         files, early = collect_files(paths)
         for outcome in early:
             progress(outcome)

@@ -60,10 +60,19 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED if report["failed"] else EXIT_OK
 
 
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from enclave_cli.backend import open_backend
+def _open_query_backend(settings: Settings) -> Any:
+    """The backend for a question; run here, its NLP stack loads without PyTorch (lean.py)."""
+    from enclave_cli.backend import LocalBackend, open_backend
+    from enclave_cli.lean import import_nlp_without_torch
 
     backend = open_backend(settings)
+    if isinstance(backend, LocalBackend):
+        import_nlp_without_torch()
+    return backend
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    backend = _open_query_backend(settings)
     try:
         result = backend.search(args.question, args.collection, args.top_k, args.mode)
     finally:
@@ -78,9 +87,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from enclave_cli.backend import open_backend
-
-    backend = open_backend(settings)
+    backend = _open_query_backend(settings)
     try:
         if args.json or not args.stream:
             result = backend.ask(args.question, args.collection, args.top_k)
@@ -272,7 +279,16 @@ def _show_request(records: Any, request_id: str, as_json: bool) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_word(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named on the command line (the only global option, -v, takes no value)."""
+    words = sys.argv[1:] if argv is None else argv
+    return next((w for w in words if not w.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. ``enclave bench``'s many subcommands (and the benchmark modules
+    that define them) are only loaded when the command is ``bench``: every other command, and
+    ``enclave --help``, starts without them."""
     parser = argparse.ArgumentParser(prog="enclave", description="Enclave: private RAG appliance")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -338,12 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     llm_sub.add_parser("serve", help="start vLLM and wait")
     p.set_defaults(func=cmd_llm)
 
-    from benchmarks.cli import add_bench_parser
     from enclave_cli.backup_cmd import add_backup_parsers
 
     add_backup_parsers(sub)  # backup --out FILE, restore ARCHIVE
 
-    add_bench_parser(sub)  # bench retrieval | tune | store | answers | pii | load (results under results/)
+    if _command_word(argv) == "bench":
+        from benchmarks.cli import add_bench_parser
+
+        add_bench_parser(sub)  # bench retrieval | tune | store | answers | pii | load | gateway (results/)
+    else:
+        sub.add_parser("bench", help="benchmarks (results go to a JSON file under --out)")
 
     from enclave_cli.plan_cmd import add_plan_parser
 
@@ -391,7 +411,7 @@ def _exit_code(exc: EnclaveError) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     # JSON lines with the request id (enclave_core.logs); -v: the level from settings (logging.level).
     configure_logging("INFO" if args.verbose else "WARNING")
     func: Callable[[argparse.Namespace, Settings], int] = args.func

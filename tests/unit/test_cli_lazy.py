@@ -1,0 +1,73 @@
+"""The command line loads only what a command needs: `enclave --help` without the benchmark
+modules or the NLP stack, `enclave bench ...` with them, and a query run in the CLI's own process
+with spaCy and Presidio loaded without PyTorch (enclave_cli/lean.py) and still redacting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("benchmarks", "spacy", "presidio_analyzer", "torch", "transformers", "onnxruntime", "qdrant_client")
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _loaded_after(argv: list[str]) -> tuple[set[str], str]:
+    code = (
+        "import json, sys\n"
+        "from enclave_cli.main import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\nMODULES=' + json.dumps(sorted(sys.modules)))\n"
+    )
+    proc = _python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text, _, modules = proc.stdout.rpartition("\nMODULES=")
+    return {m.split(".")[0] for m in json.loads(modules)}, text
+
+
+def test_help_loads_no_benchmark_and_no_nlp_module() -> None:
+    top, text = _loaded_after(["--help"])
+    assert "bench" in text and "search" in text  # every command is still listed
+    assert not top & set(HEAVY), sorted(top & set(HEAVY))
+
+
+def test_bench_subcommands_are_built_when_asked_for() -> None:
+    top, text = _loaded_after(["bench", "gateway", "--help"])
+    assert "--concurrency" in text
+    assert "benchmarks" in top
+
+
+def test_nlp_stack_loads_without_torch_and_still_finds_personal_data() -> None:
+    code = (
+        "import importlib.util, json, sys\n"
+        "import enclave_core\n"
+        "from enclave_cli.lean import import_nlp_without_torch\n"
+        "first = import_nlp_without_torch()\n"
+        "again = import_nlp_without_torch()\n"
+        "from enclave_core.redaction import Redactor\n"
+        f"r = Redactor.from_policy_file({str(REPO / 'policies' / 'redaction.yaml')!r})\n"
+        "out = r.redact('Please call Maria Gonzalez at maria.gonzalez@example.com tomorrow.').text\n"
+        "print(json.dumps({'first': first, 'again': again, 'out': out, 'torch': 'torch' in sys.modules,\n"
+        "    'transformers': 'transformers' in sys.modules,\n"
+        "    'torch_importable': importlib.util.find_spec('torch') is not None}))\n"
+    )
+    proc = _python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["first"] is True and result["again"] is False
+    assert "maria.gonzalez@example.com" not in result["out"] and "Maria Gonzalez" not in result["out"]
+    assert not result["torch"] and not result["transformers"]
+    # Hidden only while spaCy and Presidio were imported: later code that needs PyTorch gets it.
+    assert result["torch_importable"]
