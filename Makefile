@@ -8,7 +8,7 @@ MODEL_DIR := .models/smollm2-135m-instruct
 TORCH := torch==2.13.0
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: run test install browser ocr imap-server lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja bench-ja-pii bench-ingest bench-load train-pii-ner clean distclean help
+.PHONY: run test install browser ocr imap-server lint typecheck unit e2e bench-retrieval bench-answers bench-store bench-pii bench-ja bench-ja-pii bench-ingest bench-load bench-gateway train-pii-ner clean distclean help
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
@@ -113,6 +113,11 @@ train-pii-ner: $(VENV)/.installed
 
 bench-load: install
 	$(VENV)/bin/enclave bench load
+
+# Search through the gateway vs in-process (1/8/32 clients) and a streamed answer vs vLLM alone (starts the
+# CPU vLLM under /tmp/e2e.lock). Before/after: make bench-gateway GATEWAY_ARGS="--compare-tree ../old-checkout"
+bench-gateway: install
+	$(VENV)/bin/enclave bench gateway $(GATEWAY_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -206,6 +206,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     from benchmarks.answers import add_answers_parser
     from benchmarks.formats_cli import add_format_bench_parsers
+    from benchmarks.gateway import add_gateway_parser
     from benchmarks.load import add_load_parser
     from benchmarks.pii import add_pii_parser
     from benchmarks.pii_ja import add_ja_pii_parser
@@ -217,6 +218,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_load_parser(sub)
     add_search_under_ingest_parser(sub)  # search latency during a bulk upload, per ingest.worker mode
     add_format_bench_parsers(sub)  # ocr | formats (issue 25)
+    add_gateway_parser(sub)  # search and streamed answers through the gateway vs in-process / vLLM
     return bench
 
 

@@ -1,0 +1,190 @@
+"""``enclave bench gateway`` part (b): a streamed answer through the gateway against vLLM alone.
+
+The prompt sent "straight to vLLM" is the one the product builds: each question is first answered
+once in this process through ``RagService.stream`` on a copy of the gateway's data, with an HTTP
+hook on the LLM client that keeps the exact request body it sends to ``/chat/completions``. Then,
+interleaved per question, that body is replayed to vLLM (``direct``) and the question is asked
+through ``POST /v1/query`` with ``stream: true`` (``gateway``). Both are read as server-sent
+events as they arrive: time to the first answer text (TTFT) and to the end of the stream. Through
+the gateway, the time to its first event (the citations, sent before the LLM is reached) is kept
+too. Greedy decoding (temperature 0 in settings.llm) makes both produce the same tokens.
+
+While vLLM runs, ``/tmp/e2e.lock`` is held (flock): the end-to-end tests start their own CPU vLLM,
+and two on this machine starve each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import http.client
+import json
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from benchmarks.gateway import COLLECTION, GROUP, QUESTIONS, GatewayProcess, _env, _free_port, prepare_data
+
+__all__ = ["format_stream", "run_stream_bench"]
+
+E2E_LOCK = Path("/tmp/e2e.lock")
+
+
+@contextlib.contextmanager
+def _vllm(llm_url: str | None, work: Path) -> Iterator[str]:
+    """A vLLM to talk to: ``llm_url`` as given, or the CPU vLLM started here (under the e2e lock)."""
+    if llm_url:
+        yield llm_url
+        return
+    from enclave_core.settings import load_settings
+    from services.llm.launch import start_server, stop_server, wait_until_ready
+
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    settings = load_settings(_env(work / "vllm", url))
+    with open(E2E_LOCK, "a") as lock:
+        print(f"waiting for {E2E_LOCK} (another vLLM user)", flush=True)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        print("starting the CPU vLLM (minutes on 2 cores)", flush=True)
+        process = start_server(settings, work / "vllm.log")
+        try:
+            wait_until_ready(settings, process, timeout_s=900)
+            yield url
+        finally:
+            stop_server(process)
+
+
+def _capture_prompts(data_dir: Path, llm_url: str, questions: list[str]) -> dict[str, bytes]:
+    """question -> the streaming /chat/completions body the product sends for it."""
+    import httpx
+
+    from enclave_core.identity import Principal
+    from enclave_core.llm import LLMClient
+    from enclave_core.runtime import Core
+    from enclave_core.service import RagService
+    from enclave_core.settings import load_settings
+
+    bodies: list[bytes] = []
+
+    def keep(request: httpx.Request) -> None:
+        if request.url.path.endswith("/chat/completions"):
+            bodies.append(request.read())
+
+    core = Core(load_settings(_env(data_dir, llm_url)))
+    try:
+        client = httpx.Client(event_hooks={"request": [keep]})
+        core.__dict__["llm"] = LLMClient(core.settings.llm, http_client=client)  # replaces the cached property
+        rag = RagService(core, via="bench")
+        principal = Principal("bench-user", frozenset({GROUP}), frozenset(), auth="api-key")
+        prompts: dict[str, bytes] = {}
+        for question in questions:
+            bodies.clear()
+            for _event in rag.stream(principal, COLLECTION, question):
+                pass
+            streamed = [b for b in bodies if json.loads(b).get("stream")]
+            if len(streamed) == 1:  # one generation per answer: the one to replay
+                prompts[question] = streamed[0]
+        return prompts
+    finally:
+        core.close()
+
+
+def _sse(conn: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]) -> Iterator[bytes]:
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+    response = conn.getresponse()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status} {response.read()[:300]!r}")
+    while line := response.readline():
+        if line.startswith(b"data: "):
+            yield line[6:].strip()
+
+
+def _direct(llm_url: str, body: bytes) -> dict[str, float]:
+    url = urlparse(llm_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=600)
+    started = time.perf_counter()
+    first = None
+    try:
+        for data in _sse(conn, f"{url.path.rstrip('/')}/chat/completions", body, {}):
+            if data == b"[DONE]":
+                break
+            choices = json.loads(data).get("choices") or []
+            if first is None and choices and (choices[0].get("delta") or {}).get("content"):
+                first = time.perf_counter()
+    finally:
+        conn.close()
+    end = time.perf_counter()
+    return {"ttft_ms": ((first or end) - started) * 1000, "total_ms": (end - started) * 1000}
+
+
+def _through_gateway(port: int, key: str, question: str) -> dict[str, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    body = json.dumps({"question": question, "collection": COLLECTION, "stream": True}).encode()
+    started = time.perf_counter()
+    first_event = first_text = None
+    try:
+        for data in _sse(conn, "/v1/query", body, {"Authorization": f"Bearer {key}"}):
+            now = time.perf_counter()
+            if data == b"[DONE]":
+                break
+            first_event = first_event or now
+            if first_text is None and json.loads(data).get("type") == "delta":
+                first_text = now
+    finally:
+        conn.close()
+    end = time.perf_counter()
+    return {
+        "first_event_ms": ((first_event or end) - started) * 1000,
+        "ttft_ms": ((first_text or end) - started) * 1000,
+        "total_ms": (end - started) * 1000,
+    }
+
+
+def _summary(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {f"{key}_p50": round(statistics.median(r[key] for r in rows), 1) for key in rows[0]} | {"n": len(rows)}
+
+
+def run_stream_bench(root: Path, llm_url: str | None, requests: int, log: Path) -> dict[str, Any]:
+    root.mkdir(parents=True, exist_ok=True)
+    with _vllm(llm_url, root) as url:
+        _a, copies, key = prepare_data(root / "data", url, copies=2)
+        prompts = _capture_prompts(copies[1], url, QUESTIONS)
+        if not prompts:
+            raise RuntimeError("no question produced exactly one streamed generation to replay")
+        gateway = GatewayProcess(copies[0], url, log.with_suffix(".stream.log"))
+        gateway.start(key)
+        direct: list[dict[str, float]] = []
+        through: list[dict[str, float]] = []
+        try:
+            questions = list(prompts)
+            for i in range(requests):  # interleaved: direct, then the same question through the gateway
+                question = questions[i % len(questions)]
+                direct.append(_direct(url, prompts[question]))
+                through.append(_through_gateway(gateway.port, key, question))
+        finally:
+            gateway.stop()
+    d, g = _summary(direct), _summary(through)
+    return {
+        "questions": len(prompts),
+        "direct": d,
+        "gateway": g,
+        "ttft_overhead_ms_p50": round(g["ttft_ms_p50"] - d["ttft_ms_p50"], 1),
+        "total_overhead_ms_p50": round(g["total_ms_p50"] - d["total_ms_p50"], 1),
+        "per_request": {"direct": direct, "gateway": through},
+    }
+
+
+def format_stream(result: dict[str, Any]) -> str:
+    d, g = result["direct"], result["gateway"]
+    return "\n".join(
+        [
+            f"streamed answer ({d['n']} requests per side, {result['questions']} questions, p50):",
+            f"  vLLM direct: TTFT {d['ttft_ms_p50']:.0f} ms, total {d['total_ms_p50']:.0f} ms",
+            f"  gateway    : first event {g['first_event_ms_p50']:.0f} ms, TTFT {g['ttft_ms_p50']:.0f} ms, "
+            f"total {g['total_ms_p50']:.0f} ms",
+            f"  TTFT overhead {result['ttft_overhead_ms_p50']:+.0f} ms (goal <= 50 ms), "
+            f"total overhead {result['total_overhead_ms_p50']:+.0f} ms",
+        ]
+    )
