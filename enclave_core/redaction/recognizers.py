@@ -36,7 +36,7 @@ __all__ = [
 # Building blocks; "[ \t]" (not \s) keeps a match on one line unless a pattern allows a line break.
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"  # capitalised word (\w is Unicode: ß, é, ...)
 _US_SUFFIX = (
-    r"(?i:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Ter"
+    r"(?i:Street|St|Str|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Ter"
     r"|Way|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Row|Close|Crescent|Cres|Gardens"
     r"|Mews|Grove|Walk|Alley|Plaza|Loop|Pike|Streets|Avenues|Roads|Drives|Courts|Lanes|Ways|Annex|Arcade"
     r"|Bypass|Canyon|Causeway|Center|Centre|Common|Commons|Corners?|Cove|Creek|Crest|Crossing|Curve|Dale"
@@ -139,6 +139,12 @@ _ANY_STREET = (
     + _LOCALITY
 )
 
+# US military mail: "USNS Ortiz\nFPO AP 54321", "Unit 8524 Box 0979\nDPO AA 56703", "PSC 1234, Box 56".
+_MILITARY = (
+    r"(?<![\w])(?i:(?:USNS|USNV|USS|USCGC)[ \t]+[^\W\d_][\w'-]*(?:[ \t]+[^\W\d_][\w'-]*)?"
+    r"|(?:Unit|PSC|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5})"
+    r"(?:[ \t]*,?[ \t]*\r?\n?[ \t]*(?i:FPO|APO|DPO)[ \t]+(?i:AA|AE|AP)[ \t]+\d{5})"
+)
 _PO_BOX = r"(?<![\w-])(?i:P\.?[ \t]?O\.?[ \t]?Box|Post[ \t]+Office[ \t]+Box)[ \t]+\d{1,7}" + _LOCALITY
 
 # Hauptstraße 5, 10115 Berlin / Berliner Straße 12a / Kalverstraat 92, 1012 PH Amsterdam
@@ -208,7 +214,8 @@ _UNIT_ONLY_LINE = r"(?<=^[ \t?]*)(?i:Suite|Apt\.?|Apartment|Unit|Flat)[ \t]+\#?[
 # The first street holds a digit or a capital ("the corner of the room and the door" is no address);
 # the second ends at punctuation or the end of the line.
 _CORNER = (
-    r"(?<![\w])(?i:the[ \t]+corner[ \t]+of)[ \t]+(?=[^\n]{0,40}?(?:\d|[A-ZÀ-ÖØ-Þ]))[^\n,;.!?]{2,60}?"
+    r"(?<![\w])(?i:the[ \t]+corner[ \t]+of)[ \t]+(?=[^\n]{0,40}?(?:\d|[A-ZÀ-ÖØ-Þ]))(?:[^\n,;.!?]|\.(?=[ \t]))"
+    r"{2,60}?"
     r"[ \t]+and[ \t]+[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,3}?(?=[ \t]*(?:[,;!?]|\.(?!\w)|\r?$))"
 )
 # Japanese and Chinese addresses: a prefecture (or 〒 postcode) / a city and district, then the block.
@@ -268,6 +275,7 @@ class StreetAddressRecognizer(PatternRecognizer):
         patterns = [
             Pattern("street (US/UK)", _US_UK_STREET, 0.55),
             Pattern("PO box", _PO_BOX, 0.6),
+            Pattern("US military mail", _MILITARY, 0.6),
             Pattern("street (DE/NL/Nordic)", _GERMANIC_STREET, 0.55),
             Pattern("street (IT/ES/PT)", _ROMANCE_STREET, 0.5),
             Pattern("street (FR)", _FRENCH_STREET, 0.55),

@@ -167,3 +167,20 @@ def test_a_bracketed_qualifier_is_part_of_the_country() -> None:
 
     assert _values(PlaceNameRecognizer(), "We moved here from Cyprus (Greek)", "LOCATION") == ["Cyprus (Greek)"]
     assert _values(PlaceNameRecognizer(), "France (see above)", "LOCATION") == ["France"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the statement to uscgc aslakhanov\nfpo ae 44941?", ["uscgc aslakhanov\nfpo ae 44941"]),
+        ("Unit 8524 Box 0979\nDPO AA 56703", ["Unit 8524 Box 0979\nDPO AA 56703"]),
+        (
+            "It's in the corner of 35 Pentelis Str. and Waechter Turnpike",
+            ["the corner of 35 Pentelis Str. and Waechter Turnpike"],
+        ),
+        ("Juliusz lives at 28919 136 Filadelfeos Str., Klirou", ["28919 136 Filadelfeos Str., Klirou"]),
+        ("The USS Enterprise was a ship.", []),
+    ],
+)
+def test_military_mail_corners_and_abbreviated_streets(text: str, expected: list[str]) -> None:
+    assert _values(StreetAddressRecognizer(), text, "STREET_ADDRESS") == expected
