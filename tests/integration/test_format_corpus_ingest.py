@@ -48,9 +48,12 @@ def test_every_format_ingests_alone_and_is_searchable(core: Any, corpus: dict[st
         assert any(h.source == name and marker in h.text.lower() for h in hits), (name, [h.source for h in hits])
 
     slide = next(h for h in service.search(reader, COLLECTION, "quokka enclosure", top_k=3) if h.source == "deck.pptx")
-    assert (slide.page, slide.heading) == (2, "Slide 2: Wildlife programme")
+    assert (slide.page, slide.heading, slide.location) == (2, "Slide 2: Wildlife programme", "slide 2")
     sheet = next(h for h in service.search(reader, COLLECTION, "pelican feed", top_k=3) if h.source == "budget.xlsx")
     assert sheet.page == 2 and sheet.heading == "Sheet: Detail" and sheet.text.startswith("Item | Supplier | Cost")
+    assert sheet.locator == {"kind": "sheet", "number": 2, "name": "Detail"}
+    ocr = next(h for h in service.search(reader, COLLECTION, MARKERS["scan.pdf"], top_k=3) if h.source == "scan.pdf")
+    assert ocr.location == "page 1"
 
     # The attachment inherited the message's readers: to someone outside them the collection holds
     # nothing, so it answers as unknown (the child is not visible on its own).
