@@ -421,6 +421,7 @@ _MONTH = (
 _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{4}/\d{1,2}/\d{1,2}|\d{4}\.\d{1,2}\.\d{1,2}"
     r"|\d{4}年\s?\d{1,2}月\s?\d{1,2}日"
+    r"|\d{1,2}[-/ ]" + _MONTH + r"[-/ ](?:\d{4}|\d{2})(?!\d)"
     r"|(?:\d{1,2}(?:st|nd|rd|th|er|º)?\.?\s+(?:of\s+|de\s+)?)?"
     + _MONTH
     + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(?:de\s+)?\d{4})"
@@ -440,11 +441,23 @@ _DOB = (
     + _DATE
     + r"(?!\d)"
 )
+# "12 March 1984 (DOB)": the keyword after the date.
+_DOB_AFTER = r"(?<![\w/.-])" + _DATE + r"(?=[ \t]*\((?i:DOB|D\.O\.B\.?|date[ \t]+of[ \t]+birth|born|b\.|geb\.)\))"
+# "her birthday is on 12 March": a birthday without its year is still one.
+_BIRTHDAY = (
+    r"(?<=\b(?i:birthday|Geburtstag|anniversaire|cumpleaños|compleanno)[ \t]+(?:is[ \t]+)?(?:on[ \t]+)?(?:the[ \t]+)?)"
+    r"(?:\d{1,2}(?:st|nd|rd|th|\.)?[ \t]+(?:of[ \t]+)?"
+    + _MONTH
+    + r"|"
+    + _MONTH
+    + r"[ \t]+\d{1,2}(?:st|nd|rd|th)?)(?![\w])"
+)
 # "born in 1985", "born in March 1985": a birth year is a quasi-identifier too.
 _BORN_YEAR = (
     r"(?<=\b(?:born|geboren|né|née|nato|nata|nacid[oa])\s+(?:in|im|en)\s+(?:" + _MONTH + r"\s+)?)(?:19|20)\d{2}(?!\d)"
-    r"|(?<=(?<![\w])(?:born|b\.|geb\.|née?|year[ \t]+of[ \t]+birth|birth[ \t]+year|YOB|Geburtsjahr"
-    r"|ann[ée]e[ \t]+de[ \t]+naissance|a[ñn]o[ \t]+de[ \t]+nacimiento)[ \t]*[:(]?[ \t]*)(?:19|20)\d{2}(?![\d/.-]\d)"
+    r"|(?<=(?<![\w])(?:born|b\.|geb\.|née?|year[ \t]+of[ \t]+birth|birth[ \t]+year|YOB|Geburtsjahr|DOB"
+    r"|date[ \t]+of[ \t]+birth|ann[ée]e[ \t]+de[ \t]+naissance|a[ñn]o[ \t]+de[ \t]+nacimiento)[ \t]*[:(]?[ \t]*)"
+    r"(?:19|20)\d{2}(?![\d/.-]\d)"
 )
 
 
@@ -462,6 +475,8 @@ class DateOfBirthRecognizer(PatternRecognizer):
             patterns=[
                 Pattern("date after a birth keyword", _DOB, 0.65),
                 Pattern("year after 'born in'", _BORN_YEAR, 0.6),
+                Pattern("date before '(DOB)'", _DOB_AFTER, 0.65),
+                Pattern("day and month after 'birthday'", _BIRTHDAY, 0.6),
             ],
             context=context or [],
             global_regex_flags=re.IGNORECASE,
@@ -530,10 +545,17 @@ class AgeRecognizer(PatternRecognizer):
             ),
             Pattern(
                 "a N ans / tiene N años / ha N anni",
-                r"(?<=(?<!\by[ \t])\b(?:a|âgée?[ \t]+de|tiene|tenía|de|con|ha|aveva|di)[ \t]+)\d{1,3}"
-                r"(?=[ \t]+(?:ans|años|anni)\b)",
+                r"(?<=(?<!\by[ \t])\b(?:a|âgée?[ \t]+de|tiene|tenía|tengo|de|con|ha|aveva|di|ai|avait|Alter[ \t]+von)"
+                r"[ \t]+)\d{1,3}(?=[ \t]+(?:ans|años|anni|Jahren?)\b)",
                 0.5,
             ),
+            Pattern(
+                "39 år gammel / 39 jaar oud / 39 vuotta / 39 lat",
+                r"(?<![\w.,-])\d{1,3}(?=[ \t]+(?:år[ \t]+gam(?:mel|mal)|jaar[ \t]+oud|vuotta|vuotias|lat\b|let\b|éves"
+                r"|yaşında|anos[ \t]+de[ \t]+idade))",
+                0.55,
+            ),
+            Pattern("age 39y", r"(?<=\b(?i:aged?|age:)[ \t:]*)\d{1,3}(?=[ \t]?(?i:y|yrs?|years?)\b)", 0.55),
             Pattern("M/34", r"(?<=(?<![\w/])(?-i:[MF])[ \t]?/[ \t]?)\d{1,3}(?![\w/.])", 0.5),
             Pattern(
                 "First Last (N)",
