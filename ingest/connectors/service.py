@@ -15,6 +15,7 @@ from pathlib import Path
 from enclave_core.audit.events import AuditEvent, write_event
 from enclave_core.errors import EnclaveError, NotFoundError
 from enclave_core.identity import LOCAL_ADMIN, Principal
+from enclave_core.retrieval import validate_collection_name
 from enclave_core.service import RagService
 from ingest.pipeline import Ingestor
 
@@ -62,6 +63,7 @@ class ConnectorService:
 
     def authorize(self, principal: Principal, collection: str, via: str, path: str | None = None) -> None:
         """Only the collection's administrators may sync it or see its syncs; a refusal is audited."""
+        validate_collection_name(collection)  # 400 for a name no collection can have, before any lookup
         RagService(self.ingestor.core, via=via).authorize(principal, "admin", collection, path=path)
 
     def collections(self) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from enclave_core.errors import AccessDenied
+from enclave_core.errors import AccessDenied, InvalidName
 from enclave_core.identity import LOCAL_ADMIN, Principal
 from ingest import Ingestor
 from ingest.connectors.runs import SyncRun, collection_lock
@@ -85,6 +85,8 @@ def test_only_the_collections_administrators_may_sync(service: ConnectorService)
     with pytest.raises(AccessDenied):
         service.sync("notes", principal=reader)
     assert service.runs.active() == []
+    with pytest.raises(InvalidName):
+        service.start(LOCAL_ADMIN, "../notes\ud800", via="api")
 
 
 def test_the_scheduler_queues_due_collections_once(service: ConnectorService) -> None:
