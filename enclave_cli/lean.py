@@ -11,7 +11,7 @@ then made importable again: code that really needs PyTorch later (the one-time O
 sentence-transformers embedder) imports it as usual. Presidio's device probe, which would import
 ``torch`` to look for CUDA, is told the device instead (``PRESIDIO_DEVICE``).
 
-The gateway does not do this: it loads once, and may use a GPU.
+The gateway does not do this: it loads once, runs threads, and may use a GPU.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 
 __all__ = ["HIDDEN", "import_nlp_without_torch"]
 
@@ -28,8 +29,9 @@ NLP_MODULES = ("spacy", "presidio_analyzer")
 
 def import_nlp_without_torch() -> bool:
     """Import spaCy and Presidio with PyTorch hidden; False (and nothing done) when PyTorch or
-    either NLP package is already imported, since then there is nothing left to save."""
-    if any(name in sys.modules for name in (*HIDDEN, *NLP_MODULES)):
+    either NLP package is already imported, since then there is nothing left to save, or when
+    another thread runs (it could be importing PyTorch just then, and would fail)."""
+    if any(name in sys.modules for name in (*HIDDEN, *NLP_MODULES)) or threading.active_count() > 1:
         return False
     os.environ.setdefault("PRESIDIO_DEVICE", "cpu")
     for name in HIDDEN:
