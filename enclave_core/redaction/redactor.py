@@ -258,6 +258,9 @@ class Redactor:
             return analyzer
         with self._load_lock:
             if language not in self._analyzers:
+                from enclave_core.redaction.light_import import import_presidio
+
+                import_presidio()  # without PyTorch/transformers when it can: seconds of start-up
                 if language == JAPANESE:
                     from enclave_core.redaction import japanese_engine  # heavy: GiNZA
 
