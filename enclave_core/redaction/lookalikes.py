@@ -31,7 +31,8 @@ _BUSINESS_WORD = (
 )
 _BEFORE = re.compile(
     r"(?i:(?<![\w])(?:" + _BUSINESS_WORD + r"))"
-    r"(?i:[ \t]*(?:number|num\.?|no\.?|nr\.?|n°|id|\#|is|was|tag|code|:|=))*[ \t:#=.-]*(?:\d+[ .-])*$"
+    r"(?i:[ \t]*(?:number|num\.?|no\.?|nr\.?|n°|id|\#|is|was|tag|code|:|=))*[ \t:#=.-]*"
+    r"(?:[A-Z]{2}[ \t]*)?(?:\d+[ .-])*$"
 )
 _CODE_PREFIX = re.compile(r"(?:#|[A-Za-z]-|[A-Za-z0-9]-\d+-|/)$")
 _DATE_SHAPE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
@@ -75,6 +76,8 @@ _NOT_A_NAME = frozenset(
 _NUMBER_LABEL_END = re.compile(r"\b(?:Nr|No|Nº|Num|Nummer|Ref)\.?\s*$")
 # "Ping me", "Bug us": a one-word name or place is never followed by "me"/"us"; a chat verb is.
 _OBJECT_PRONOUN_AFTER = re.compile(r"\s+(?:me|us)\b")
+# "2016–2019", "2019 - present": a CV's or a report's year range.
+_YEAR_RANGE = re.compile(r"(?:19|20)\d{2}[ \t]*[–—-][ \t]*(?:(?:19|20)\d{2}|present|now|today)", re.IGNORECASE)
 _DOTTED_DECIMAL = re.compile(r"[\[(]?\d+\.\d+[\])]?")
 
 
@@ -107,4 +110,4 @@ def is_lookalike(text: str, start: int, end: int, entity: str) -> bool:
         return False
     value = text[start:end].strip()
     # "[82331.10214]": a log's uptime stamp, a decimal; no phone plan writes one dot between two runs.
-    return _DATE_SHAPE.fullmatch(value) is not None or _DOTTED_DECIMAL.fullmatch(value) is not None
+    return any(p.fullmatch(value) is not None for p in (_DATE_SHAPE, _DOTTED_DECIMAL, _YEAR_RANGE))

@@ -196,3 +196,26 @@ def test_a_bracketed_qualifier_is_part_of_the_country() -> None:
 )
 def test_military_mail_corners_and_abbreviated_streets(text: str, expected: list[str]) -> None:
     assert _values(StreetAddressRecognizer(), text, "STREET_ADDRESS") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "entity", "lookalike"),
+    [
+        ("2016–2019     Analyst, Intesa Sanpaolo", 0, 9, "PHONE_NUMBER", True),
+        ("Our VAT number is GB 123 4567 89 and", 21, 32, "PHONE_NUMBER", True),
+        ("Call me on 020 7946 0958 today", 11, 24, "PHONE_NUMBER", False),
+    ],
+)
+def test_year_ranges_and_prefixed_vat_numbers_are_no_phones(
+    text: str, start: int, end: int, entity: str, lookalike: bool
+) -> None:
+    from enclave_core.redaction.lookalikes import is_lookalike
+
+    assert is_lookalike(text, start, end, entity) is lookalike
+
+
+def test_software_products_are_brands() -> None:
+    from enclave_core.redaction.companies import names_a_brand
+
+    assert names_a_brand("Kubernetes, Terraform")
+    assert not names_a_brand("Jenkins")
