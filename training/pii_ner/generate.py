@@ -46,9 +46,11 @@ from typing import Any, cast
 from faker import Faker
 
 from training.pii_ner.places import city_pool, swap_city
+from training.pii_ner.synth_shapes import EXTRA_SLOTS, merge_address_parts, synth_templates
 from training.pii_ner.templates_foreign import FOREIGN
 from training.pii_ner.templates_prose import PROSE
 from training.pii_ner.templates_records import RECORDS
+from training.pii_ner.templates_running import BRANDS, EPONYMS, RUNNING
 from training.pii_ner.templates_varied import VARIED
 
 __all__ = ["Sample", "generate", "main", "unknown_slots"]
@@ -274,7 +276,8 @@ def person(p: Pools, *, allow_title: bool = True, allow_case: bool = True) -> li
     elif r < 0.55:
         name = f"{last}, {first}"
     elif r < 0.63:
-        name = f"{first} {rng.choice('ABCDEFGHJKLMNPRSTW')}. {last}"
+        dot = "." if rng.random() < 0.6 else ""
+        name = f"{first} {rng.choice('ABCDEFGHJKLMNPRSTW')}{dot} {last}"
     elif r < 0.70:
         name = f"{first[0]}. {last}"
     elif r < 0.78:
@@ -321,6 +324,12 @@ def street_address(p: Pools, *, multiline: bool | None = None) -> list[Piece]:
             lines[-1] = last
     if rng.random() < 0.2 and country:
         lines.append(country if rng.random() < 0.8 else country.upper())
+    r2 = rng.random()
+    if r2 < 0.08 and lines and lines[0][:1].isalpha():
+        lines[0] = f"{rng.randint(1, 99999):0{rng.choice([1, 4, 5])}d} {lines[0]}"
+    elif r2 < 0.12 and lines:
+        _l2, fk2 = p.faker(ADDRESS_LOCALES)
+        lines[0] = f"the corner of {lines[0]} and {fk2.street_name()}"
     if multiline is None:
         multiline = rng.random() < 0.3
     sep = "\n" if multiline else rng.choice([", ", ", ", ", ", " ", " - "])
@@ -500,7 +509,7 @@ def city(p: Pools) -> list[Piece]:
     if r < 0.2 and p.split == "train":
         return [(p.rng.choice(REAL_CITIES), "GPE")]
     if r < 0.6:
-        return [(p.cities.draw(p.rng).name, "GPE")]
+        return [(_case(p.rng, p.cities.draw(p.rng).name, 0.04, 0.06), "GPE")]
     _loc, fk = p.faker(ADDRESS_LOCALES)
     return [(fk.city(), "GPE")]
 
@@ -921,6 +930,10 @@ SLOTS: dict[str, Callable[[Pools], list[Piece]]] = {
     "phonelabel": phone_label,
     "imp": imperative,
     "signoff": sign_off,
+    "eponym": lambda p: [(p.rng.choice(EPONYMS), None)],
+    "brand": lambda p: [(p.rng.choice(BRANDS), None)],
+    "month": lambda p: [(p.en.month_name(), None)],
+    **EXTRA_SLOTS,
 }
 
 # --- templates (written for Enclave; not derived from presidio-evaluator) -------------------------
@@ -1148,7 +1161,8 @@ def render(template: str, p: Pools) -> Sample:
         else:
             text_parts.append(chunk)
             pos += len(chunk)
-    return {"text": "".join(text_parts), "spans": spans}
+    text = "".join(text_parts)
+    return {"text": text, "spans": merge_address_parts(text, spans)}
 
 
 def _lower_sentence(sample: Sample, rng: random.Random) -> Sample:
@@ -1161,13 +1175,15 @@ def _lower_sentence(sample: Sample, rng: random.Random) -> Sample:
 
 # (list, prefix of its template ids, share of samples)
 TEMPLATE_LISTS: list[tuple[list[str], str, float]] = [
-    (SENTENCES, "S", 0.14),
-    (PROSE, "P", 0.24),
+    (SENTENCES, "S", 0.12),
+    (PROSE, "P", 0.20),
     (NEGATIVES, "N", 0.14),
     (DOCUMENTS, "D", 0.08),
     (RECORDS, "C", 0.12),
-    (VARIED, "V", 0.18),
-]  # the remaining 10 %: random context
+    (VARIED, "V", 0.14),
+    (RUNNING, "G", 0.08),
+    ([t for _i, t in synth_templates()], "Y", 0.08),
+]  # the remaining 4 %: random context
 
 
 def held_out(index: int) -> bool:
@@ -1203,6 +1219,9 @@ def generate(n: int, seed: int, split: str = "train") -> list[Sample]:
             sample["template"] = "R"
             out.append(sample)
             continue
+        if not candidates:  # e.g. the benchmark's template ids are not on this machine
+            candidates = lists[0][0]
+            prefix = lists[0][1]
         idx, tmpl = rng.choice(candidates)
         sample = _lower_sentence(render(tmpl, p), rng)
         sample["template"] = f"{prefix}{idx}"
