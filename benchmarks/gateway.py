@@ -311,7 +311,10 @@ def run_gateway_bench(
         if stream:
             from benchmarks.gateway_stream import run_stream_bench
 
-            result["stream"] = run_stream_bench(root / "stream", llm_url, stream_requests, log)
+            try:
+                result["stream"] = run_stream_bench(root / "stream", llm_url, stream_requests, log)
+            except (RuntimeError, OSError) as exc:  # (a) is kept and written; the failure is reported
+                result["stream_error"] = f"{exc.__class__.__name__}: {exc}"[:500]
     finally:
         shutil.rmtree(root, ignore_errors=True)
     result["path"] = str(write_result(out_dir, "gateway", result))
@@ -342,6 +345,8 @@ def format_gateway(result: dict[str, Any]) -> str:
         from benchmarks.gateway_stream import format_stream
 
         lines.append(format_stream(result["stream"]))
+    if "stream_error" in result:
+        lines.append(f"streamed answers not measured: {result['stream_error']}")
     lines.append(f"results: {result['path']}")
     return "\n".join(lines)
 
@@ -371,4 +376,4 @@ def _run(args: argparse.Namespace) -> int:
         compare_tree=args.compare_tree,
     )
     print(format_gateway(result))
-    return 0
+    return 1 if "stream_error" in result else 0
