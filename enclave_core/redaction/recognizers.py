@@ -159,7 +159,9 @@ _GERMANIC_STREET_NAME = (
     r"|pfad|markt|straat|laan|plein|gracht|kade|vägen|gatan|gade|vej|katu|tie|kuja|polku|väylä|gata|veien"
     r"|vegen|utca|út|tér|ulica|cesta|iela|gatvė|tee|steeg|hof|stræti|straeti|vænget|gränd|torget|stigen"
     r"|sokak|sokağı|caddesi|bulvarı|straße|strada|stradă|ulice|náměstí|trg|vænge|bakken|brekka)"
-    r"|" + _CAP + r"[ \t]+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer))"
+    r"|" + _CAP + r"[ \t]+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer)"
+    # Nordic streets written as two words: "Karl Johans gate", "Strandvejen", "Storgata"
+    r"|(?:" + _CAP + r"[ \t]+)?" + _CAP + r"[ \t]+(?:gate|gata|gatan|vei|veien|vej|väg|vägen|allé|plass|torg))"
 )
 _EU_POSTAL_CITY = (
     r"(?:,?[ \t]+(?:[A-Z]{1,2}-)?(?:\d{4}[ \t]?[A-Z]{2}|\d{3,5})[ \t]+" + _CAP + r"|,[ \t]*" + _CITY_WORD + r")?"

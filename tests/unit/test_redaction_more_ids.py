@@ -150,6 +150,8 @@ def test_logins_and_chat_speakers(text: str, expected: list[str]) -> None:
         ("The bus drops you off at 13813 3784 Archwood Avenue", ["13813 3784 Archwood Avenue"]),
         ("0104 Hafnarstraeti 5\n Suite 179", ["0104 Hafnarstraeti 5\n Suite 179"]),
         ("She lives at Vesturgata 12, 101 Reykjavík", ["Vesturgata 12, 101 Reykjavík"]),
+        ("The parcel went to Karl Johans gate 22 instead.", ["Karl Johans gate 22"]),
+        ("We met at Odins vei 3, 0266 Oslo", ["Odins vei 3, 0266 Oslo"]),
     ],
 )
 def test_more_street_shapes(text: str, expected: list[str]) -> None:
