@@ -60,19 +60,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED if report["failed"] else EXIT_OK
 
 
-def _open_query_backend(settings: Settings) -> Any:
-    """The backend for a question; run here, its NLP stack loads without PyTorch (lean.py)."""
-    from enclave_cli.backend import LocalBackend, open_backend
-    from enclave_cli.lean import import_nlp_without_torch
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from enclave_cli.backend import open_backend
 
     backend = open_backend(settings)
-    if isinstance(backend, LocalBackend):
-        import_nlp_without_torch()
-    return backend
-
-
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    backend = _open_query_backend(settings)
     try:
         result = backend.search(args.question, args.collection, args.top_k, args.mode)
     finally:
@@ -87,7 +78,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    backend = _open_query_backend(settings)
+    from enclave_cli.backend import open_backend
+
+    backend = open_backend(settings)
     try:
         if args.json or not args.stream:
             result = backend.ask(args.question, args.collection, args.top_k)
