@@ -220,15 +220,12 @@ class AuditLog:
             block = min(end, block * 4)
 
     def append(self, action: str, **fields: Any) -> dict[str, Any]:
-        """Append one record and return it (with seq and hash) once it is on disk (fsync'd, head
-        signed). Strings longer than ``max_field_chars`` are cut (with a marker), so no caller can
-        write an unbounded record.
+        """Append one record; return it (with seq and hash) once it is fsync'd and the head signed.
+        Strings over ``max_field_chars`` are cut (with a marker): no caller writes an unbounded record.
 
-        Group commit: appends that arrive while another thread is writing wait and are then
-        written together by one of them (one lock, one fsync, one signed head for the batch), each
-        record still chained to the one before it. Every caller returns only after the fsync that
-        covers its own record; if the batch cannot be written, every caller in it gets the error
-        and nothing of the batch stays in the log."""
+        Group commit: appends arriving while another thread writes wait, then one of them writes
+        them all (one lock, one fsync, one signed head), still chained one by one. A failed batch
+        leaves nothing in the log and raises in every caller of it."""
         entry = _Pending(cap_strings(action, self.max_field_chars), cap_strings(fields, self.max_field_chars))
         with self._batch:
             self._queue.append(entry)
