@@ -67,7 +67,7 @@ class Grounder:
         self,
         scorer: EvidenceScorer,
         guard: Guard,
-        refuse_below: float,
+        refuse_below: float | None,
         quote_fallback: bool = True,
         *,
         calibrated: bool = True,
@@ -82,7 +82,9 @@ class Grounder:
         return self.scorer.retrieval(question, citations)
 
     def refuses(self, evidence: RetrievalEvidence) -> bool:
-        return self.calibrated and (not evidence.sentences or evidence.best_score < self.refuse_below)
+        if self.refuse_below is None:  # no refusal threshold for this model's cosine scale
+            return False
+        return not evidence.sentences or evidence.best_score < self.refuse_below
 
     def refusal(self, evidence: RetrievalEvidence) -> GroundedAnswer:
         text = refusal_text(evidence.question)
@@ -150,16 +152,34 @@ def _citations_json(
     return out
 
 
-def build_grounder(embedder: Any, guard: Guard, settings: Any, *, calibrated: bool = True) -> Grounder | None:
-    """The grounder for ``settings.answers`` (None when evidence checks are off). ``calibrated``:
-    whether ``embedder`` is the model the thresholds were chosen for; if not (another model per
-    collection, another cosine scale), evidence is still returned but nothing is refused or replaced.
+_FROM_SETTINGS: Any = object()
+
+
+def build_grounder(
+    embedder: Any,
+    guard: Guard,
+    settings: Any,
+    refuse_below: float | None = _FROM_SETTINGS,
+    min_answer_support: float | None = _FROM_SETTINGS,
+) -> Grounder | None:
+    """The grounder for ``settings.answers`` (None when evidence checks are off).
+
+    The thresholds default to the settings' (the default model's); another model per collection has
+    another cosine scale, so the caller passes its own (``answers.models``), and None for one that was
+    not calibrated: no refusal (``refuse_below``) or no supported/unsupported verdict and no quote
+    (``min_answer_support``), while evidence is still returned.
     Sentence vectors are cached per embedder (``sentence_vector_cache`` vectors; 0: none)."""
     if not settings.check_evidence:
         return None
+    if refuse_below is _FROM_SETTINGS:
+        refuse_below = settings.refuse_below
+    if min_answer_support is _FROM_SETTINGS:
+        min_answer_support = settings.min_answer_support
     cache = cache_for(embedder, settings.sentence_vector_cache)
-    scorer = EvidenceScorer(embedder, settings.min_answer_support, cache=cache)
-    return Grounder(scorer, guard, settings.refuse_below, settings.quote_fallback, calibrated=calibrated)
+    calibrated = min_answer_support is not None
+    support = min_answer_support if min_answer_support is not None else settings.min_answer_support
+    scorer = EvidenceScorer(embedder, support, cache=cache)
+    return Grounder(scorer, guard, refuse_below, settings.quote_fallback, calibrated=calibrated)
 
 
 def answer_grounded(

@@ -341,8 +341,16 @@ class RagService:
         if not answers.check_evidence:
             return None
         embedders = self.core.embedders
-        calibrated = embedders.model_for(collection) == self.core.settings.embedding.model
-        return build_grounder(embedders.embedder_for(collection), self.core.guard, answers, calibrated=calibrated)
+        model = embedders.model_for(collection)
+        refuse_below: float | None
+        support: float | None
+        if model == self.core.settings.embedding.model:
+            refuse_below, support = answers.refuse_below, answers.min_answer_support
+        elif model in answers.models:
+            refuse_below, support = answers.models[model].refuse_below, answers.models[model].min_answer_support
+        else:
+            refuse_below, support = None, None
+        return build_grounder(embedders.embedder_for(collection), self.core.guard, answers, refuse_below, support)
 
     def _generation(self, history: list[ChatMessage] | None) -> dict[str, Any]:
         """The LLM settings both answer paths generate with."""

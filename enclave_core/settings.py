@@ -153,6 +153,14 @@ class RetrievalSettings(BaseModel):
     collections: dict[str, FusionWeights] = Field(default_factory=dict)
 
 
+class ModelThresholds(BaseModel):
+    """Evidence thresholds for another embedding model's cosine scale (a per-collection model)."""
+
+    refuse_below: float = Field(ge=-1.0, le=1.0)
+    # None: answer support was not calibrated for this model; answers get evidence but no verdict.
+    min_answer_support: float | None = Field(None, ge=-1.0, le=1.0)
+
+
 class AnswerSettings(BaseModel):
     """Evidence checks on answers (enclave_core.grounding), thresholds calibrated on the dev questions
     only (`enclave bench answers --calibrate`, docs/benchmarks.md)."""
@@ -167,6 +175,9 @@ class AnswerSettings(BaseModel):
     # Sentence vectors of retrieved chunks kept in memory between questions (1.5 KB each at 384
     # dimensions; 32768: ~50 MB); 0: computed for every question (enclave_core/sentence_cache.py).
     sentence_vector_cache: int = Field(32768, ge=0)
+    # Thresholds for the models of per-collection embeddings (embedding.collections), each calibrated
+    # on its own dev questions; a model neither here nor the default gets evidence but no verdict.
+    models: dict[str, ModelThresholds] = Field(default_factory=dict)
 
 
 class AuditSettings(BaseModel):

@@ -17,10 +17,11 @@ from enclave_core.evidence import (
     sentence_spans,
     unsupported_numbers,
 )
-from enclave_core.grounding import NO_ANSWER_JA, Grounder, answer_grounded, stream_grounded
+from enclave_core.grounding import NO_ANSWER_JA, Grounder, answer_grounded, build_grounder, stream_grounded
 from enclave_core.language import is_japanese
 from enclave_core.reasoning import ReasonedAnswer
 from enclave_core.retrieval import Citation
+from enclave_core.settings import AnswerSettings
 
 
 class WordsEmbedder:
@@ -275,8 +276,44 @@ def test_bench_variants_name_a_profile_and_optionally_the_evidence_checks() -> N
 
 def test_an_uncalibrated_embedding_model_gives_evidence_but_no_verdict() -> None:
     # A collection embedded with another model (another cosine scale): nothing refused or replaced.
-    g = Grounder(EvidenceScorer(WordsEmbedder(), 0.5), same, refuse_below=0.99, calibrated=False)
+    g = Grounder(EvidenceScorer(WordsEmbedder(), 0.5), same, refuse_below=None, calibrated=False)
     answer, fields = answer_grounded(g, "Dress code?", SOURCES, lambda: reasoned("It is 99 weeks.", [LEAVE]))
     assert answer.answer == "It is 99 weeks." and fields["model_answer"] is None
     assert fields["grounding"]["supported"] is None and fields["grounding"]["calibrated"] is False
     assert fields["grounding"]["kind"] == "model" and len(fields["citations"]) == 3
+
+
+def test_a_model_with_only_a_refusal_threshold_refuses_but_gives_no_support_verdict() -> None:
+    # e5 (Japanese collections): refuse_below calibrated on the Japanese dev questions, support not.
+    settings = AnswerSettings(refuse_below=0.0, min_answer_support=0.0)
+    strict = build_grounder(WordsEmbedder(), same, settings, refuse_below=0.99, min_answer_support=None)
+    assert strict is not None
+    answer, fields = answer_grounded(strict, "Dress code?", SOURCES, lambda: reasoned("never asked", [LEAVE]))
+    assert fields["grounding"]["kind"] == "refusal" and answer.answer != "never asked"
+    lenient = build_grounder(WordsEmbedder(), same, settings, refuse_below=-1.0, min_answer_support=None)
+    assert lenient is not None
+    answer, fields = answer_grounded(lenient, "Dress code?", SOURCES, lambda: reasoned("It is 99 weeks.", [LEAVE]))
+    assert answer.answer == "It is 99 weeks." and fields["grounding"]["calibrated"] is False
+    assert fields["grounding"]["supported"] is None and fields["model_answer"] is None
+
+
+def test_the_read_path_takes_each_collection_models_own_thresholds() -> None:
+    from types import SimpleNamespace
+
+    from enclave_core.service import RagService
+    from enclave_core.settings import ModelThresholds
+
+    e5 = ModelThresholds(refuse_below=0.85)
+    answers = AnswerSettings(refuse_below=0.4, min_answer_support=0.7, models={"e5": e5})
+    models = {"docs": "minilm", "docs-ja": "e5", "other": "unknown"}
+    core = SimpleNamespace(
+        settings=SimpleNamespace(answers=answers, embedding=SimpleNamespace(model="minilm")),
+        embedders=SimpleNamespace(model_for=models.__getitem__, embedder_for=lambda c: WordsEmbedder()),
+        guard=same,
+    )
+    service = RagService(core)  # type: ignore[arg-type]
+    got = {c: service._grounder(c) for c in models}
+    assert all(g is not None for g in got.values())
+    assert (got["docs"].refuse_below, got["docs"].calibrated) == (0.4, True)  # type: ignore[union-attr]
+    assert (got["docs-ja"].refuse_below, got["docs-ja"].calibrated) == (0.85, False)  # type: ignore[union-attr]
+    assert (got["other"].refuse_below, got["other"].calibrated) == (None, False)  # type: ignore[union-attr]
