@@ -183,6 +183,22 @@ class _Prepared:
 ProgressCallback = Callable[[FileOutcome], None]
 
 
+def whole_groups(groups: Sequence[list[SourceFile]], batch_docs: int) -> list[list[SourceFile]]:
+    """Batches of about ``batch_docs`` files that never split a group (a message and its
+    attachments): a job journals a file as done when its batch is stored, so a crash between a
+    message's batch and its attachments' would leave the attachments out of the resumed job."""
+    batches: list[list[SourceFile]] = []
+    current: list[SourceFile] = []
+    for group in groups:
+        if current and len(current) + len(group) > batch_docs:
+            batches.append(current)
+            current = []
+        current.extend(group)
+    if current:
+        batches.append(current)
+    return batches
+
+
 class Ingestor:
     def __init__(self, core: Core, manifest: Manifest | None = None, batch_docs: int = 16) -> None:
         self.core = core
@@ -214,11 +230,11 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport(collection)
         acl = validate_groups(groups)
+        groups = [[file] for file in files]
         if attachments:
-            files = with_attachments(files, lambda name, data: SourceFile(name, data=data))
+            groups = [with_attachments(group, lambda name, data: SourceFile(name, data=data)) for group in groups]
         self.core.embedders.prepare(collection)  # creates it bound to its model, or refuses another model
-        for start in range(0, len(files), self.batch_docs):
-            batch = files[start : start + self.batch_docs]
+        for batch in whole_groups(groups, self.batch_docs):
             for outcome in self._ingest_batch(batch, collection, acl, force, redact, may_replace):
                 report.outcomes.append(outcome)
                 if progress:

@@ -12,6 +12,7 @@ from enclave_core.identity import LOCAL_ADMIN, Principal
 from enclave_core.service import RagService
 from ingest import Ingestor
 from ingest.admin import AdminService
+from ingest.pipeline import SourceFile, whole_groups
 from tests.integration.conftest import Gateway
 
 
@@ -53,3 +54,33 @@ def test_cli_ingest_brings_the_attachment(core: Any, tmp_path: Path) -> None:
     reader = Principal(name="r", groups=frozenset({"ops"}), auth="api-key", subject="r")
     hits = RagService(core).search(reader, "mail", "numbat enclosure", top_k=3)
     assert any(h.source == "rota.eml/rota.txt" for h in hits)
+
+
+def test_a_message_and_its_attachments_are_never_split_across_batches(core: Any, monkeypatch: Any) -> None:
+    # A job journals a file as done once its batch is stored: were the attachment in the next batch,
+    # a crash in between would resume the job without it.
+    ingestor = Ingestor(core, batch_docs=1)
+    batches: list[list[str]] = []
+    real = ingestor._ingest_batch
+
+    def recording(batch: Any, *args: Any) -> Any:
+        batches.append([f.source for f in batch])
+        return real(batch, *args)
+
+    monkeypatch.setattr(ingestor, "_ingest_batch", recording)
+    files = [SourceFile("a.txt", data=b"The aardvark pen is swept daily.")]
+    files.append(SourceFile("rota.eml", data=_mail("quokka")))
+    files.append(SourceFile("z.txt", data=b"The zebra paddock is raked weekly."))
+    report = ingestor.ingest(files, "batches", ["ops"], attachments=True)
+    assert [o.status for o in report.outcomes] == ["ingested"] * 4
+    assert batches == [["a.txt"], ["rota.eml", "rota.eml/rota.txt"], ["z.txt"]]
+
+
+def test_whole_groups_packs_groups_without_splitting_them() -> None:
+    def files(*names: str) -> list[SourceFile]:
+        return [SourceFile(n, data=b"x") for n in names]
+
+    groups = [files("a"), files("m", "m/1", "m/2"), files("b"), files("c")]
+    packed = [[f.source for f in batch] for batch in whole_groups(groups, 2)]
+    assert packed == [["a"], ["m", "m/1", "m/2"], ["b", "c"]]
+    assert whole_groups([], 4) == []
