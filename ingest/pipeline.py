@@ -230,11 +230,11 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport(collection)
         acl = validate_groups(groups)
-        groups = [[file] for file in files]
+        bundles = [[file] for file in files]  # a file with its attachments, when they are expanded
         if attachments:
-            groups = [with_attachments(group, lambda name, data: SourceFile(name, data=data)) for group in groups]
+            bundles = [with_attachments(b, lambda name, data: SourceFile(name, data=data)) for b in bundles]
         self.core.embedders.prepare(collection)  # creates it bound to its model, or refuses another model
-        for batch in whole_groups(groups, self.batch_docs):
+        for batch in whole_groups(bundles, self.batch_docs):
             for outcome in self._ingest_batch(batch, collection, acl, force, redact, may_replace):
                 report.outcomes.append(outcome)
                 if progress:
