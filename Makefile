@@ -116,8 +116,11 @@ bench-load: install
 
 # Search through the gateway vs in-process (1/8/32 clients) and a streamed answer vs vLLM alone (starts the
 # CPU vLLM under /tmp/e2e.lock). Before/after: make bench-gateway GATEWAY_ARGS="--compare-tree ../old-checkout"
+# Then search p50/p95 on an idle gateway and during a bulk upload (1,000 SciFact abstracts), jobs in the
+# worker process vs in a gateway thread: SUI_ARGS="--docs 200" for a shorter run.
 bench-gateway: install
 	$(VENV)/bin/enclave bench gateway $(GATEWAY_ARGS)
+	$(VENV)/bin/enclave bench search-under-ingest $(SUI_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache test-artifacts
