@@ -487,16 +487,21 @@ class JobRunner:
             raise
         return job_id
 
-    def run(self, job_id: str) -> dict[str, Any]:
-        """Ingest the job's files still queued. Files that fail because of the environment (store
+    def run(self, job_id: str, limit: int | None = None) -> dict[str, Any]:
+        """Ingest the job's files still queued (the first ``limit`` of them; then the job stays
+        ``running`` while others remain). Files that fail because of the environment (store
         down, disk full) stay queued with their staged bytes, and the job is left ``interrupted``
         for a retry; files that fail on their own content are recorded as failed."""
         job = self.journal.get(job_id)
         self.journal.set_status(job_id, "running")
-        pending, uploaded, sources = [], [], []
+        pending: list[JobFile] = []
+        uploaded: list[str] = []
+        sources: list[SourceFile] = []
         for f in self.journal.files(job_id):
             if f.status != "queued":
                 continue
+            if limit is not None and len(pending) >= limit:
+                break
             raw = self.journal.uploaded_source(job_id, f.index)
             try:
                 data = self.staging.get(job_id, f.index)
@@ -543,6 +548,8 @@ class JobRunner:
             retry.append(f"{exc.__class__.__name__}: {exc}")
         if retry:
             self.journal.set_status(job_id, "interrupted", retry[0][:300])
+        elif limit is not None and any(f.status == "queued" for f in self.journal.files(job_id)):
+            return self.journal.get(job_id)  # part of the job: still running, not yet audited
         else:
             self.journal.set_status(job_id, "done")
             self.staging.drop_job(job_id)

@@ -268,6 +268,7 @@ class Ingestor:
                     continue
                 if previous and not may_replace:
                     raise replacement_refused([name], collection)
+                failpoint(f"ingest.load{Path(name).suffix.lower()}")  # a parser that crashes the process
                 doc = load_document(data, name, max_bytes=self.settings.gateway.max_upload_mb << 20)
             except InputError as exc:
                 outcome.status, outcome.error = "failed", str(exc)

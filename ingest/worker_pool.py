@@ -10,7 +10,9 @@ Jobs are handed out from one queue, so at most ``ingest.worker_processes`` run a
 uploads whose caller waits for the report go ahead of background jobs. A worker that dies (a
 crash, an out-of-memory kill) is started again and its job sent again: the journal and the
 manifest make the rerun resume where the dead one stopped, with no duplicates and no gaps. A job
-that kills its worker ``max_crashes`` times is left ``interrupted`` rather than retried for ever.
+that kills its worker is then run one file at a time: a file during which the worker dies (a
+parser's segfault, an out-of-memory kill) fails alone with that error and the rest goes on; a
+worker that cannot even start ``max_crashes`` times leaves the job ``interrupted``.
 Workers are spawned (never forked from a threaded server) and end with the gateway.
 """
 
@@ -34,7 +36,7 @@ from enclave_core.errors import EnclaveError
 from enclave_core.settings import Settings
 from enclave_core.vectorstore import VectorStore
 from ingest.jobs import JobJournal, JobRunner, Staging
-from ingest.pipeline import Ingestor
+from ingest.pipeline import FileOutcome, Ingestor
 from ingest.worker_process import worker_main
 
 __all__ = ["ProcessJobRunner", "job_runner"]
@@ -64,7 +66,9 @@ class _Ticket:
 
 
 class _WorkerDied(Exception):
-    pass
+    def __init__(self, why: str, started: bool = True) -> None:
+        super().__init__(why)
+        self.started = started  # False: it never got the job (no file to blame)
 
 
 class _Stopped(Exception):
@@ -116,10 +120,11 @@ class ProcessJobRunner(JobRunner):
     def enqueue(self, job_id: str) -> None:
         self._tickets.put(_Ticket(1, next(self._seq), job_id))
 
-    def run(self, job_id: str) -> dict[str, Any]:
-        """Run the job in a worker and wait for it (one attempt, as a job run inline)."""
+    def run(self, job_id: str, limit: int | None = None) -> dict[str, Any]:
+        """Run the job in a worker and wait for it (one attempt, as a job run inline; the worker's
+        supervisor decides how many files each of its runs takes, so ``limit`` applies inline only)."""
         if not self._supervisors:  # not started (a caller without a gateway): inline
-            return super().run(job_id)
+            return super().run(job_id, limit)
         ticket = _Ticket(0, next(self._seq), job_id, threading.Event())
         self._tickets.put(ticket)
         assert ticket.done is not None
@@ -224,21 +229,29 @@ class _Supervisor:
         workers (restarting them); a caller waiting for it gets the first run's result."""
         runner = self.runner
         crashes = attempts = 0
+        one_by_one = False  # after a crash: one file per run, so that a crash names its file
+        redactions: dict[str, int] = {}  # of the one-file runs, audited once at the end
         while not runner._stopping.is_set():
             try:
-                status = self._attempt(ticket.job_id)
+                status = self._attempt(ticket.job_id, 1 if one_by_one else None, redactions)
             except _Stopped:
                 break  # the job stays "running" in the journal: the next start resumes it
             except _WorkerDied as exc:
-                crashes += 1
                 log.warning("ingest worker died during job %s (%s); restarting it", ticket.job_id, exc)
                 self._reap()
+                if exc.started and one_by_one:
+                    self._fail_first_queued(ticket.job_id, str(exc))
+                    continue
+                crashes += 1
                 if crashes >= runner.max_crashes:
                     why = f"the ingest worker stopped {crashes} times on this job ({exc})"
                     runner.journal.set_status(ticket.job_id, "interrupted", why[:300])
                     runner._finished(runner.journal.get(ticket.job_id), {})
                     break
+                one_by_one = one_by_one or exc.started
                 time.sleep(min(30.0, runner.restart_backoff_s * 2 ** (crashes - 1)))
+                continue
+            if status == "running":  # a one-file run: the next file
                 continue
             attempts += 1
             if status == "done" or ticket.done is not None or attempts >= runner.max_attempts:
@@ -250,18 +263,35 @@ class _Supervisor:
     def _wait(self, seconds: float) -> None:
         self.runner._stopping.wait(seconds)
 
-    def _attempt(self, job_id: str) -> str:
-        """One run of the job in the worker; returns the job's status. Raises _WorkerDied."""
+    def _fail_first_queued(self, job_id: str, why: str) -> None:
+        """The worker died during a one-file run: that file (the first still queued: the worker
+        takes them in order) fails alone, its staged bytes dropped, and the job goes on."""
+        journal = self.runner.journal
+        queued = next((f for f in journal.files(job_id) if f.status == "queued"), None)
+        if queued is None:
+            return
+        error = f"{queued.source}: the ingest worker stopped while reading this file ({why}); the rest went on"
+        outcome = FileOutcome(queued.source, "failed", error=error)
+        journal.record_file(job_id, queued.index, outcome)
+        self.runner.staging.drop(job_id, queued.index)
+        if self.runner.on_file is not None:
+            self.runner.on_file(outcome)
+
+    def _attempt(self, job_id: str, limit: int | None = None, redactions: dict[str, int] | None = None) -> str:
+        """One run of the job (of its first ``limit`` queued files) in the worker; returns the job's
+        status ("running" after a partial run, whose redaction counts add up in ``redactions``).
+        Raises _WorkerDied."""
         if self.process is None or not self.process.is_alive():
             self._reap()
             try:
                 self._spawn()
             except (OSError, ValueError) as exc:
-                raise _WorkerDied(f"cannot start: {exc.__class__.__name__}: {exc}") from exc
+                raise _WorkerDied(f"cannot start: {exc.__class__.__name__}: {exc}", started=False) from exc
         assert self.conn is not None and self.process is not None
         conn, runner = self.conn, self.runner
+        totals = redactions if redactions is not None else {}
         try:
-            conn.send(("run", job_id))
+            conn.send(("run", job_id, limit))
             while True:
                 while not conn.poll(0.5):
                     if runner._stopping.is_set():
@@ -278,7 +308,11 @@ class _Supervisor:
                     if runner.on_file is not None:
                         runner.on_file(message[1])
                 elif kind == "done":
-                    runner._finished(message[2], message[3])
+                    for key, value in message[3].items():
+                        totals[key] = totals.get(key, 0) + value
+                    if message[2]["status"] != "running":
+                        runner._finished(message[2], dict(totals))
+                        totals.clear()
                     return str(message[2]["status"])
                 elif kind == "crashed":
                     runner.journal.set_status(job_id, "interrupted", message[2])

@@ -167,10 +167,10 @@ def worker_main(settings: Settings, conn: Connection, parent: int) -> None:
             break
         if message[0] != "run":
             break
-        job_id = message[1]
+        job_id, limit = message[1], message[2]
         redactions.clear()
         try:
-            job = runner.run(job_id)
+            job = runner.run(job_id, limit)
         except Exception as exc:  # a bug, not a document: the gateway leaves the job for a retry
             log.exception("ingest job %s failed in the worker", job_id)
             conn.send(("crashed", job_id, f"{exc.__class__.__name__}: {exc}"[:300]))

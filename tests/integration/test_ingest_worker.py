@@ -116,3 +116,30 @@ def test_a_worker_killed_mid_job_is_restarted_and_the_job_resumes_without_gaps(g
     assert len(points) == len(set(points)) == len(ids) == job["progress"]["chunks"] and pending == 0
     assert set(points) == ids
     assert not list(Path(gateway.core.settings.state_dir / "staging").rglob("*.bin"))
+
+
+def test_a_file_that_kills_the_worker_fails_alone_and_the_rest_of_the_job_goes_on(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A parser that takes the whole process down (a segfault): every worker that opens an .rtf dies.
+    # Before, the job was retried on whole runs until it was left "interrupted" with nothing after
+    # the poison file ingested; now it fails alone, with an error that says so.
+    runner = gateway.runner
+    for pid in runner.worker_pids():  # the next worker is spawned with the failpoint armed
+        os.kill(pid, signal.SIGKILL)
+    monkeypatch.setenv("ENCLAVE_FAILPOINTS", "ingest.load.rtf:1")
+    monkeypatch.setattr(runner, "restart_backoff_s", 0.05)
+    files = [(f"memo-{i}.txt", f"Memo {i}: the canteen menu changes on day {i}.".encode()) for i in range(6)]
+    files.insert(3, ("poison.rtf", rb"{\rtf1 Minutes of the meeting.}"))
+    job_id = runner.submit("poison", ["staff"], "key:test", files)
+    job = runner.run(job_id)
+    assert job["status"] == "done", job
+    by_name = {f["source"]: f for f in job["files"]}
+    assert by_name["poison.rtf"]["status"] == "failed"
+    assert "worker stopped while reading this file" in by_name["poison.rtf"]["error"]
+    # Memos committed before the first crash but not yet journaled are found "unchanged" on resume.
+    assert all(by_name[f"memo-{i}.txt"]["status"] in ("ingested", "unchanged") for i in range(6))
+    ids, pending = _manifest(gateway.core, "poison")
+    assert sorted(_points(gateway.core, "poison")) == sorted(ids) and len(ids) >= 6 and pending == 0
+    assert gateway.finished[-1]["job_id"] == job_id and gateway.finished[-1]["status"] == "done"
+    assert sum(1 for j in gateway.finished if j["job_id"] == job_id) == 1  # audited once, not per file
