@@ -3,12 +3,13 @@
 Every record carries ``prev``, the SHA-256 of the record before it, and ``hash``, the
 SHA-256 of its own canonical JSON without the ``hash`` field; editing, inserting,
 deleting or reordering any record breaks the chain at that record. Appends take an
-exclusive file lock (the gateway and the CLI may write at once) and are fsync'd before
-``append`` returns; appends that arrive together (concurrent requests) are written as one
-batch with one fsync and one signed head (group commit).
+exclusive file lock (the gateway and the CLI may write at once) and are on disk (fdatasync)
+before ``append`` returns; appends that arrive together (concurrent requests) are written as one
+batch with one sync and one signed head (group commit).
 
-With a signer (Ed25519, ``signing.py``) the head of the chain is signed after every
-append and checkpoints are kept, so truncation and a rebuilt chain are detected too.
+With a signer (Ed25519, ``signing.py``) every record is signed, the head of the chain is signed
+after every batch (``head.py``: replaced before the batch's callers return, made durable within
+a second) and checkpoints are kept, so truncation and a rebuilt chain are detected too.
 
 No caller can write an unbounded record: every string in a record (nested ones too) is cut to
 ``max_field_chars`` with a marker saying how much was dropped, before the record is hashed.
@@ -35,6 +36,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from enclave_core.audit.head import HEAD_SYNC_AFTER_S, SignedHead
+from enclave_core.audit.head import private_opener as _private
 from enclave_core.audit.signing import AuditSigner, load_public_key, verify_signed
 from enclave_core.errors import EnclaveError
 
@@ -74,26 +77,6 @@ def cap_strings(value: Any, limit: int = MAX_FIELD_CHARS) -> Any:
     if isinstance(value, list | tuple):
         return [cap_strings(v, limit) for v in value]
     return value
-
-
-def _private(path: str, flags: int) -> int:
-    """Opener: files this module creates are owner-only (0600) whatever the umask."""
-    return os.open(path, flags, 0o600)
-
-
-def _write_json_private(path: Path, data: dict[str, object]) -> None:
-    """Atomic (temp file, fsync, rename) like signing.write_json_atomic, and owner-only."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", opener=_private) as fh:
-            os.fchmod(fh.fileno(), 0o600)  # a leftover temp file keeps its old mode
-            json.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def free_bytes(path: Path) -> int:
@@ -160,7 +143,10 @@ class AuditLog:
         checkpoint_every: int = 100,
         *,
         max_field_chars: int = MAX_FIELD_CHARS,
+        head_sync_after_s: float = HEAD_SYNC_AFTER_S,
     ) -> None:
+        """``head_sync_after_s``: how long the signed head and its anchor may stay un-fsync'd after
+        a batch (``head.py``; they are replaced at once either way); 0 fsyncs them in every batch."""
         self.directory = directory
         self.max_field_chars = max_field_chars
         self.path = directory / "audit.log"
@@ -170,6 +156,7 @@ class AuditLog:
         self.checkpoint_every = checkpoint_every
         self._signing_key = signing_key
         self._signer: AuditSigner | None = None
+        self.head = SignedHead(self.head_path, self.anchor_path, head_sync_after_s)
         self._batch = threading.Condition()  # group commit: the queue and who is writing it
         self._queue: list[_Pending] = []
         self._writing = False
@@ -294,7 +281,7 @@ class AuditLog:
         try:
             fh.write(b"".join(lines))
             fh.flush()
-            os.fsync(fh.fileno())
+            os.fdatasync(fh.fileno())  # the data and the new size; the mtime may wait
             self._sign_batch([e.record for e in batch if e.record is not None])
         except OSError as exc:
             # A full disk must not leave a record without its signed head: undo the whole batch.
@@ -305,12 +292,12 @@ class AuditLog:
         """Best effort (the disk may still be full): restore the log, checkpoints and head as they were."""
         with contextlib.suppress(OSError):
             fh.truncate(end)
-            os.fsync(fh.fileno())
+            os.fdatasync(fh.fileno())
         with contextlib.suppress(OSError):
             if self.checkpoints_path.exists():
                 os.truncate(self.checkpoints_path, checkpoints_end)
         with contextlib.suppress(OSError):
-            self._sign_head(seq, digest) if seq else self.head_path.unlink(missing_ok=True)
+            self._sign_head(seq, digest) if seq else self.head.remove()
 
     def _sign_batch(self, records: list[dict[str, Any]]) -> None:
         """Called under the file lock: sign the head once for the batch's last record, and keep
@@ -324,17 +311,17 @@ class AuditLog:
         with open(self.checkpoints_path, "ab", opener=_private) as cp:
             cp.write(b"".join(canonical(signer.sign(r["seq"], r["hash"], "checkpoint")) + b"\n" for r in marks))
             cp.flush()
-            os.fsync(cp.fileno())
+            os.fdatasync(cp.fileno())
 
     def _sign_head(self, seq: int, digest: str) -> None:
         """Called under the file lock: sign the new head (and its anchor copy)."""
         signer = self._get_signer()
-        if signer is None:
-            return
-        head = signer.sign(seq, digest, "head")
-        _write_json_private(self.head_path, head)
-        if self.anchor_path is not None:
-            _write_json_private(self.anchor_path, head)
+        if signer is not None:
+            self.head.publish(signer, seq, digest)
+
+    def sync_head(self) -> None:
+        """Make the signed head and its anchor durable now (also done on a timer and at exit)."""
+        self.head.sync_if_dirty()
 
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():

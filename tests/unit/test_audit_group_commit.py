@@ -21,23 +21,32 @@ THREADS, PER_THREAD = 12, 10
 
 
 class FsyncSpy:
-    """Wraps os.fsync as the audit log calls it: records, per file, how many bytes of it had been
-    made durable, optionally slows every fsync down (so that appends pile up behind it) or fails
-    the n-th fsync of the audit log."""
+    """Wraps os.fsync and os.fdatasync as the audit log calls them: records, per file, how many
+    bytes of it had been made durable, optionally slows every sync of the log down (so that appends
+    pile up behind it) or fails the n-th sync of the audit log. ``other_syncs``: every other file's."""
 
     def __init__(self, audit_path: Path, delay_s: float = 0.0, fail_at: int | None = None) -> None:
         self.audit_path = audit_path.resolve()
         self.delay_s = delay_s
         self.fail_at = fail_at
         self.audit_fsyncs = 0
+        self.other_syncs: list[Path] = []
         self.durable_bytes = 0  # of audit.log
         self._lock = threading.Lock()
-        self._real = os.fsync
+        self._real_fsync, self._real_fdatasync = os.fsync, os.fdatasync
 
-    def __call__(self, fd: int) -> None:
+    def fsync(self, fd: int) -> None:
+        self._sync(fd, self._real_fsync)
+
+    def fdatasync(self, fd: int) -> None:
+        self._sync(fd, self._real_fdatasync)
+
+    def _sync(self, fd: int, real: Callable[[int], None]) -> None:
         path = Path(os.readlink(f"/proc/self/fd/{fd}"))
         if path != self.audit_path:
-            self._real(fd)
+            with self._lock:
+                self.other_syncs.append(path)
+            real(fd)
             return
         with self._lock:
             self.audit_fsyncs += 1
@@ -46,7 +55,7 @@ class FsyncSpy:
         if number == self.fail_at:
             raise OSError(errno.ENOSPC, "No space left on device")
         size = os.fstat(fd).st_size
-        self._real(fd)
+        real(fd)
         with self._lock:
             self.durable_bytes = max(self.durable_bytes, size)
 
@@ -55,7 +64,8 @@ def _spy(monkeypatch: pytest.MonkeyPatch, log: AuditLog, **kwargs: Any) -> Fsync
     log.directory.mkdir(parents=True, exist_ok=True)
     log.path.touch()
     spy = FsyncSpy(log.path, **kwargs)
-    monkeypatch.setattr(audit_log.os, "fsync", spy)
+    monkeypatch.setattr(audit_log.os, "fsync", spy.fsync)
+    monkeypatch.setattr(audit_log.os, "fdatasync", spy.fdatasync)
     return spy
 
 
