@@ -12,8 +12,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
 from enclave_core.errors import (
     DependencyUnavailable,
     EnclaveError,
@@ -29,6 +27,8 @@ from enclave_core.settings import Settings
 from enclave_core.vectorstore import StoreLocked
 
 if TYPE_CHECKING:  # the ingest package (loaders, chunking) loads only for the commands that write
+    import httpx  # and the HTTP client only when the gateway does the work (RemoteBackend)
+
     from ingest import AdminService, SourceFile
 
 CLI_PATH = "cli"  # what a refusal's audit record names as the path of a CLI command
@@ -126,6 +126,9 @@ class RemoteBackend:
     """Talks to the local gateway with the local admin key (same JSON as the local backend)."""
 
     def __init__(self, settings: Settings, timeout_s: float = 600.0) -> None:
+        import httpx
+
+        self._http_error: type[Exception] = httpx.HTTPError
         self._client = httpx.Client(
             base_url=settings.gateway_url,
             headers={"Authorization": f"Bearer {local_admin_key(settings)}", **_request_id_header()},
@@ -150,7 +153,7 @@ class RemoteBackend:
     def _post(self, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return self._client.post(path, **kwargs)
-        except httpx.HTTPError as exc:
+        except self._http_error as exc:
             raise DependencyUnavailable("gateway", f"{exc.__class__.__name__}") from exc
 
     def ingest(
@@ -195,20 +198,20 @@ class RemoteBackend:
     def documents(self, collection: str) -> dict[str, Any]:
         try:
             return self._check(self._client.get(f"/v1/collections/{collection}/documents"))
-        except httpx.HTTPError as exc:
+        except self._http_error as exc:
             raise DependencyUnavailable("gateway", exc.__class__.__name__) from exc
 
     def set_acl(self, collection: str, doc_id: str, groups: Sequence[str]) -> dict[str, Any]:
         try:
             url = f"/v1/collections/{collection}/documents/{doc_id}/acl"
             return self._check(self._client.put(url, json={"groups": list(groups)}))
-        except httpx.HTTPError as exc:
+        except self._http_error as exc:
             raise DependencyUnavailable("gateway", exc.__class__.__name__) from exc
 
     def delete(self, collection: str, doc_id: str) -> dict[str, Any]:
         try:
             return self._check(self._client.delete(f"/v1/collections/{collection}/documents/{doc_id}"))
-        except httpx.HTTPError as exc:
+        except self._http_error as exc:
             raise DependencyUnavailable("gateway", exc.__class__.__name__) from exc
 
     def close(self) -> None:

@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from enclave_core.planning import PlanRequest, load_catalog, make_plan
-from enclave_core.planning.cost import CostInputs
-from enclave_core.planning.render import text
-
 __all__ = ["add_plan_parser", "cmd_plan"]
 
 
 def cmd_plan(args: argparse.Namespace, settings: Any = None) -> int:
+    # Imported here: the planning package (and jsonschema with it) is for `enclave plan` only, not
+    # for every command whose parser lists it.
+    from enclave_core.planning import PlanRequest, load_catalog, make_plan
+    from enclave_core.planning.cost import CostInputs
+    from enclave_core.planning.render import text
+
     catalog = load_catalog(prices_file=args.prices)
     if args.list:
         print("models:      " + ", ".join(sorted(catalog.models)))

@@ -11,14 +11,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
-
-import httpx
+from typing import TYPE_CHECKING, Any, cast
 
 from enclave_core.errors import DependencyUnavailable
 from enclave_core.settings import LLMSettings
 
+if TYPE_CHECKING:  # httpx is imported where a request is made: modules that only need ChatMessage skip it
+    import httpx
+
 __all__ = ["ChatMessage", "Completion", "LLMClient"]
+
+
+def __getattr__(name: str) -> Any:
+    """``enclave_core.llm.httpx`` still resolves (tests patch ``httpx.get`` through it)."""
+    if name == "httpx":
+        import httpx
+
+        return httpx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ChatMessage = dict[str, str]
 # (mode "stream" | "complete", seconds to the first token or None, tokens generated, seconds they took)
@@ -45,6 +56,7 @@ class LLMClient:
         self._settings = settings
         self._on_generation = on_generation  # the metrics: timings and token counts only
         self._on_failure = on_failure
+        import httpx
         import openai  # here, not at module level: commands that never call the LLM skip its ~1 s import
 
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
@@ -99,6 +111,7 @@ class LLMClient:
 
     def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
         """Yield text deltas as the server produces them."""
+        import httpx
         import openai
 
         started = time.perf_counter()
@@ -140,6 +153,8 @@ class LLMClient:
 
     def check(self) -> None:
         """Cheap readiness probe: the server lists our model within the health timeout."""
+        import httpx
+
         url = self._settings.url.rstrip("/") + "/models"
         headers = {"Authorization": f"Bearer {self._settings.api_key.get_secret_value()}"}
         try:

@@ -17,7 +17,6 @@ from enclave_core.audit import AuditLog
 from enclave_core.embedding import Embedder, build_embedder
 from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
-from enclave_core.llm import LLMClient
 from enclave_core.metrics import Metrics
 from enclave_core.policy.access import AccessPolicy
 from enclave_core.retrieval import Retriever
@@ -26,6 +25,7 @@ from enclave_core.vault import Vault, load_vault_key
 from enclave_core.vectorstore import VectorStore, build_store
 
 if TYPE_CHECKING:
+    from enclave_core.llm import LLMClient
     from enclave_core.pseudonymize import Pseudonymizer
     from enclave_core.redaction import Redactor
 
@@ -103,6 +103,8 @@ class Core:
 
     @cached_property
     def llm(self) -> LLMClient:
+        from enclave_core.llm import LLMClient  # with httpx: only for commands that ask the model
+
         metrics = self.metrics
         return LLMClient(self.settings.llm, on_generation=metrics.generation, on_failure=metrics.generation_failed)
 

@@ -29,8 +29,7 @@ from enclave_core.embedding.sparse import SparseVector
 from enclave_core.errors import DependencyUnavailable
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope, Hit, PointRecord
-from enclave_core.vectorstore.filters import MATCH_NOTHING_GROUP
-from enclave_core.vectorstore.names import DENSE, SPARSE, StoreLocked
+from enclave_core.vectorstore.names import DENSE, MATCH_NOTHING_GROUP, SPARSE, StoreLocked
 
 __all__ = ["EdgeStore", "edge_scope_filter"]
 

@@ -6,12 +6,9 @@ from qdrant_client import models
 
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope
+from enclave_core.vectorstore.names import MATCH_NOTHING_GROUP
 
 __all__ = ["MATCH_NOTHING_GROUP", "scope_filter"]
-
-# A group name no principal can hold (group names are validated elsewhere to exclude NUL), used
-# so that a principal with no groups gets a filter that matches no chunk instead of no filter.
-MATCH_NOTHING_GROUP = "\x00no-group"
 
 
 def scope_filter(scope: AccessScope) -> models.Filter | None:

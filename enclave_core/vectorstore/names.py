@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from enclave_core.errors import DependencyUnavailable
 
-__all__ = ["DENSE", "SPARSE", "StoreLocked"]
+__all__ = ["DENSE", "MATCH_NOTHING_GROUP", "SPARSE", "StoreLocked"]
 
 DENSE = "dense"
 SPARSE = "bm25"
+# A group name no principal can hold (group names are validated elsewhere to exclude NUL), used
+# so that a principal with no groups gets a filter that matches no chunk instead of no filter.
+MATCH_NOTHING_GROUP = "\x00no-group"
 
 
 class StoreLocked(DependencyUnavailable):
