@@ -31,7 +31,7 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, NlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     IbanRecognizer,
@@ -52,6 +52,7 @@ from enclave_core.errors import PolicyError
 from enclave_core.redaction.cities import CityNameRecognizer, city_names
 from enclave_core.redaction.handles import AccountHandleRecognizer
 from enclave_core.redaction.identifiers import NationalIdRecognizer, OrgIdRecognizer, PassportRecognizer
+from enclave_core.redaction.nlp_pass import DeferredTaggingNlpEngine
 from enclave_core.redaction.person import PersonNameRecognizer, english_vocabulary, name_lists, place_names
 from enclave_core.redaction.plausibility import SpanShapes, age_in_context, is_cased
 from enclave_core.redaction.policy import NER_ENTITIES, IdentifierPattern, RedactionPolicy
@@ -200,16 +201,14 @@ def shared_nlp_engine() -> SpacyNlpEngine:
             _assert_offline_tldextract()
             _scrub_presidio_logs()
             fine_tuned = pii_model_path()
-            provider = NlpEngineProvider(
-                nlp_configuration={
-                    "nlp_engine_name": "spacy",
-                    "models": [{"lang_code": "en", "model_name": str(fine_tuned or model_path())}],
-                    "ner_model_configuration": _PII_NER_CONFIGURATION if fine_tuned else _NER_CONFIGURATION,
-                }
+            # Tagging deferred to the texts that read tags or lemmas (nlp_pass): same entities, less spaCy.
+            engine = DeferredTaggingNlpEngine(
+                models=[{"lang_code": "en", "model_name": str(fine_tuned or model_path())}],
+                ner_model_configuration=NerModelConfiguration.from_dict(
+                    _PII_NER_CONFIGURATION if fine_tuned else _NER_CONFIGURATION
+                ),
             )
-            engine = provider.create_engine()
-            if not isinstance(engine, SpacyNlpEngine):  # pragma: no cover - config says spacy
-                raise TypeError(f"expected a SpacyNlpEngine, got {type(engine).__name__}")
+            engine.load()
             nlp = engine.get_nlp("en")
             for pipe in ("parser", "senter"):
                 if pipe in nlp.pipe_names:

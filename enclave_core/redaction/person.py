@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, ClassVar
 import regex as re
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
+from enclave_core.redaction.nlp_pass import tagged_doc
+
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
 
@@ -293,10 +295,7 @@ class PersonNameRecognizer(EntityRecognizer):
     ) -> list[RecognizerResult]:
         if entities and "PERSON" not in entities:
             return []
-        propn: set[int] = set()
-        doc = getattr(nlp_artifacts, "tokens", None) if nlp_artifacts is not None else None
-        if doc is not None:
-            propn = {t.idx for t in doc if t.pos_ == "PROPN" or t.tag_ in ("NNP", "NNPS")}
+        propn = _ProperNouns(nlp_artifacts)
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         results: list[RecognizerResult] = []
         i = 0
@@ -336,7 +335,7 @@ class PersonNameRecognizer(EntityRecognizer):
         return 0 < len(gap) <= 2 and gap.strip(" ") == ""
 
     def _match_at(
-        self, text: str, words: list[tuple[int, int, str]], i: int, propn: set[int]
+        self, text: str, words: list[tuple[int, int, str]], i: int, propn: _ProperNouns
     ) -> tuple[int, int, float, int] | None:
         start, end, token = words[i]
         bare = token.rstrip(".")
@@ -411,7 +410,7 @@ class PersonNameRecognizer(EntityRecognizer):
         last_part: tuple[int, int, str],
         is_first: bool,
         unknown: bool,
-        propn: set[int],
+        propn: _ProperNouns,
     ) -> float:
         first, last = first_part[2], last_part[2]
         if len(last) < 2:
@@ -431,3 +430,23 @@ class PersonNameRecognizer(EntityRecognizer):
         if unknown and last_unknown and first_propn and last_propn:
             return 0.3  # two unknown proper nouns: only with a context word
         return 0.0
+
+
+class _ProperNouns:
+    """Offsets of the tokens the tagger calls proper nouns, read only when a name needs them.
+
+    Most texts never ask (two adjacent capitalised name parts are rare), so the tagging pipes, which the
+    NLP pass defers (nlp_pass.TaggedOnDemand), run only for the texts that do.
+    """
+
+    def __init__(self, nlp_artifacts: NlpArtifacts | None) -> None:
+        self._artifacts = nlp_artifacts
+        self._offsets: frozenset[int] | None = None
+
+    def __contains__(self, offset: object) -> bool:
+        if self._offsets is None:
+            doc = tagged_doc(self._artifacts)
+            self._offsets = frozenset(
+                t.idx for t in (doc if doc is not None else ()) if t.pos_ == "PROPN" or t.tag_ in ("NNP", "NNPS")
+            )
+        return offset in self._offsets
