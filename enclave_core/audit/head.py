@@ -1,9 +1,12 @@
 """The signed head of the audit chain (``head.json``) and its anchor copy beside the signing key.
 
-Both are replaced atomically (temporary file, rename) for every batch the log writes, before any
-caller of that batch returns, so every reader (``enclave audit verify``, the gateway's
-``GET /v1/audit``, someone about to truncate the log) sees the head of the newest record at
-once. What may lag is only their durability: by default they are fsync'd by a timer at most
+Both are rewritten for every batch the log writes, before any caller of that batch returns, so
+every reader (``enclave audit verify``, the gateway's ``GET /v1/audit``, someone about to truncate
+the log) sees the head of the newest record at once. They are written in place, one ``pwrite`` of
+a fixed-size block (JSON padded with spaces), under the log's exclusive lock, which verification
+holds shared while it reads them; a temporary file and a rename (on ext4 a forced write-back, as
+costly as a sync) only when the file is missing or not of that size. What may lag is only their
+durability: by default they are fsync'd by a timer at most
 ``sync_after_s`` after they changed, instead of on every request (two fsyncs a lone request
 paid on top of the log's own). A process crash loses nothing (the page cache outlives it); a
 power loss or kernel crash inside that window leaves an older head on disk than the log's
@@ -26,11 +29,12 @@ from pathlib import Path
 
 from enclave_core.audit.signing import AuditSigner
 
-__all__ = ["HEAD_SYNC_AFTER_S", "SignedHead", "private_opener", "write_json_private"]
+__all__ = ["HEAD_BYTES", "HEAD_SYNC_AFTER_S", "SignedHead", "private_opener", "write_json_private"]
 
 log = logging.getLogger(__name__)
 
 HEAD_SYNC_AFTER_S = 1.0
+HEAD_BYTES = 512  # a head is ~170 bytes of JSON; within one disk sector, so a power loss cannot tear it
 
 
 def private_opener(path: str, flags: int) -> int:
@@ -38,13 +42,14 @@ def private_opener(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
 
 
-def write_json_private(path: Path, data: dict[str, object], *, durable: bool = True) -> None:
+def write_json_private(path: Path, data: dict[str, object] | bytes, *, durable: bool = True) -> None:
     """Replace ``path`` atomically (temp file, rename; fsync'd first if ``durable``), owner-only."""
+    body = data if isinstance(data, bytes) else json.dumps(data).encode()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", opener=private_opener) as fh:
+        with open(tmp, "wb", opener=private_opener) as fh:
             os.fchmod(fh.fileno(), 0o600)  # a leftover temp file keeps its old mode
-            json.dump(data, fh)
+            fh.write(body)
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
@@ -52,6 +57,33 @@ def write_json_private(path: Path, data: dict[str, object], *, durable: bool = T
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _padded(head: dict[str, object]) -> bytes:
+    text = json.dumps(head).encode()
+    if len(text) >= HEAD_BYTES:
+        raise ValueError(f"a signed head of {len(text)} bytes does not fit {HEAD_BYTES}")
+    return text.ljust(HEAD_BYTES - 1) + b"\n"
+
+
+def _write_in_place(path: Path, block: bytes, durable: bool) -> None:
+    """Overwrite ``path`` with ``block`` (same size) in one pwrite; else replace it atomically."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+    except OSError:  # missing, or a link: a fresh file
+        write_json_private(path, block, durable=durable)
+        return
+    try:
+        st = os.fstat(fd)
+        if st.st_size != len(block) or st.st_nlink != 1 or (st.st_mode & 0o077):
+            write_json_private(path, block, durable=durable)  # not ours as we left it: a fresh file
+            return
+        if os.pwrite(fd, block, 0) != len(block):
+            raise OSError(f"short write to {path}")
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_path(path: Path) -> None:
@@ -85,12 +117,12 @@ class SignedHead:
 
     def publish(self, signer: AuditSigner, seq: int, digest: str) -> None:
         """Called under the log's file lock, after the records up to ``seq`` are durable."""
-        head = signer.sign(seq, digest, "head")
+        block = _padded(signer.sign(seq, digest, "head"))
         durable = self.sync_after_s <= 0
         if self._sync_error is not None:
             self.sync()  # raises while the volume still fails: the batch is rolled back
         for path in self._paths():
-            write_json_private(path, head, durable=durable)
+            _write_in_place(path, block, durable)
         if durable:
             self.syncs += 1
             return

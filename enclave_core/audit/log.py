@@ -342,13 +342,19 @@ class AuditLog:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.path, "a+b", opener=_private) as fh:
             fh.seek(0)
-            for number, line in enumerate(fh, start=1):
-                count = number
-                record, problem = self._check_line(line, number, prev, public_key)
-                if record is None:
-                    return VerifyResult(False, number - 1, number, problem)
-                prev = record["hash"]
-        return replace(self._verify_signatures(count, prev), checked=count)
+            for locked in (False, True):
+                if locked:  # the records appended meanwhile, then the head: as one writer left them
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+                while line := fh.readline():
+                    if not locked and not line.endswith(b"\n"):
+                        fh.seek(-len(line), os.SEEK_CUR)  # an append under way: read it under the lock
+                        break
+                    count += 1
+                    record, problem = self._check_line(line, count, prev, public_key)
+                    if record is None:
+                        return VerifyResult(False, count - 1, count, problem)
+                    prev = record["hash"]
+            return replace(self._verify_signatures(count, prev), checked=count)
 
     @staticmethod
     def _check_line(

@@ -10,11 +10,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from enclave_core.audit.head import HEAD_BYTES
 from enclave_core.audit.log import AuditLog, AuditWriteFailed
 from tests.unit.test_audit_group_commit import FsyncSpy, _spy
 
@@ -39,8 +41,11 @@ def test_a_lone_signed_append_syncs_only_the_log_yet_verify_sees_its_head(
 ) -> None:
     log = _log(tmp_path, 60.0)  # no timed sync during the test
     spy = _spy(monkeypatch, log)
+    inode = log.head_path.stat().st_ino
     for i in range(3):
         record = log.append("search", i=i)
+        # Rewritten in place (a rename costs a forced write-back on ext4), one fixed-size block.
+        assert (log.head_path.stat().st_ino, log.head_path.stat().st_size) == (inode, HEAD_BYTES)
         assert spy.durable_bytes == log.path.stat().st_size  # the record is durable on return
         assert json.loads(log.head_path.read_text())["seq"] == record["seq"]
         assert log.anchor_path is not None and json.loads(log.anchor_path.read_text())["seq"] == record["seq"]
@@ -78,8 +83,8 @@ def test_window_zero_fsyncs_head_and_anchor_in_the_batch(tmp_path: Path, monkeyp
     log = _log(tmp_path, 0)
     spy = _spy(monkeypatch, log)
     log.append("search")
-    temp_files = [p for p in spy.other_syncs if p.name.endswith(".tmp")]
-    assert len(temp_files) == 2, spy.other_syncs  # head.json's and the anchor's, before their rename
+    assert log.anchor_path is not None
+    assert sorted(p.name for p in spy.other_syncs) == sorted(["head.json", log.anchor_path.name])
     assert log.head.syncs == 2
 
 
@@ -126,3 +131,33 @@ def test_a_failed_timed_sync_fails_the_next_append_and_leaves_the_log_whole(
     log.append("search")
     result = log.verify()
     assert result.ok and result.records == 2, result
+
+
+def test_verify_while_another_writer_appends_never_reports_a_false_failure(tmp_path: Path) -> None:
+    """verify() reads the last records and the head under the log's shared lock: an append landing
+    between its walk and its reading of the head (rewritten in place) cannot look like truncation."""
+    writer = _log(tmp_path, 60.0)
+    reader = AuditLog(writer.directory, writer._signing_key)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            while not stop.is_set():
+                writer.append("search")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        results = [reader.verify() for _ in range(30)]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors, errors[:3]
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[:3]
+    assert results[-1].records > results[0].records  # the appends did overlap the verifications
