@@ -20,6 +20,7 @@ from enclave_core.errors import (
 )
 from enclave_core.identity import LOCAL_ADMIN
 from enclave_core.keys import KeyStore, atomic_write
+from enclave_core.regex_cache import RegexCache, deny_terms_excluded, regex_cache_path
 from enclave_core.requestctx import REQUEST_ID_HEADER, current_request_id
 from enclave_core.runtime import Core
 from enclave_core.service import RagService
@@ -82,7 +83,16 @@ class LocalBackend:
         self.core = core
         core.store.check()  # raises StoreLocked now if the gateway holds the embedded store
         self._admin: AdminService | None = None
+        self._regex_cache: RegexCache | None = None
         self.rag = RagService(core, via="cli")
+
+    def _cache_compiles(self) -> None:
+        """Serve the PII analyzer's regex compiles from the data directory's cache (seconds of a cold
+        command otherwise); written back, without any deny-list pattern, when the command closes."""
+        if self._regex_cache is None:
+            terms = [t for rule in self.core.redactor.policy.deny_list for t in rule.terms]
+            path = regex_cache_path(self.core.settings.data_dir)
+            self._regex_cache = RegexCache(path, deny_terms_excluded(terms)).install()
 
     @property
     def admin(self) -> AdminService:
@@ -95,16 +105,20 @@ class LocalBackend:
     def ingest(
         self, paths: Sequence[Path], collection: str, groups: Sequence[str], force: bool, progress: Any
     ) -> dict[str, Any]:
+        self._cache_compiles()
         return self.admin.ingest_paths(LOCAL_ADMIN, paths, collection, groups, force, progress)
 
     def search(self, question: str, collection: str, top_k: int | None, mode: str | None) -> dict[str, Any]:
+        self._cache_compiles()
         citations = self.rag.search(LOCAL_ADMIN, collection, question, top_k=top_k, mode=mode)
         return {"citations": [c.to_json() for c in citations]}
 
     def ask(self, question: str, collection: str, top_k: int | None) -> dict[str, Any]:
+        self._cache_compiles()
         return self.rag.answer(LOCAL_ADMIN, collection, question, top_k=top_k)
 
     def ask_stream(self, question: str, collection: str, top_k: int | None) -> Iterator[dict[str, Any]]:
+        self._cache_compiles()
         return self.rag.stream(LOCAL_ADMIN, collection, question, top_k=top_k)
 
     def documents(self, collection: str) -> dict[str, Any]:
@@ -117,6 +131,9 @@ class LocalBackend:
         return self.admin.delete_document(LOCAL_ADMIN, collection, doc_id, CLI_PATH)
 
     def close(self) -> None:
+        if self._regex_cache is not None:
+            self._regex_cache.uninstall()
+            self._regex_cache.save()
         if self._admin is not None:
             self._admin.ingestor.manifest.close()
         self.core.close()

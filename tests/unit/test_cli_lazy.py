@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +16,20 @@ REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("benchmarks", "spacy", "presidio_analyzer", "torch", "transformers", "onnxruntime", "qdrant_client")
 
 
-def _python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def _python(code: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(extra_env or {})}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
     )
 
 
-def _loaded_after(argv: list[str]) -> tuple[set[str], str]:
+def _loaded_after(argv: list[str], env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The top-level packages imported by ``enclave ARGV`` in a fresh interpreter, and its output."""
+    modules, text = _modules_after(argv, env)
+    return {m.split(".")[0] for m in modules}, text
+
+
+def _modules_after(argv: list[str], env: dict[str, str] | None = None) -> tuple[set[str], str]:
     code = (
         "import json, sys\n"
         "from enclave_cli.main import main\n"
@@ -31,10 +39,10 @@ def _loaded_after(argv: list[str]) -> tuple[set[str], str]:
         "    pass\n"
         "print('\\nMODULES=' + json.dumps(sorted(sys.modules)))\n"
     )
-    proc = _python(code)
+    proc = _python(code, env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     text, _, modules = proc.stdout.rpartition("\nMODULES=")
-    return {m.split(".")[0] for m in json.loads(modules)}, text
+    return set(json.loads(modules)), text
 
 
 def test_help_loads_no_benchmark_and_no_nlp_module() -> None:
@@ -47,3 +55,42 @@ def test_bench_subcommands_are_built_when_asked_for() -> None:
     top, text = _loaded_after(["bench", "gateway", "--help"])
     assert "--concurrency" in text
     assert "benchmarks" in top
+
+
+def test_a_local_search_loads_no_server_client_and_caches_its_regexes_without_the_deny_list(tmp_path: Path) -> None:
+    """`enclave search` without a gateway: qdrant-edge without qdrant-client, no LLM client, no
+    PyTorch (httpx is not checked here: spaCy's own command line imports it); the PII analyzer's
+    compiled regexes go to the data directory's cache (owner only), and the policy's deny-list
+    term, a person's name, is nowhere in that file."""
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    policy = policies / "redaction.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "\ndeny_list: []\n" in text
+    policy.write_text(
+        text.replace("\ndeny_list: []\n", '\ndeny_list:\n  - entity: PERSON\n    terms: ["Zebulon Quartermain"]\n'),
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    env = {"ENCLAVE_DATA_DIR": str(data), "ENCLAVE_POLICIES_DIR": str(policies)}
+    argv = ["search", "Where does Zebulon Quartermain live?", "--collection", "nothing", "--json"]
+    top, _ = _loaded_after(argv, env)
+    assert "presidio_analyzer" in top  # the question was pseudonymized: the analyzer was built
+    unwanted = {"qdrant_client", "openai", "torch", "transformers", "benchmarks", "ingest"}
+    assert not top & unwanted, sorted(top & unwanted)
+    cache = data / "cache" / "regex-compiled.bin"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
+    assert cache.stat().st_size > 10_000  # the recognizers' patterns
+    assert b"quartermain" not in cache.read_bytes().lower()
+
+
+def test_listing_collections_opens_the_embedded_store_without_any_model() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as data:
+        modules, text = _modules_after(["collections", "--json"], {"ENCLAVE_DATA_DIR": data})
+    assert '"collections": []' in text
+    assert "qdrant_edge" in modules
+    unwanted = {"qdrant_client", "httpx", "spacy", "presidio_analyzer", "onnxruntime", "torch", "enclave_core.planning"}
+    assert not modules & unwanted, sorted(modules & unwanted)

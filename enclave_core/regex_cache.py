@@ -1,0 +1,173 @@
+"""On-disk cache of compiled ``regex`` patterns, so a fresh process skips the pure-Python parser.
+
+Why: the third-party ``regex`` package (Presidio's and the redaction recognizers' engine) parses
+and compiles every pattern in Python. Building the PII analyzer compiles ~370 patterns, twice
+(Presidio validates each at construction and compiles it again on first use with its flags): about
+half the CPU of a cold ``enclave search``. A compiled pattern is a small program (``_pickled_data``:
+the pattern text, flags and a byte code); ``_regex.compile`` rebuilds the pattern object from it in
+microseconds, without parsing.
+
+What is cached: only patterns written in code and in the policy's identifier formats. Never a
+pattern built from a deny list (Presidio's deny-list regex, or any pattern containing one of the
+policy's deny-list terms): those may be people's names, and nothing personal goes into a file.
+Patterns with named lists (``kwargs``), locale-dependent flags or bytes are left to ``regex``.
+
+Where and how: one file under the data directory (owner-only, written atomically), keyed by the
+pattern text and flags and stamped with the ``regex`` and Python versions, so a new ``regex``
+(whose byte code may differ) or a changed pattern never uses a stale entry. A file that is
+corrupt, truncated or from other versions is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from enclave_core.keys import atomic_write
+
+__all__ = ["RegexCache", "deny_terms_excluded", "regex_cache_path"]
+
+log = logging.getLogger(__name__)
+
+_FORMAT = 1
+_MAX_ENTRIES = 20_000  # far above what the analyzers compile; bounds a file that only grows
+# Presidio's PatternRecognizer._deny_list_to_regex wraps every deny list in exactly this.
+_DENY_LIST_PREFIX = r"(?:^|(?<=\W))("
+
+
+def regex_cache_path(data_dir: Path) -> Path:
+    """The cache file of a data directory (its ``cache`` folder is owner-only like the rest)."""
+    return data_dir / "cache" / "regex-compiled.bin"
+
+
+def deny_terms_excluded(terms: Iterable[str]) -> Callable[[str], bool]:
+    """A predicate that is true for patterns that must not be cached: Presidio's deny-list regex, and
+    any pattern containing one of ``terms`` as written, or escaped by ``re``/``regex`` (any case)."""
+    import regex
+
+    needles = set()
+    for term in terms:
+        for form in (term, re.escape(term), regex.escape(term), regex.escape(term, special_only=True)):
+            if form:
+                needles.add(form.casefold())
+
+    def excluded(pattern: str) -> bool:
+        if pattern.startswith(_DENY_LIST_PREFIX):
+            return True
+        folded = pattern.casefold()
+        return any(n in folded for n in needles)
+
+    return excluded
+
+
+def _stamp() -> str:
+    import regex
+
+    return f"{_FORMAT}/regex-{regex.__version__}/py-{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+class RegexCache:
+    """Serve ``regex`` compiles from a file; remember new ones and write them back on :meth:`save`.
+
+    :meth:`install` patches ``regex._main._compile`` for this process (every ``regex.compile``,
+    ``regex.search`` ... goes through it); :meth:`uninstall` restores it.
+    """
+
+    def __init__(self, path: Path, excluded: Callable[[str], bool]) -> None:
+        self.path = path
+        self._excluded = excluded
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, int, int], tuple[Any, ...]] = self._load()
+        self._objects: dict[tuple[str, int, int], Any] = {}
+        self._added = 0
+        self.hits = 0
+        self.misses = 0
+        self._original: Any = None
+
+    def _load(self) -> dict[tuple[str, int, int], tuple[Any, ...]]:
+        try:
+            blob = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            log.warning("regex cache %s unreadable (%s): starting empty", self.path, exc)
+            return {}
+        digest, payload = blob[:32], blob[32:]
+        try:
+            if hashlib.sha256(payload).digest() != digest:
+                raise ValueError("checksum mismatch")
+            stamp, entries = marshal.loads(payload)
+            if stamp != _stamp():
+                return {}  # other regex or Python versions: their byte code may differ
+            return {(p, f, v): tuple(data) for p, f, v, data in entries}
+        except (ValueError, EOFError, TypeError) as exc:
+            log.warning("regex cache %s ignored (%s): it will be rewritten", self.path, exc)
+            return {}
+
+    def install(self) -> RegexCache:
+        import regex._main as main
+
+        if self._original is None:
+            self._original = main._compile
+            main._compile = self._compile
+        return self
+
+    def uninstall(self) -> None:
+        import regex._main as main
+
+        if self._original is not None:
+            main._compile = self._original
+            self._original = None
+
+    def _compile(self, pattern: Any, flags: Any, ignore_unused: Any, kwargs: Any, cache_it: Any) -> Any:
+        import regex
+        import regex._main as main
+
+        original = self._original
+        if not isinstance(pattern, str) or kwargs or not cache_it or flags & (regex.LOCALE | regex.DEBUG):
+            return original(pattern, flags, ignore_unused, kwargs, cache_it)
+        key = (pattern, int(flags), int(regex.DEFAULT_VERSION))
+        compiled = self._objects.get(key)
+        if compiled is not None:
+            return compiled
+        data = self._entries.get(key)
+        if data is not None:
+            try:
+                compiled = main._regex.compile(*data)
+                self.hits += 1
+            except Exception:  # an entry this regex cannot read: compile it afresh
+                compiled = None
+        if compiled is None:
+            compiled = original(pattern, flags, ignore_unused, kwargs, cache_it)
+            self.misses += 1
+            if not (compiled.flags & regex.LOCALE) and not self._excluded(pattern):
+                with self._lock:
+                    self._entries[key] = tuple(compiled._pickled_data)
+                    self._added += 1
+        self._objects[key] = compiled
+        return compiled
+
+    def save(self) -> bool:
+        """Write the file when this process compiled something new; True when written."""
+        with self._lock:
+            if not self._added:
+                return False
+            entries = [(p, f, v, data) for (p, f, v), data in self._entries.items()]
+            self._added = 0
+        if len(entries) > _MAX_ENTRIES:
+            used = set(self._objects)
+            entries = [e for e in entries if (e[0], e[1], e[2]) in used]
+        payload = marshal.dumps((_stamp(), entries))
+        try:
+            atomic_write(self.path, hashlib.sha256(payload).digest() + payload)
+        except OSError as exc:  # a cache that cannot be written costs time, never the command
+            log.warning("regex cache %s not written: %s", self.path, exc)
+            return False
+        return True
