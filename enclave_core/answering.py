@@ -1,4 +1,5 @@
-"""Grounded prompts: numbered sources in; the guarded, segment-wise release of an answer stream.
+"""Grounded prompts: numbered sources in (the guarded, word-by-word release of an answer stream
+is ``enclave_core.stream_guard``, re-exported here).
 
 ``enclave_core.reasoning`` builds the answer functions on these (they also keep a reasoning
 model's thinking out of answers).
@@ -10,14 +11,13 @@ document are quoted to the model as source material, never as the system's words
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from enclave_core.language import is_japanese
 from enclave_core.llm import ChatMessage
 from enclave_core.retrieval import Citation
 from enclave_core.stopwords import STOP_WORDS
+from enclave_core.stream_guard import Guard, GuardedStream
 
 __all__ = [
     "NO_ANSWER",
@@ -60,12 +60,6 @@ NO_SOURCES_ANSWER = "No document you have access to in this collection matches t
 
 # A rough words->tokens factor for English with Llama-style tokenizers; used only for budgeting.
 _TOKENS_PER_WORD = 1.5
-
-
-class Guard(Protocol):
-    """The output PII guard (enclave_core.redaction.Redactor.guard)."""
-
-    def __call__(self, text: str) -> tuple[str, dict[str, int]]: ...
 
 
 def _source_header(number: int, c: Citation) -> str:
@@ -216,52 +210,3 @@ def build_messages(
             messages.append({"role": turn["role"], "content": turn["content"]})
     messages.append({"role": "user", "content": user})
     return messages, used
-
-
-_SEGMENT_END = re.compile(r"[.!?\n]\s")
-
-
-class GuardedStream:
-    """Releases streamed text in sentence-sized segments, each passed through the guard first.
-
-    The guard needs some context to recognise a name or a number, so tokens are held back
-    until a sentence ends (or the stream does) instead of being forwarded one by one.
-    """
-
-    def __init__(self, guard: Guard, min_chars: int = 40) -> None:
-        self._guard = guard
-        self._min = min_chars
-        self._buffer = ""
-        self.text = ""
-        self.counts: dict[str, int] = {}
-
-    def _release(self, segment: str) -> str:
-        if not segment.strip():
-            self.text += segment
-            return segment
-        clean, counts = self._guard(segment)
-        for key, value in counts.items():
-            self.counts[key] = self.counts.get(key, 0) + value
-        # The guard may trim edge whitespace; keep the segment's own so words stay apart.
-        lead = segment[: len(segment) - len(segment.lstrip())]
-        trail = segment[len(segment.rstrip()) :]
-        out = lead + clean.strip() + trail
-        self.text += out
-        return out
-
-    def feed(self, delta: str) -> Iterator[str]:
-        self._buffer += delta
-        while len(self._buffer) >= self._min:
-            cut = None
-            for match in _SEGMENT_END.finditer(self._buffer, self._min - 1):
-                cut = match.end()
-                break
-            if cut is None:
-                return
-            segment, self._buffer = self._buffer[:cut], self._buffer[cut:]
-            yield self._release(segment)
-
-    def flush(self) -> Iterator[str]:
-        if self._buffer:
-            segment, self._buffer = self._buffer, ""
-            yield self._release(segment)

@@ -1,4 +1,4 @@
-"""Tests for enclave_core.answering (prompt building, the sentence-buffered output guard) and the
+"""Tests for enclave_core.answering (prompt building) and the
 answer functions the read path builds on them (``enclave_core.reasoning``), with plain models."""
 
 from __future__ import annotations
@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import settings
 
 from enclave_core.answering import (
     NO_SOURCES_ANSWER,
     PROMPT_PROFILES,
     SYSTEM_PROMPT,
-    GuardedStream,
     build_messages,
     focus_text,
     prompt_profile,
@@ -242,111 +240,7 @@ def test_history_drops_foreign_roles_empty_turns_and_extra_keys() -> None:
     assert sum(m["role"] == "system" for m in messages) == 1
 
 
-# -- GuardedStream ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("deltas", "min_chars", "released", "flushed"),
-    [
-        # Below min_chars nothing is released, even at a sentence end.
-        (["Short. ", "Tiny. "], 40, [], ["Short. Tiny. "]),
-        # Released at the first sentence end at or after min_chars; the rest waits.
-        (["Hello. This is long. And"], 10, ["Hello. This is long. "], ["And"]),
-        (["Hello", ". ", "This is long", ". ", "And"], 10, ["Hello. This is long. "], ["And"]),
-        # A sentence end needs whitespace after it: decimals and dotted names are not cut.
-        (["Version 3.5 costs 2.50 EUR per user"], 5, [], ["Version 3.5 costs 2.50 EUR per user"]),
-        (["Wait for it.", " Done"], 5, ["Wait for it. "], ["Done"]),
-        # ! ? and newline end a segment too.
-        (["Really useful! Yes? No\nmore"], 5, ["Really useful! "], ["Yes? No\nmore"]),
-        (["Really useful! Yes? No\nmore"], 1, ["Really useful! ", "Yes? "], ["No\nmore"]),
-        # A newline ends a segment only when more whitespace follows it (a paragraph break).
-        (["Line one\nline two\n\nnext"], 1, ["Line one\nline two\n\n"], ["next"]),
-        (["One. Two. Three. "], 4, ["One. ", "Two. ", "Three. "], []),
-        ([], 40, [], []),
-        ([""], 40, [], []),
-    ],
-)
-def test_segments_are_released_at_sentence_ends_after_min_chars(
-    deltas: list[str], min_chars: int, released: list[str], flushed: list[str]
-) -> None:
-    guard = SecretGuard()
-    stream = GuardedStream(guard, min_chars=min_chars)
-    out = [seg for d in deltas for seg in stream.feed(d)]
-    assert out == released
-    assert list(stream.flush()) == flushed
-    assert list(stream.flush()) == []  # flushing twice releases nothing more
-    assert guard.calls == released + flushed  # every released segment went through the guard
-    assert stream.text == "".join(deltas)
-
-
-def test_guard_is_applied_to_every_segment_and_counts_add_up() -> None:
-    guard = SecretGuard()
-    stream = GuardedStream(guard, min_chars=10)
-    text = "The code is SECRET and SECRET. Nothing here at all. Last SECRET"
-    out = [seg for ch in text for seg in stream.feed(ch)] + list(stream.flush())
-    assert out == ["The code is <X> and <X>. ", "Nothing here at all. ", "Last <X>"]
-    assert guard.calls == ["The code is SECRET and SECRET. ", "Nothing here at all. ", "Last SECRET"]
-    assert stream.counts == {"SECRET": 3}
-    assert stream.text == "".join(out)
-
-
-def test_text_is_held_back_until_the_guard_has_seen_it() -> None:
-    stream = GuardedStream(SecretGuard(), min_chars=5)
-    # "SECRET" arrives in pieces; nothing may leak before the sentence is complete.
-    assert list(stream.feed("The SEC")) == []
-    assert list(stream.feed("RET")) == []
-    assert list(stream.feed(" is here.")) == []
-    assert list(stream.feed(" ")) == ["The <X> is here. "]
-
-
-def test_a_trimming_guard_keeps_the_segment_whitespace() -> None:
-    stream = GuardedStream(StrippingGuard(), min_chars=5)
-    out = [seg for seg in stream.feed("  First SECRET. Second line.\nThird")] + list(stream.flush())
-    assert "".join(out) == "  First <X>. Second line.\nThird"
-
-
-sentences = st.lists(
-    st.tuples(
-        st.lists(st.sampled_from(["alpha", "SECRET", "3.5", "x", "beta-gamma", "e.g"]), min_size=1, max_size=8),
-        st.sampled_from([".", "!", "?", ""]),
-        st.sampled_from([" ", "\n"]),
-    ),
-    max_size=8,
-)
-
-
-@FUZZ
-@given(parts=sentences, cuts=st.lists(st.integers(1, 7), min_size=1, max_size=40), min_chars=st.integers(1, 60))
-def test_concatenated_output_equals_the_guarded_full_text(
-    parts: list[tuple[list[str], str, str]], cuts: list[int], min_chars: int
-) -> None:
-    text = "".join(" ".join(words) + end + sep for words, end, sep in parts).rstrip(" \n")
-    deltas, i = [], 0
-    while i < len(text):
-        step = cuts[len(deltas) % len(cuts)]
-        deltas.append(text[i : i + step])
-        i += step
-    guard = SecretGuard()
-    stream = GuardedStream(guard, min_chars=min_chars)
-    released = [seg for d in deltas for seg in stream.feed(d)]
-    out = released + list(stream.flush())
-    assert "".join(out) == text.replace("SECRET", "<X>")
-    assert stream.text == "".join(out)
-    assert stream.counts == ({"SECRET": text.count("SECRET")} if "SECRET" in text else {})
-    assert "".join(guard.calls) == text
-    for seg in guard.calls[: len(released)]:  # fed segments are whole sentences of at least min_chars
-        assert len(seg) > min_chars
-        assert seg[-2] in ".!?\n" and seg[-1].isspace()
-
-
-@pytest.mark.parametrize(
-    ("deltas", "min_chars"),
-    [(["Hello world.\n\n"], 5), (["Hello world.  "], 5), (["\n" * 50], 40)],
-)
-def test_whitespace_only_segments_are_not_duplicated(deltas: list[str], min_chars: int) -> None:
-    stream = GuardedStream(SecretGuard(), min_chars=min_chars)
-    out = [seg for d in deltas for seg in stream.feed(d)] + list(stream.flush())
-    assert "".join(out) == "".join(deltas)
+# -- GuardedStream: tests/unit/test_stream_guard.py -----------------------------------------------
 
 
 # -- generate_reasoned_answer / stream_reasoned_answer with a model that does not reason -------------
@@ -420,10 +314,16 @@ def test_stream_answer_events() -> None:
     c = cite(1, words=3)
     events = list(stream_reasoned_answer(llm, SecretGuard(), "q", [c], context_window=4096, max_tokens=64))
     assert events[0] == {"type": "citations", "citations": [c.to_json()]}
-    assert [e["type"] for e in events[1:-1]] == ["delta", "delta"]
+    # Word by word as soon as the guard's decision is final (enclave_core.stream_guard): a function
+    # word at once, other words with four words of right context, SECRET only once guarded.
+    assert [e["type"] for e in events[1:-1]] == ["delta"] * 6
     assert [e["text"] for e in events[1:-1]] == [
-        "The access code for the vault is <X> and it is old. ",
-        "It was changed [1].",
+        "The ",
+        "access code ",
+        "for the vault is ",
+        "<X> and ",
+        "it is ",
+        "old. It was changed [1].",
     ]
     assert events[-1] == {
         "type": "done",

@@ -1,0 +1,234 @@
+"""The output PII guard on a token stream: text is released word by word, as soon as it is safe.
+
+Releasing a model's tokens one by one would hand a name to the client before the guard has seen
+what follows it ("Smith" could be a surname or the start of "Smith & Nephew"; "+47 934" is half a
+phone number). Holding a whole answer back, or a whole sentence, costs the user seconds. This
+guard holds back only the tail of the text that the guard's decisions could still change.
+
+Safety argument (what is released, and why the guard over the whole answer would not redact it):
+
+1. Only whole words are released, at a whitespace boundary, and in order: a word the model is
+   still writing (``jane.roe@exa``, ``<PERS``, ``+47``) is never released.
+2. A function word (``the``, ``of``, ``is``; :data:`INERT_WORDS`), a bare punctuation mark, a
+   citation marker ``[1]`` or a complete placeholder ``<PERSON_7>`` (the guard never redacts
+   one) is released without analysis, but only once the next word has begun with a lowercase
+   letter: such a word carries no personal data, and between lowercase words it cannot be part
+   of a name, an address or a number the guard would redact ("the Hague", "in 1980").
+3. Every other word is released only after the guard has analysed it together with at least
+   ``left_chars`` of the text before it (the spaCy model's and the recognizers' context words,
+   e.g. "born", "Dr.", "employee ID", lie to the left) and at least ``right_words`` complete
+   words after it (en_core_web_sm's token vectors see four tokens to each side, and the
+   look-alike checks read a few words to the right: "Parkinson('s disease)", "Smith Ltd"). A
+   run of name-like words (capitalised, digits, ``@ < / +``), with up to two other words between
+   them, is never cut: "Jean Claude Van Damme", "Calle de la Reforma 222, Col. Juárez" and a
+   table's rows go out in one piece or not at all.
+4. The release is verified, not assumed: the guarded text of the window up to the cut must be a
+   prefix of the guarded text of the window with the right context (the extra words changed no
+   decision before the cut), and must begin with exactly what was already released from that
+   window (the new left context changed nothing either). Otherwise nothing is released until
+   more text arrives, or the stream ends.
+5. At the end of the stream the rest is guarded with its left context; the released pieces
+   joined are then the guarded answer. Should the final analysis disagree with text already
+   released (``diverged``; never observed in the tests), the rest is guarded on its own and the
+   stream says so (``diverged`` is counted in the answer's audit record).
+
+So the concatenation of the released pieces equals what the guard returns for the complete
+answer in every case the tests exercise (real guard inputs, random token splits; a personal
+value split at every character never appears), while the first words of an answer reach the
+client with the model's first tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Protocol
+
+from enclave_core.stopwords import STOP_WORDS
+
+__all__ = ["INERT_WORDS", "Guard", "GuardedStream"]
+
+
+class Guard(Protocol):
+    """The output PII guard (enclave_core.redaction.Redactor.guard)."""
+
+    def __call__(self, text: str) -> tuple[str, dict[str, int]]: ...
+
+
+# Function words: never a name, a number or an address on their own. Titlecase forms count too
+# ("The", "In"), except words that are also given names or surnames.
+INERT_WORDS = STOP_WORDS | frozenset(
+    (  # noqa: SIM905 (a word list reads better as text)
+        "about after also all any been before being both but did each had he her here him his if into its more "
+        "most no not only other over she some such than them then under up us very while would should could "
+        "because between during"
+    ).split()
+)
+_NAME_LIKE_TITLECASE = frozenset({"long", "will", "may", "bill", "mark", "so", "van", "de", "le", "la", "da", "di"})
+_WORD = re.compile(r"\S+")
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")  # the redactor's placeholders, which it never touches
+_CITATIONS = re.compile(r"(?:\[\d{1,3}\])+")
+_EDGE_PUNCT = ".,;:!?\"'()"
+_BARE_PUNCT = frozenset(".,;:!?-\u2013\u2014\"'")
+_NAME_LIKE_CHARS = frozenset("@<>_/+#&%$\u20ac\u00a3*=\\|")
+
+
+def _inert(word: str) -> bool:
+    """A word released without analysis (safety argument, point 2)."""
+    core = word.strip(_EDGE_PUNCT)
+    if not core:
+        return all(ch in _BARE_PUNCT for ch in word)
+    if _PLACEHOLDER.fullmatch(core) or _CITATIONS.fullmatch(core):
+        return True
+    if not core.isalpha():
+        return False
+    lower = core.lower()
+    if lower not in INERT_WORDS:
+        return False
+    return core.islower() or (core.istitle() and lower not in _NAME_LIKE_TITLECASE)
+
+
+def _name_like(word: str) -> bool:
+    """Could be part of a multi-word value the guard redacts as one span (point 3)."""
+    return any(ch.isupper() or ch.isdigit() or ch in _NAME_LIKE_CHARS for ch in word) or not any(
+        ch.isascii() for ch in word
+    )
+
+
+def _may_cut(words: list[str], j: int) -> bool:
+    """Whether a cut after ``words[j]`` leaves whole any run of name-like words, counting up to two
+    other words inside a run ("Calle de la Reforma 222", "Ludwig van Beethoven", table rows)."""
+    before = any(_name_like(w) for w in words[max(0, j - 2) : j + 1])
+    return not (before and any(_name_like(w) for w in words[j + 1 : j + 4]))
+
+
+def _starts_lowercase(word: str) -> bool:
+    return word[:1].islower()
+
+
+class GuardedStream:
+    """Streamed text in, guarded pieces out (see the module doc for when a piece is safe).
+
+    ``feed(delta)`` yields at most one piece per call; ``flush()`` releases the rest when the
+    stream ends. ``text`` is everything released (the guarded answer once flushed), ``counts``
+    the guard's redactions by type within it, ``guard_calls`` how often the guard ran.
+    """
+
+    def __init__(self, guard: Guard, *, right_words: int = 4, left_chars: int = 120) -> None:
+        if right_words < 1 or left_chars < 0:
+            raise ValueError("right_words must be >= 1 and left_chars >= 0")
+        self._guard = guard
+        self._right = right_words
+        self._left = left_chars
+        self._source = ""
+        self._done = 0  # source offset released up to: always a word start or the end
+        # Every cut so far: (source offset, offset in ``text``, redaction counts released before it).
+        self._cuts: list[tuple[int, int, Counter[str]]] = [(0, 0, Counter())]
+        self._tried: tuple[int, int, int] | None = None  # the last analysis that released nothing
+        self._counts: Counter[str] = Counter()
+        self.text = ""
+        self.guard_calls = 0
+        self.diverged = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in sorted(self._counts.items()) if v > 0}
+
+    def feed(self, delta: str) -> Iterator[str]:
+        if not delta:
+            return
+        self._source += delta
+        piece = self._release_inert() + self._release_analysed()
+        if piece:
+            yield piece
+
+    def flush(self) -> Iterator[str]:
+        if self._done >= len(self._source):
+            return
+        piece = self._release_rest()
+        if piece:
+            yield piece
+
+    # --- the three ways text leaves -------------------------------------------------------------
+
+    def _release_inert(self) -> str:
+        """Function words, punctuation, citations and placeholders before a lowercase word (point 2)."""
+        words = list(_WORD.finditer(self._source, self._done))
+        end = self._done
+        for i, word in enumerate(words[:-1]):  # the last word has no known successor yet
+            if not (_inert(word.group()) and _starts_lowercase(words[i + 1].group())):
+                break
+            end = words[i + 1].start()
+        if end == self._done:
+            return ""
+        piece = self._source[self._done : end]
+        self._commit(end, piece, Counter())
+        return piece
+
+    def _release_analysed(self) -> str:
+        """Words with their context on both sides, verified against the guard (points 3 and 4)."""
+        source = self._source
+        words = [w for w in _WORD.finditer(source, self._done) if w.end() < len(source)]  # complete
+        j = len(words) - 1 - self._right
+        while j >= 0 and not _may_cut([w.group() for w in words], j):
+            j -= 1
+        if j < 0:
+            return ""
+        cut, word_end, right_end = words[j + 1].start(), words[j].end(), words[-1].end()
+        ctx_src, ctx_out, ctx_counts = self._context()
+        if self._tried == (ctx_src, cut, right_end):
+            return ""
+        before, counts = self._guarded(ctx_src, word_end)
+        with_right, _ = self._guarded(ctx_src, right_end)
+        released = self.text[ctx_out:]
+        if not (with_right.startswith(before) and before.startswith(released)):
+            self._tried = (ctx_src, cut, right_end)
+            return ""
+        piece = before[len(released) :] + source[word_end:cut]
+        self._commit(cut, piece, counts - (self._counts - ctx_counts))
+        return piece
+
+    def _release_rest(self) -> str:
+        """The end of the stream: the rest, guarded with its left context (point 5)."""
+        context = self._context()
+        for ctx_src, ctx_out, ctx_counts in [context] if context[0] == 0 else [context, self._cuts[0]]:
+            # The window's own start lacks context; the whole answer (the start) decides then.
+            guarded, counts = self._guarded(ctx_src, len(self._source))
+            released = self.text[ctx_out:]
+            if guarded.startswith(released):
+                piece = guarded[len(released) :]
+                self._commit(len(self._source), piece, counts - (self._counts - ctx_counts))
+                return piece
+        self.diverged = True
+        piece, counts = self._guarded(self._done, len(self._source))
+        self._commit(len(self._source), piece, counts)
+        return piece
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _context(self) -> tuple[int, int, Counter[str]]:
+        """The latest cut at least ``left_chars`` before the released end (or the start)."""
+        for src, out, counts in reversed(self._cuts):
+            if src <= self._done - self._left:
+                return src, out, counts
+        return self._cuts[0]
+
+    def _guarded(self, start: int, end: int) -> tuple[str, Counter[str]]:
+        """The guard over ``source[start:end]``, whose edge whitespace is kept as it is."""
+        text = self._source[start:end]
+        core = text.strip()
+        if not core:
+            return text, Counter()
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()) :]
+        self.guard_calls += 1
+        clean, counts = self._guard(core)
+        return lead + clean.strip() + trail, Counter(counts)
+
+    def _commit(self, cut: int, piece: str, counts: Counter[str]) -> None:
+        self._done = cut
+        self.text += piece
+        self._counts.update({k: v for k, v in counts.items() if v > 0})
+        self._cuts.append((cut, len(self.text), Counter(self._counts)))
+        self._tried = None
