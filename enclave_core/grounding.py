@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from enclave_core.answering import NO_ANSWER, Guard
+from enclave_core.errors import EnclaveError
 from enclave_core.evidence import (
     EvidenceScorer,
     RetrievalEvidence,
@@ -213,16 +214,31 @@ def stream_grounded(
     citations: list[Citation],
     start: Callable[[], Iterator[dict[str, Any]]],
 ) -> Iterator[dict[str, Any]]:
-    """:func:`answer_grounded` for answer events. The retrieval evidence is computed before the
-    first event; ``start`` (the model's event stream) is not called when it refuses."""
+    """:func:`answer_grounded` for answer events. ``start`` (the model's event stream, which sends
+    the request to the LLM) is called first, and the retrieval evidence is computed while the model
+    reads its prompt: the evidence is not needed to build the prompt, only to decide what is shown.
+    When it refuses, the model's stream is closed unread (the generation is aborted) and an LLM
+    that could not be reached does not matter, as before."""
     if not citations:
         return start()
     if grounder is None:
         return _all_citations(citations, start())
+    events: Iterator[dict[str, Any]] | None = None
+    failure: EnclaveError | None = None
+    try:
+        events = start()
+    except EnclaveError as exc:  # e.g. the LLM is down: raised below unless the evidence refuses
+        failure = exc
     evidence = grounder.retrieval(question, citations)
     if grounder.refuses(evidence):
+        close = getattr(events, "close", None)
+        if callable(close):
+            close()
         return refusal_events(grounder, evidence)
-    return grounded_events(grounder, evidence, start())
+    if failure is not None:
+        raise failure
+    assert events is not None
+    return grounded_events(grounder, evidence, events)
 
 
 def _all_citations(citations: list[Citation], events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

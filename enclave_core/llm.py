@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from enclave_core.errors import DependencyUnavailable
 from enclave_core.settings import LLMSettings
@@ -110,14 +110,16 @@ class LLMClient:
         )
 
     def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
-        """Yield text deltas as the server produces them."""
-        import httpx
+        """Yield text deltas as the server produces them (the request goes out on the first ``next``)."""
+        yield from self.open_stream(messages, max_tokens)
+
+    def open_stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
+        """Send the request now and return its text deltas. Returns once the server has accepted the
+        request (vLLM answers with its headers before the prompt is processed), so the caller can do
+        other work while the model reads the prompt."""
         import openai
 
         started = time.perf_counter()
-        first: float | None = None
-        deltas = 0
-        usage_tokens: int | None = None
         try:
             events = self._client.chat.completions.create(
                 model=self._settings.model,
@@ -128,6 +130,18 @@ class LLMClient:
                 # The last event then carries the token count (vLLM and OpenAI both support it).
                 stream_options={"include_usage": True},
             )
+        except (openai.APIConnectionError, openai.APITimeoutError, openai.APIStatusError) as exc:
+            self._stream_failed(exc)
+        return self._deltas(events, started)
+
+    def _deltas(self, events: Any, started: float) -> Iterator[str]:
+        import httpx
+        import openai
+
+        first: float | None = None
+        deltas = 0
+        usage_tokens: int | None = None
+        try:
             for event in events:
                 if event.usage is not None:
                     usage_tokens = event.usage.completion_tokens
@@ -136,20 +150,27 @@ class LLMClient:
                         first = time.perf_counter()
                     deltas += 1
                     yield event.choices[0].delta.content
-        except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
-            self._failed("stream")
-            raise self._unavailable(exc) from exc
-        except httpx.TransportError as exc:  # the server died or hung mid-stream
-            self._failed("stream")
-            raise self._unavailable(exc) from exc
-        except openai.APIStatusError as exc:
-            self._failed("stream")
-            if exc.status_code in (502, 503, 504, 429):
-                raise self._unavailable(exc) from exc
-            raise
+        # (APIStatusError covers InternalServerError; TransportError: the server died or hung mid-stream.)
+        except (openai.APIConnectionError, openai.APITimeoutError, openai.APIStatusError, httpx.TransportError) as exc:
+            self._stream_failed(exc)
+        finally:
+            events.close()  # a consumer that stops early (a refusal, a client gone) aborts the generation
         if self._on_generation is not None and first is not None:
             tokens = usage_tokens if usage_tokens is not None else deltas
             self._on_generation("stream", first - started, tokens, time.perf_counter() - first)
+
+    def _stream_failed(self, exc: Exception) -> NoReturn:
+        """Raise what a failed stream raises: DependencyUnavailable when the server is down or busy."""
+        import openai
+
+        self._failed("stream")
+        if (
+            isinstance(exc, openai.APIStatusError)
+            and not isinstance(exc, openai.InternalServerError)
+            and exc.status_code not in (502, 503, 504, 429)
+        ):
+            raise exc
+        raise self._unavailable(exc) from exc
 
     def check(self) -> None:
         """Cheap readiness probe: the server lists our model within the health timeout."""

@@ -33,6 +33,7 @@ from enclave_core.retrieval import Citation
 
 __all__ = [
     "ChatLLM",
+    "OpenAnswer",
     "ReasonedAnswer",
     "ReasonedStream",
     "ReasoningFilter",
@@ -44,6 +45,7 @@ __all__ = [
     "generate_reasoned_answer",
     "llm_parts",
     "no_sources_events",
+    "open_llm_parts",
     "profile_for_model",
     "profile_for_settings",
     "prompt_for_model",
@@ -468,15 +470,56 @@ def stream_reasoned_answer(
     profile: ReasoningProfile | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Answer events: ``citations``, ``delta``..., ``done`` (the full guarded answer), plus
-    ``reasoning`` events in ``show`` mode; ``done`` also carries ``reasoning`` and ``no_sources``."""
+    ``reasoning`` events in ``show`` mode; ``done`` also carries ``reasoning`` and ``no_sources``.
+    The request is on its way to the LLM when this returns (see :func:`open_llm_parts`); ``close()``
+    the events to abort it."""
     if not citations:
-        yield from no_sources_events()
-        return
+        return no_sources_events()
     profile = profile or ReasoningProfile()
     messages, used = answer_messages(
         question, citations, history, context_window=context_window, max_tokens=max_tokens, prompt=profile.prompt
     )
-    yield from reasoned_events(llm_parts(llm, messages, max_tokens), guard, used, llm.model, profile)
+    parts = open_llm_parts(llm, messages, max_tokens)
+    return OpenAnswer(reasoned_events(parts, guard, used, llm.model, profile), parts)
+
+
+def open_llm_parts(llm: ChatLLM, messages: list[ChatMessage], max_tokens: int) -> Iterator[tuple[str, str]]:
+    """:func:`llm_parts`, with the request sent before this returns when the client can do that
+    (``LLMClient.open_stream``): the model reads its prompt while the caller does other work."""
+    opener: Callable[..., Iterator[str]] | None = getattr(llm, "open_stream", None)
+    if callable(opener) and not callable(getattr(llm, "stream_parts", None)):
+        return _content_parts(opener(messages, max_tokens=max_tokens))
+    return llm_parts(llm, messages, max_tokens)
+
+
+def _content_parts(deltas: Iterator[str]) -> Iterator[tuple[str, str]]:
+    try:
+        for delta in deltas:
+            yield delta, ""
+    finally:
+        _close(deltas)
+
+
+def _close(iterator: object) -> None:
+    close = getattr(iterator, "close", None)
+    if callable(close):
+        close()
+
+
+class OpenAnswer(Iterator[dict[str, Any]]):
+    """Answer events over an LLM stream that may already be open: ``close()`` ends that stream too (the
+    server aborts the generation), even when no event was read (a generator not yet started would not)."""
+
+    def __init__(self, events: Iterator[dict[str, Any]], parts: Iterator[tuple[str, str]]) -> None:
+        self._events = events
+        self._parts = parts
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._events)
+
+    def close(self) -> None:
+        _close(self._events)
+        _close(self._parts)
 
 
 def filter_answer_events(

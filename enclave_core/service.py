@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from enclave_core.answering import Guard
 from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
 from enclave_core.evidence import RetrievalEvidence
@@ -304,27 +305,34 @@ class RagService:
         reveal_reason: str | None = None,
         llm_errors_in_stream: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Checks and retrieval happen before the first event, so errors surface as HTTP statuses."""
+        """Checks and retrieval happen before the first event, so errors surface as HTTP statuses.
+
+        The request goes to the LLM as soon as the prompt is built (it needs the retrieved passages
+        only); the evidence check and the sources' audit record are written while the model reads
+        its prompt, and the answer is released word by word through the streaming output guard."""
         started = time.perf_counter()
         self._check_reveal(principal, collection, reveal, reveal_reason)
         found = self._retrieve(principal, collection, question, top_k, mode)
-        events = iter(
-            stream_grounded(
-                self._grounder(collection),
-                found.question,
-                found.citations,
-                lambda: stream_reasoned_answer(
-                    self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
-                ),
-            )
-        )
-        # Reach the LLM before the response starts, so that an LLM that is down is a 503 with
-        # Retry-After, not a 200 whose stream carries an error.
-        # (The chat UI asks for LLM errors as an event instead, to keep showing the sources.)
+        guard = self._stream_guard()
         first: list[dict[str, Any]] = []
         try:
+            events = iter(
+                stream_grounded(
+                    self._grounder(collection),
+                    found.question,
+                    found.citations,
+                    lambda: stream_reasoned_answer(
+                        self.core.llm, guard, found.question, found.citations, **self._generation(history)
+                    ),
+                )
+            )
+            # Reach the LLM before the response starts, so that an LLM that is down is a 503 with
+            # Retry-After, not a 200 whose stream carries an error.
+            # (The chat UI asks for LLM errors as an event instead, to keep showing the sources.)
             for event in events:
                 first.append(event)
+                if event["type"] == "citations":
+                    self._audit_sources(principal, collection, found, event["citations"])
                 if event["type"] != "citations" or llm_errors_in_stream:
                     break
         except EnclaveError as exc:
@@ -332,6 +340,36 @@ class RagService:
             raise
         return self._stream_events(
             itertools.chain(first, events), principal, collection, found, started, reveal, reveal_reason
+        )
+
+    def _stream_guard(self) -> Guard:
+        """The output guard for a streamed answer. The stream re-reads a window of text as the answer
+        grows (enclave_core.stream_guard), so the redaction metrics are counted once per answer, from
+        its ``done`` event, rather than on every call as ``Core.guard`` would."""
+        redactor = getattr(self.core, "redactor", None)
+        if redactor is None:  # a test double with a guard only
+            return self.core.guard
+
+        def guard(text: str) -> tuple[str, dict[str, int]]:
+            result = redactor.redact(text)
+            return result.text, result.counts
+
+        return guard
+
+    def _audit_sources(
+        self, principal: Principal, collection: str, found: SearchOutcome, cited: list[dict[str, Any]]
+    ) -> None:
+        """The passages leave the gateway with the citations event: the trail holds them first,
+        whatever happens to the answer after (LLM failure, client gone)."""
+        self._audit(
+            "query.sources",
+            principal,
+            collection,
+            question=found.question,
+            decision="allow",
+            outcome="ok",
+            stream=True,
+            chunks=_chunks(cited),
         )
 
     def _grounder(self, collection: str) -> Grounder | None:
@@ -427,24 +465,13 @@ class RagService:
         try:
             for event in events:
                 if event["type"] == "citations":
-                    cited = event["citations"]
-                    # The passages leave the gateway with this event: the trail holds them first,
-                    # whatever happens to the answer after (LLM failure, client gone).
-                    self._audit(
-                        "query.sources",
-                        principal,
-                        collection,
-                        question=found.question,
-                        decision="allow",
-                        outcome="ok",
-                        stream=True,
-                        chunks=_chunks(cited),
-                    )
+                    cited = event["citations"]  # audited before the stream started (stream())
                 elif event["type"] == "delta":
                     streamed.append(str(event.get("text") or ""))
                 elif event["type"] == "done":
                     event = dict(event)
                     trace = event.pop("reasoning_trace", None)
+                    self._count_redactions(event["guard"])
                     self._audit_answer(
                         principal,
                         collection,
@@ -467,6 +494,11 @@ class RagService:
         except EnclaveError as exc:
             self._audit_failed(principal, collection, found, exc)
             yield {"type": "error", "error": exc.__class__.__name__, "detail": str(exc)}
+
+    def _count_redactions(self, counts: dict[str, int]) -> None:
+        metrics = getattr(self.core, "metrics", None)  # the service's test doubles may have none
+        if counts and metrics is not None:
+            metrics.redacted("answer", counts)
 
     def _audit_failed(
         self, principal: Principal, collection: str, found: SearchOutcome, exc: EnclaveError, *, stream: bool = True

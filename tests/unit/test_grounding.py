@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from enclave_core.answering import NO_ANSWER, build_messages, language_rule
+from enclave_core.errors import DependencyUnavailable
 from enclave_core.evidence import (
     EvidenceScorer,
     content_terms,
@@ -230,13 +231,40 @@ def test_stream_events_carry_all_citations_then_the_verdict_and_evidence_on_done
     assert len(done["evidence"]) == 3
 
 
-def test_stream_refusal_never_starts_the_model() -> None:
-    def start() -> Iterator[dict[str, object]]:
-        raise AssertionError("the model must not be asked")
+class OpenedModelStream:
+    """A model stream whose request is already on its way: records whether it was read or closed."""
 
-    events = list(stream_grounded(grounder(refuse_below=0.9), "Dress code?", SOURCES, start))
+    def __init__(self) -> None:
+        self.read = self.closed = False
+
+    def __iter__(self) -> OpenedModelStream:
+        return self
+
+    def __next__(self) -> dict[str, object]:
+        self.read = True
+        raise AssertionError("a refused answer must not show the model's output")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_stream_refusal_aborts_the_model_unread() -> None:
+    # The request goes out before the evidence is scored (time to first token); a refusal closes it.
+    model = OpenedModelStream()
+    events = list(stream_grounded(grounder(refuse_below=0.9), "Dress code?", SOURCES, lambda: model))
     assert [e["type"] for e in events] == ["citations", "delta", "done"]
     assert events[-1]["answer"] == NO_ANSWER and events[-1]["model"] is None
+    assert model.closed and not model.read
+
+
+def test_stream_refusal_does_not_need_a_reachable_model() -> None:
+    def start() -> Iterator[dict[str, object]]:
+        raise DependencyUnavailable("llm", "down")
+
+    events = list(stream_grounded(grounder(refuse_below=0.9), "Dress code?", SOURCES, start))
+    assert events[-1]["answer"] == NO_ANSWER
+    with pytest.raises(DependencyUnavailable):  # without a refusal, the LLM's failure is the answer's
+        stream_grounded(grounder(refuse_below=0.0), "Dress code?", SOURCES, start)
 
 
 # --- the answer language --------------------------------------------------------------------
