@@ -188,7 +188,9 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--collection", required=True)
     c.add_argument("--question", default="How long is the notice period?")
     c.add_argument("--runs", type=int, default=3)
-    c.add_argument("--compare-tree", type=Path, default=None, help="another checkout to time interleaved (before)")
+    c.add_argument(
+        "--compare-tree", type=Path, action="append", help="another checkout to time interleaved (repeatable)"
+    )
     c.set_defaults(bench_func=_cold_start)
 
     j = sub.add_parser("ja", help="Japanese retrieval quality (sample corpus) and ingest speed against English")
