@@ -17,7 +17,6 @@ from enclave_core.audit import AuditLog
 from enclave_core.embedding import Embedder, build_embedder
 from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
-from enclave_core.metrics import Metrics
 from enclave_core.policy.access import AccessPolicy
 from enclave_core.retrieval import Retriever
 from enclave_core.settings import Settings, secure_data_dir
@@ -26,6 +25,7 @@ from enclave_core.vectorstore import VectorStore, build_store
 
 if TYPE_CHECKING:
     from enclave_core.llm import LLMClient
+    from enclave_core.metrics import Metrics
     from enclave_core.pseudonymize import Pseudonymizer
     from enclave_core.redaction import Redactor
 
@@ -99,6 +99,8 @@ class Core:
     @cached_property
     def metrics(self) -> Metrics:
         """This instance's Prometheus instruments (its own registry; see enclave_core.metrics)."""
+        from enclave_core.metrics import Metrics  # prometheus_client: not for a CLI search
+
         return Metrics()
 
     @cached_property
