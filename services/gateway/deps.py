@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from enclave_core.identity import Principal
 from enclave_core.keys import KEY_PREFIX, KeyStore
@@ -30,6 +31,8 @@ __all__ = [
     "RagDep",
     "StateDep",
     "authorize",
+    "get_principal",
+    "resolve_principal",
 ]
 
 
@@ -99,7 +102,21 @@ def _presented_credential(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def get_principal(request: Request, state: StateDep) -> Principal:
+async def get_principal(request: Request, state: StateDep) -> Principal:
+    """The caller. A valid API key (one SHA-256, a stat of the cached key file, a statvfs for the
+    audit reserve) is admitted on the event loop: a plain-function dependency would cost every
+    request a hop through the thread pool. SSO tokens (verifying may fetch the IdP's keys) and
+    refusals (an audit record, a disk sync) are resolved in the thread pool."""
+    credential = _presented_credential(request)
+    if credential and credential.startswith(KEY_PREFIX):
+        key = state.keys.authenticate(credential)
+        if key is not None:
+            return _admitted(request, state, key.principal())
+    return await run_in_threadpool(resolve_principal, request, state)
+
+
+def resolve_principal(request: Request, state: AppState) -> Principal:
+    """The caller, or Unauthenticated (audited, aggregated per client address); blocking."""
     credential = _presented_credential(request)
     reason = "no credential: send 'Authorization: Bearer <api key>'"
     if credential and credential.startswith(KEY_PREFIX):

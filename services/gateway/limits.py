@@ -347,9 +347,9 @@ def get_limits(request: Request) -> Limits:
 def _caller(request: Request) -> Principal:
     # Imported here, not at the top: services/gateway/errors.py imports this module (TooBusy),
     # and deps imports errors.
-    from services.gateway.deps import get_principal, get_state
+    from services.gateway.deps import get_state, resolve_principal
 
-    return get_principal(request, get_state(request))
+    return resolve_principal(request, get_state(request))
 
 
 def llm_admission(request: Request, principal: Principal = Depends(_caller)) -> Iterator[None]:  # noqa: B008
