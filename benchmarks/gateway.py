@@ -205,9 +205,11 @@ def run_search_bench(
     rounds: int,
     log: Path,
     compare_tree: Path | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``compare_tree``: another checkout (an earlier commit) whose gateway is timed interleaved
-    with this one's, on its own copy of the same data: the before/after of a change."""
+    with this one's, on its own copy of the same data: the before/after of a change. ``notes``
+    gets what makes the comparison fair or not (the questions as retrieval sees them, load)."""
     from enclave_core.identity import Principal
     from enclave_core.runtime import Core
     from enclave_core.service import RagService
@@ -224,6 +226,12 @@ def run_search_bench(
         core.redactor.warm_up()
         rag = RagService(core, via="bench")
         scope = principal.scope()
+        # Retriever.search gets the question as typed, the service and the gateway its pseudonymized
+        # form: the same retrieval only if pseudonymization leaves the questions alone (it should:
+        # they name nobody). Recorded, not assumed.
+        altered = [q for q in QUESTIONS if core.pii.pseudonymize_query(COLLECTION, q, None).text != q]
+        if notes is not None:
+            notes["questions_altered_by_pseudonymization"] = altered
         bodies = [json.dumps({"question": q, "collection": COLLECTION}).encode() for q in QUESTIONS]
         for gateway in gateways.values():
             gateway.start(key)
@@ -256,7 +264,7 @@ def run_search_bench(
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
             for _ in range(rounds):
                 for name, make in variants.items():
-                    runs[name].append(_drive(n, seconds, make))
+                    runs[name].append(_drive(n, seconds, make) | {"load1": round(os.getloadavg()[0], 2)})
             out[str(n)] = {name: _merge(r) for name, r in runs.items()}
             print(f"  {n:>2} clients: " + ", ".join(f"{k} {v['rps']}/s" for k, v in out[str(n)].items()), flush=True)
         return out
@@ -304,9 +312,12 @@ def run_gateway_bench(
     log = out_dir / f"gateway-{time.strftime('%Y%m%dT%H%M%S')}-server.log"
     result: dict[str, Any] = {"concurrency": concurrency, "seconds_per_round": seconds, "rounds": rounds}
     try:
+        notes: dict[str, Any] = {"load_at_start": [round(x, 2) for x in os.getloadavg()]}
         result["search"] = run_search_bench(
-            root / "search", llm_url or "http://127.0.0.1:9/v1", concurrency, seconds, rounds, log, compare_tree
+            root / "search", llm_url or "http://127.0.0.1:9/v1", concurrency, seconds, rounds, log, compare_tree, notes
         )
+        notes["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        result["search_notes"] = notes
         result["search_ratios"] = search_ratios(result["search"])
         if stream:
             from benchmarks.gateway_stream import run_stream_bench
@@ -341,6 +352,11 @@ def format_gateway(result: dict[str, Any]) -> str:
         if "before_throughput_vs_retriever" in r:
             lines.append(f"{'':>12}before: gateway/Retriever throughput {r['before_throughput_vs_retriever']:.2f}")
     lines.append("goals: >= 0.80 of in-process throughput at 32 clients; p50 overhead <= 5 ms at 1 client")
+    if notes := result.get("search_notes"):
+        lines.append(
+            f"load average at start {notes['load_at_start']}, at end {notes['load_at_end']}; questions altered by"
+            f" pseudonymization (Retriever.search saw them as typed): {notes['questions_altered_by_pseudonymization']}"
+        )
     if "stream" in result:
         from benchmarks.gateway_stream import format_stream
 
