@@ -96,6 +96,12 @@ def _fsync_path(path: Path) -> None:
             os.close(fd)
 
 
+def _sync_at_exit(ref: weakref.ref[SignedHead]) -> None:
+    head = ref()
+    if head is not None:
+        head.sync_if_dirty()
+
+
 class SignedHead:
     """Writes the signed head and its anchor; keeps them durable within ``sync_after_s``."""
 
@@ -109,8 +115,7 @@ class SignedHead:
         self._dirty = False  # replaced since the last sync
         self._sync_error: OSError | None = None  # the last timed sync failed: the next publish retries it
         self.syncs = 0  # completed syncs (tests, metrics)
-        ref = weakref.ref(self)
-        atexit.register(lambda: (head := ref()) is not None and head.sync_if_dirty())
+        atexit.register(_sync_at_exit, weakref.ref(self))
 
     def _paths(self) -> list[Path]:
         return [self.head_path] + ([self.anchor_path] if self.anchor_path is not None else [])
