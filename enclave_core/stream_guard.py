@@ -90,7 +90,10 @@ def _inert(word: str) -> bool:
 
 
 def _name_like(word: str) -> bool:
-    """Could be part of a multi-word value the guard redacts as one span (point 3)."""
+    """Could be part of a multi-word value the guard redacts as one span (point 3); a citation
+    marker cannot (the redactor never touches one)."""
+    if _CITATIONS.fullmatch(word.strip(_EDGE_PUNCT)):
+        return False
     return any(ch.isupper() or ch.isdigit() or ch in _NAME_LIKE_CHARS for ch in word) or not any(
         ch.isascii() for ch in word
     )
