@@ -114,7 +114,11 @@ class Core:
     def audit(self) -> AuditLog:
         s = self.settings
         log = AuditLog(
-            s.audit_dir, s.audit_signing_key, s.audit.checkpoint_every, max_field_chars=s.audit.max_field_chars
+            s.audit_dir,
+            s.audit_signing_key,
+            s.audit.checkpoint_every,
+            max_field_chars=s.audit.max_field_chars,
+            head_sync_after_s=s.audit.head_sync_s,
         )
         log.on_append.append(self.metrics.audit_written)
         return log

@@ -194,6 +194,10 @@ class AuditSettings(BaseModel):
     # Longest string kept in any field of a record; longer ones are cut, with a marker saying how
     # many characters were dropped. 4096 keeps a whole question (the API allows 4000 characters).
     max_field_chars: int = Field(4096, ge=64)
+    # Seconds the signed head (and its anchor beside the key) may stay un-fsync'd after a batch; it
+    # is rewritten before every response either way (enclave_core/audit/head.py). 0: fsync'd in
+    # every batch (two more disk syncs per lone request).
+    head_sync_s: float = Field(1.0, ge=0, le=60)
     # Failed authentications: the first auth_failures_logged per client address in each window
     # are recorded one by one; the rest are counted and written as one summary record.
     auth_failures_logged: int = Field(5, ge=0)

@@ -161,3 +161,12 @@ def test_verify_while_another_writer_appends_never_reports_a_false_failure(tmp_p
     bad = [r for r in results if not r.ok]
     assert not bad, bad[:3]
     assert results[-1].records > results[0].records  # the appends did overlap the verifications
+
+
+def test_the_window_is_a_setting(tmp_path: Path) -> None:
+    from enclave_core.runtime import Core
+    from tests.conftest import make_settings
+
+    assert Core(make_settings(tmp_path / "a")).audit.head.sync_after_s == 1.0
+    strict = Core(make_settings(tmp_path / "b", ENCLAVE_AUDIT__HEAD_SYNC_S="0")).audit
+    assert strict.head.sync_after_s == 0
