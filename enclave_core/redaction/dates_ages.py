@@ -10,6 +10,8 @@ from __future__ import annotations
 import regex as re
 from presidio_analyzer import Pattern, PatternRecognizer
 
+from enclave_core.redaction.gated_patterns import LazyPattern
+
 __all__ = ["AgeRecognizer", "DateOfBirthRecognizer"]
 
 
@@ -78,10 +80,10 @@ class DateOfBirthRecognizer(PatternRecognizer):
             name="DateOfBirthRecognizer",
             supported_language=supported_language,
             patterns=[
-                Pattern("date after a birth keyword", _DOB, 0.65),
-                Pattern("year after 'born in'", _BORN_YEAR, 0.6),
-                Pattern("date before '(DOB)'", _DOB_AFTER, 0.65),
-                Pattern("day and month after 'birthday'", _BIRTHDAY, 0.6),
+                LazyPattern("date after a birth keyword", _DOB, 0.65),
+                LazyPattern("year after 'born in'", _BORN_YEAR, 0.6),
+                LazyPattern("date before '(DOB)'", _DOB_AFTER, 0.65),
+                LazyPattern("day and month after 'birthday'", _BIRTHDAY, 0.6),
             ],
             context=context or [],
             global_regex_flags=re.IGNORECASE,
@@ -115,54 +117,58 @@ class AgeRecognizer(PatternRecognizer):
     def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
         number = r"(?<![\w.-])\d{1,3}(?:\.\d)?(?![\w.-]|\.\d)"
         whole = r"(?<![\w.,-])\d{1,3}(?![\w%-]|[.,]\d)"
-        patterns = [
-            Pattern(
+        patterns: list[Pattern] = [
+            LazyPattern(
                 "N years old, in words",
                 r"(?<![\w-])" + _NUMBER_WORDS + r"(?=[ \t-]+(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)",
                 0.6,
             ),
-            Pattern(
+            LazyPattern(
                 "aged N, in words", r"(?<=\b(?i:aged|age[ \t]+of|turned|turning)[ \t]+)" + _NUMBER_WORDS + r"\b", 0.5
             ),
-            Pattern(
+            LazyPattern(
                 "Alter: 46 / âge : 46 ans / edad: 46",
                 r"(?<=\b(?i:Alter|âge|edad|età|leeftijd|ålder|alder|ikä|wiek|idade|věk|vek|életkor|yaş|年齢|年龄)"
                 r"[ \t]*[:：][ \t]*)\d{1,3}(?![\w.]\d)",
                 0.55,
             ),
-            Pattern("N years old", number + r"(?=[ \t-]*(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)", 0.6),
-            Pattern("N y/o", number + r"(?=[ \t]*(?i:y/?o|yo)\b)", 0.6),
-            Pattern("aged N", r"(?<=\b(?i:aged|age|ages|age:|age[ \t]+of)[ \t:]*)" + number, 0.5),
-            Pattern("a person is N", r"(?<=\b" + _AGE_SUBJECT + r"[ \t]+)" + whole + _NOT_A_QUANTITY, 0.5),
-            Pattern(
+            LazyPattern("N years old", number + r"(?=[ \t-]*(?i:years?|yrs?)[ \t-]*(?i:old|of[ \t]+age)\b)", 0.6),
+            LazyPattern("N y/o", number + r"(?=[ \t]*(?i:y/?o|yo)\b)", 0.6),
+            LazyPattern("aged N", r"(?<=\b(?i:aged|age|ages|age:|age[ \t]+of)[ \t:]*)" + number, 0.5),
+            LazyPattern("a person is N", r"(?<=\b" + _AGE_SUBJECT + r"[ \t]+)" + whole + _NOT_A_QUANTITY, 0.5),
+            LazyPattern(
                 "Name is N and/, ...",
                 r"(?<=\b[A-ZÀ-Ý][\w'’-]+[ \t]+(?:is|was)[ \t]+)" + whole + r"(?=[ \t]*(?:and\b|,|;|!|\.(?!\d)|$))",
                 0.45,
             ),
-            Pattern("died at N", r"(?<=\b(?i:died|dies|passed[ \t]+away|retired|retires)[ \t]+at[ \t]+)" + whole, 0.5),
-            Pattern("Name, N, ...", r"(?<=[A-ZÀ-Ý][\w'’-]+,[ \t]*)" + whole + r"(?=,[ \t]+[a-z])", 0.45),
-            Pattern("N-year-old", r"(?<![\w.-])\d{1,3}(?=-(?i:years?|yrs?)-old\b)", 0.6),
-            Pattern("N y.o. / Nyo", r"(?<![\w.-])\d{1,3}(?=[ \t]?(?i:y\.[ \t]?o\.|yo\b|y/o\b|yrs?[ \t]+old\b))", 0.6),
-            Pattern(
+            LazyPattern(
+                "died at N", r"(?<=\b(?i:died|dies|passed[ \t]+away|retired|retires)[ \t]+at[ \t]+)" + whole, 0.5
+            ),
+            LazyPattern("Name, N, ...", r"(?<=[A-ZÀ-Ý][\w'’-]+,[ \t]*)" + whole + r"(?=,[ \t]+[a-z])", 0.45),
+            LazyPattern("N-year-old", r"(?<![\w.-])\d{1,3}(?=-(?i:years?|yrs?)-old\b)", 0.6),
+            LazyPattern(
+                "N y.o. / Nyo", r"(?<![\w.-])\d{1,3}(?=[ \t]?(?i:y\.[ \t]?o\.|yo\b|y/o\b|yrs?[ \t]+old\b))", 0.6
+            ),
+            LazyPattern(
                 "N Jahre alt / N-jährige / N歳",
                 r"(?<![\d.\-A-Za-z])\d{1,3}(?=[ \t-]?(?:Jahre[ \t]+alt\b|jährige[rnms]?\b|歳|岁|才))",
                 0.6,
             ),
-            Pattern(
+            LazyPattern(
                 "a N ans / tiene N años / ha N anni",
                 r"(?<=(?<!\by[ \t])\b(?:a|âgée?[ \t]+de|tiene|tenía|tengo|de|con|ha|aveva|di|ai|avait|Alter[ \t]+von)"
                 r"[ \t]+)\d{1,3}(?=[ \t]+(?:ans|años|anni|Jahren?)\b)",
                 0.5,
             ),
-            Pattern(
+            LazyPattern(
                 "39 år gammel / 39 jaar oud / 39 vuotta / 39 lat",
                 r"(?<![\w.,-])\d{1,3}(?=[ \t]+(?:år[ \t]+gam(?:mel|mal)|jaar[ \t]+oud|vuotta|vuotias|lat\b|let\b|éves"
                 r"|yaşında|anos[ \t]+de[ \t]+idade))",
                 0.55,
             ),
-            Pattern("age 39y", r"(?<=\b(?i:aged?|age:)[ \t:]*)\d{1,3}(?=[ \t]?(?i:y|yrs?|years?)\b)", 0.55),
-            Pattern("M/34", r"(?<=(?<![\w/])(?-i:[MF])[ \t]?/[ \t]?)\d{1,3}(?![\w/.])", 0.5),
-            Pattern(
+            LazyPattern("age 39y", r"(?<=\b(?i:aged?|age:)[ \t:]*)\d{1,3}(?=[ \t]?(?i:y|yrs?|years?)\b)", 0.55),
+            LazyPattern("M/34", r"(?<=(?<![\w/])(?-i:[MF])[ \t]?/[ \t]?)\d{1,3}(?![\w/.])", 0.5),
+            LazyPattern(
                 "First Last (N)",
                 r"(?<=(?-i:[A-ZÀ-Ý][a-zà-ÿ]+[ \t]+[A-ZÀ-Ý][\w'’-]+)[ \t]+\()\d{1,2}(?=\))",
                 0.45,

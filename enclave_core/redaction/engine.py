@@ -37,7 +37,6 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     NhsRecognizer,
-    PhoneRecognizer,
     SpacyRecognizer,
     UkNinoRecognizer,
     UrlRecognizer,
@@ -50,6 +49,7 @@ from presidio_analyzer.predefined_recognizers import (
 
 from enclave_core.errors import PolicyError
 from enclave_core.redaction.cities import CityNameRecognizer, city_names
+from enclave_core.redaction.gated_patterns import GatedPhoneRecognizer, gate_patterns
 from enclave_core.redaction.handles import AccountHandleRecognizer
 from enclave_core.redaction.identifiers import NationalIdRecognizer, OrgIdRecognizer, PassportRecognizer
 from enclave_core.redaction.nlp_pass import DeferredTaggingNlpEngine
@@ -140,7 +140,7 @@ _EXTRA_NER_ENTITIES: dict[str, str] = {"STREET_ADDRESS": "STREET_ADDRESS", "PHON
 PATTERN_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
     # Not Presidio's EmailRecognizer: it validates the TLD, so addresses on corp.local or .internal passed.
     "EMAIL_ADDRESS": lambda: [AnyDomainEmailRecognizer()],
-    "PHONE_NUMBER": lambda: [PhoneRecognizer(), ExtraPhoneRecognizer()],
+    "PHONE_NUMBER": lambda: [GatedPhoneRecognizer(), ExtraPhoneRecognizer()],
     "US_SSN": lambda: [UsSsnRecognizer()],
     "CREDIT_CARD": lambda: [CreditCardRecognizer(), CardNearKeywordRecognizer()],
     "IBAN_CODE": lambda: [IbanRecognizer(), LowerCaseIbanRecognizer()],
@@ -264,6 +264,7 @@ def build_analyzer(policy: RedactionPolicy, nlp_engine: NlpEngine) -> AnalyzerEn
         extra = [w for e in recognizer.supported_entities for w in policy.rule(e).context_words]
         if extra:
             recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *extra]))
+        gate_patterns(recognizer)  # compiled on first use, once; skipped where they provably cannot match
 
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[policy.language])
     return AnalyzerEngine(

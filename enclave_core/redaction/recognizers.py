@@ -18,6 +18,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from enclave_core.redaction.cities import city_names
 from enclave_core.redaction.dates_ages import AgeRecognizer, DateOfBirthRecognizer
+from enclave_core.redaction.gated_patterns import LazyPattern
 from enclave_core.redaction.person import place_names
 
 __all__ = [
@@ -277,21 +278,21 @@ class StreetAddressRecognizer(PatternRecognizer):
     )
 
     def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
-        patterns = [
-            Pattern("street (US/UK)", _US_UK_STREET, 0.55),
-            Pattern("PO box", _PO_BOX, 0.6),
-            Pattern("US military mail", _MILITARY, 0.6),
-            Pattern("street (DE/NL/Nordic)", _GERMANIC_STREET, 0.55),
-            Pattern("street (IT/ES/PT)", _ROMANCE_STREET, 0.5),
-            Pattern("street (FR)", _FRENCH_STREET, 0.55),
-            Pattern("postcode after 'zip' / 'postal code'", _ZIP_AFTER_KEYWORD, 0.6),
-            Pattern("street + number, postcode + town", _ANY_STREET, 0.55),
-            Pattern("postcode after the country, end of line", _COUNTRY_POSTCODE_LINE, 0.5),
-            Pattern("a line holding only a unit", _UNIT_ONLY_LINE, 0.5),
-            Pattern("the corner of A and B", _CORNER, 0.55),
-            Pattern("Japanese address", _JP_ADDRESS, 0.55),
-            Pattern("Japanese postcode", _JP_POSTCODE, 0.55),
-            Pattern("Chinese address", _CN_ADDRESS, 0.55),
+        patterns: list[Pattern] = [
+            LazyPattern("street (US/UK)", _US_UK_STREET, 0.55),
+            LazyPattern("PO box", _PO_BOX, 0.6),
+            LazyPattern("US military mail", _MILITARY, 0.6),
+            LazyPattern("street (DE/NL/Nordic)", _GERMANIC_STREET, 0.55),
+            LazyPattern("street (IT/ES/PT)", _ROMANCE_STREET, 0.5),
+            LazyPattern("street (FR)", _FRENCH_STREET, 0.55),
+            LazyPattern("postcode after 'zip' / 'postal code'", _ZIP_AFTER_KEYWORD, 0.6),
+            LazyPattern("street + number, postcode + town", _ANY_STREET, 0.55),
+            LazyPattern("postcode after the country, end of line", _COUNTRY_POSTCODE_LINE, 0.5),
+            LazyPattern("a line holding only a unit", _UNIT_ONLY_LINE, 0.5),
+            LazyPattern("the corner of A and B", _CORNER, 0.55),
+            LazyPattern("Japanese address", _JP_ADDRESS, 0.55),
+            LazyPattern("Japanese postcode", _JP_POSTCODE, 0.55),
+            LazyPattern("Chinese address", _CN_ADDRESS, 0.55),
         ]
         super().__init__(
             supported_entity="STREET_ADDRESS",
@@ -364,14 +365,14 @@ class ExtraPhoneRecognizer(PatternRecognizer):
     )
 
     def __init__(self, context: list[str] | None = None, supported_language: str = "en") -> None:
-        patterns = [
-            Pattern("international (+CC)", _INTL_PHONE, 0.5),
-            Pattern("NANP shape", _NANP_PHONE, 0.45),
-            Pattern("local 7-digit (context needed)", _LOCAL_PHONE, 0.1),
-            Pattern("trunk-prefixed national", _TRUNK_PHONE, 0.4),
-            Pattern("bare digits (context needed)", _BARE_PHONE, 0.1),
-            Pattern("Chinese mobile after a phone word", _CN_MOBILE, 0.6),
-            Pattern("number labelled after it (office, fax, ...)", _LABELLED_AFTER_PHONE, 0.5),
+        patterns: list[Pattern] = [
+            LazyPattern("international (+CC)", _INTL_PHONE, 0.5),
+            LazyPattern("NANP shape", _NANP_PHONE, 0.45),
+            LazyPattern("local 7-digit (context needed)", _LOCAL_PHONE, 0.1),
+            LazyPattern("trunk-prefixed national", _TRUNK_PHONE, 0.4),
+            LazyPattern("bare digits (context needed)", _BARE_PHONE, 0.1),
+            LazyPattern("Chinese mobile after a phone word", _CN_MOBILE, 0.6),
+            LazyPattern("number labelled after it (office, fax, ...)", _LABELLED_AFTER_PHONE, 0.5),
         ]
         super().__init__(
             supported_entity="PHONE_NUMBER",
@@ -408,7 +409,7 @@ class AnyDomainEmailRecognizer(PatternRecognizer):
             supported_entity="EMAIL_ADDRESS",
             name="AnyDomainEmailRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("local@domain.label", _EMAIL, 0.9)],
+            patterns=[LazyPattern("local@domain.label", _EMAIL, 0.9)],
             context=context or [],
         )
 
@@ -430,7 +431,7 @@ class CardNearKeywordRecognizer(PatternRecognizer):
             supported_entity="CREDIT_CARD",
             name="CardNearKeywordRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("card number after a card keyword", pattern, 0.6)],
+            patterns=[LazyPattern("card number after a card keyword", pattern, 0.6)],
             context=context or [],
         )
 
@@ -447,7 +448,7 @@ class PlaceNameRecognizer(PatternRecognizer):
             supported_entity="LOCATION",
             name="PlaceNameRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("country or state name", r"(?<![\w-])" + _COUNTRY + _QUALIFIER + r"(?![\w-])", 0.6)],
+            patterns=[LazyPattern("country or state name", r"(?<![\w-])" + _COUNTRY + _QUALIFIER + r"(?![\w-])", 0.6)],
             context=context or [],
         )
 
@@ -477,8 +478,8 @@ class CjkNameRecognizer(PatternRecognizer):
             name="CjkNameRecognizer",
             supported_language=supported_language,
             patterns=[
-                Pattern("Han/kana name after a form label", _CJK_NAME, 0.6),
-                Pattern("Han name before an honorific", _CJK_HONORIFIC, 0.6),
+                LazyPattern("Han/kana name after a form label", _CJK_NAME, 0.6),
+                LazyPattern("Han name before an honorific", _CJK_HONORIFIC, 0.6),
             ],
             context=context or [],
         )
@@ -494,7 +495,7 @@ class LowerCaseIbanRecognizer(PatternRecognizer):
             supported_entity="IBAN_CODE",
             name="LowerCaseIbanRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("lower-case IBAN", pattern, 0.5)],
+            patterns=[LazyPattern("lower-case IBAN", pattern, 0.5)],
             context=context or [],
             global_regex_flags=re.MULTILINE,
         )
@@ -523,7 +524,7 @@ class UpperCasePlaceRecognizer(PatternRecognizer):
             supported_entity="LOCATION",
             name="UpperCasePlaceRecognizer",
             supported_language=supported_language,
-            patterns=[Pattern("capitalised town after a preposition", pattern, 0.5)],
+            patterns=[LazyPattern("capitalised town after a preposition", pattern, 0.5)],
             context=[],
             global_regex_flags=re.MULTILINE,
         )

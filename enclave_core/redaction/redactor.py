@@ -11,7 +11,8 @@ by every Redactor; keeping one Redactor per policy is the caller's job.
 Thread safety: a Redactor may be used from many threads at once. Loading is guarded by a lock;
 the spaCy pass is serialised by a process-wide lock (spaCy does not promise concurrent use of one
 pipeline, and under the GIL little is lost); regex recognizers and the span logic share no
-mutable state (their lazy compiles are forced during loading).
+mutable state (English patterns compile on first need under a lock, gated_patterns; ``warm_up``
+compiles them all, and the Japanese analyzer is warmed when it is built).
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ class Redactor:
         self._allow_re = (
             re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in allow) + r")(?!\w)") if allow else None
         )
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.RLock()  # _warm runs inside _get_analyzer for Japanese
         # One analyzer per language, each built on first use (GiNZA only loads when Japanese text comes).
         self._analyzers: dict[str, AnalyzerEngine] = {}
+        self._warmed: set[str] = set()
         self._entities_by_language = {
             lang: [e for e in self._entities if lang == JAPANESE or e not in JAPANESE_ONLY_ENTITIES]
             for lang in policy.languages
@@ -152,6 +154,7 @@ class Redactor:
         the Japanese engine loads when the first Japanese text arrives, or when asked for here)."""
         for language in languages or (self._policy.language,):
             self._get_analyzer(language)
+            self._warm(language)
 
     def language_of(self, text: str) -> str:
         """The engine a text goes to: Japanese when the policy covers it and the text reads as Japanese."""
@@ -252,6 +255,8 @@ class Redactor:
     # --- internals -------------------------------------------------------------------------
 
     def _get_analyzer(self, language: str | None = None) -> AnalyzerEngine:
+        """The language's analyzer, built on first use. English patterns compile when a text first needs
+        them (gated_patterns, under a lock): a one-question CLI call compiles few; ``warm_up`` compiles all."""
         language = language or self._policy.language
         analyzer = self._analyzers.get(language)
         if analyzer is not None:
@@ -265,21 +270,13 @@ class Redactor:
                     from enclave_core.redaction import japanese_engine  # heavy: GiNZA
 
                     built = japanese_engine.build_ja_analyzer(self._policy, japanese_engine.shared_ja_nlp_engine())
-                    warm_text = _WARM_UP_TEXT_JA
                 else:
                     from enclave_core.redaction import engine  # heavy: Presidio + spaCy
 
                     built = engine.build_analyzer(self._policy, engine.shared_nlp_engine())
-                    warm_text = _WARM_UP_TEXT
-                with _NLP_LOCK:
-                    warm = built.nlp_engine.process_text(warm_text, language)
-                built.analyze(
-                    text=warm_text,
-                    language=language,
-                    entities=self._entities_by_language[language],
-                    nlp_artifacts=warm,
-                )
                 self._analyzers[language] = built
+                if language == JAPANESE:  # its recognizers' lazy state is made before concurrent use
+                    self._warm(language)
                 logger.info(
                     "redaction policy %s loaded for %s: %d entity types",
                     self._policy.version,
@@ -287,6 +284,20 @@ class Redactor:
                     len(self._entities_by_language[language]),
                 )
             return self._analyzers[language]
+
+    def _warm(self, language: str) -> None:
+        """Run the synthetic warm-up text once, so every recognizer has compiled its patterns."""
+        with self._load_lock:
+            if language in self._warmed:
+                return
+            analyzer = self._analyzers[language]
+            text = _WARM_UP_TEXT_JA if language == JAPANESE else _WARM_UP_TEXT
+            with _NLP_LOCK:
+                artifacts = analyzer.nlp_engine.process_text(text, language)
+            analyzer.analyze(
+                text=text, language=language, entities=self._entities_by_language[language], nlp_artifacts=artifacts
+            )
+            self._warmed.add(language)
 
     def _detect_segment(
         self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts, language: str = "en"
