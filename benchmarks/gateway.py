@@ -306,24 +306,27 @@ def run_gateway_bench(
     stream_requests: int,
     llm_url: str | None,
     compare_tree: Path | None = None,
+    search: bool = True,
 ) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="enclave-bench-gateway-"))
     log = out_dir / f"gateway-{time.strftime('%Y%m%dT%H%M%S')}-server.log"
     result: dict[str, Any] = {"concurrency": concurrency, "seconds_per_round": seconds, "rounds": rounds}
     try:
-        notes: dict[str, Any] = {"load_at_start": [round(x, 2) for x in os.getloadavg()]}
-        result["search"] = run_search_bench(
-            root / "search", llm_url or "http://127.0.0.1:9/v1", concurrency, seconds, rounds, log, compare_tree, notes
-        )
-        notes["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
-        result["search_notes"] = notes
-        result["search_ratios"] = search_ratios(result["search"])
+        if search:  # --stream-only skips (a)
+            notes: dict[str, Any] = {"load_at_start": [round(x, 2) for x in os.getloadavg()]}
+            search_llm = llm_url or "http://127.0.0.1:9/v1"  # (a) never calls the LLM
+            result["search"] = run_search_bench(
+                root / "search", search_llm, concurrency, seconds, rounds, log, compare_tree, notes
+            )
+            notes["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            result["search_notes"] = notes
+            result["search_ratios"] = search_ratios(result["search"])
         if stream:
             from benchmarks.gateway_stream import run_stream_bench
 
             try:
-                result["stream"] = run_stream_bench(root / "stream", llm_url, stream_requests, log)
+                result["stream"] = run_stream_bench(root / "stream", llm_url, stream_requests, log, compare_tree)
             except (RuntimeError, OSError) as exc:  # (a) is kept and written; the failure is reported
                 result["stream_error"] = f"{exc.__class__.__name__}: {exc}"[:500]
     finally:
@@ -335,10 +338,10 @@ def run_gateway_bench(
 def format_gateway(result: dict[str, Any]) -> str:
     lines = ["search (samples corpus, group-filtered), median of rounds:"]
     lines.append(f"{'clients':>7} {'variant':14} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for n, row in result["search"].items():
+    for n, row in result.get("search", {}).items():
         for name, v in row.items():
             lines.append(f"{n:>7} {name:14} {v['rps']:8.1f} {v['p50_ms']:8.1f} {v['p95_ms']:8.1f}")
-    for n, r in result["search_ratios"].items():
+    for n, r in result.get("search_ratios", {}).items():
         extra = ""
         if "p50_overhead_ms_vs_retriever" in r:
             extra = (
@@ -377,6 +380,7 @@ def add_gateway_parser(sub: Any) -> None:
     g.add_argument("--stream-requests", type=int, default=12, help="streamed questions per side")
     g.add_argument("--llm-url", default=None, help="a running vLLM (default: start the CPU vLLM)")
     g.add_argument("--compare-tree", type=Path, default=None, help="another checkout's gateway, timed interleaved")
+    g.add_argument("--stream-only", dest="search", action="store_false", help="only (b), the streamed answers")
     g.set_defaults(bench_func=_run)
 
 
@@ -390,6 +394,7 @@ def _run(args: argparse.Namespace) -> int:
         stream_requests=args.stream_requests,
         llm_url=args.llm_url,
         compare_tree=args.compare_tree,
+        search=args.search,
     )
     print(format_gateway(result))
     return 1 if "stream_error" in result else 0

@@ -120,18 +120,23 @@ def _direct(llm_url: str, body: bytes) -> dict[str, float]:
 
 
 def _through_gateway(port: int, key: str, question: str) -> dict[str, float]:
+    """Times of the first event, the first answer text and the end; how many text events carried
+    the answer and how many characters the first one had (one event: the answer was held back)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     body = json.dumps({"question": question, "collection": COLLECTION, "stream": True}).encode()
     started = time.perf_counter()
     first_event = first_text = None
+    texts: list[str] = []
     try:
         for data in _sse(conn, "/v1/query", body, {"Authorization": f"Bearer {key}"}):
             now = time.perf_counter()
             if data == b"[DONE]":
                 break
             first_event = first_event or now
-            if first_text is None and json.loads(data).get("type") == "delta":
-                first_text = now
+            event = json.loads(data)
+            if event.get("type") == "delta":
+                first_text = first_text or now
+                texts.append(str(event.get("text") or ""))
     finally:
         conn.close()
     end = time.perf_counter()
@@ -139,6 +144,8 @@ def _through_gateway(port: int, key: str, question: str) -> dict[str, float]:
         "first_event_ms": ((first_event or end) - started) * 1000,
         "ttft_ms": ((first_text or end) - started) * 1000,
         "total_ms": (end - started) * 1000,
+        "text_events": len(texts),
+        "first_text_chars": len(texts[0]) if texts else 0,
     }
 
 
@@ -146,45 +153,65 @@ def _summary(rows: list[dict[str, float]]) -> dict[str, float]:
     return {f"{key}_p50": round(statistics.median(r[key] for r in rows), 1) for key in rows[0]} | {"n": len(rows)}
 
 
-def run_stream_bench(root: Path, llm_url: str | None, requests: int, log: Path) -> dict[str, Any]:
+def run_stream_bench(
+    root: Path, llm_url: str | None, requests: int, log: Path, compare_tree: Path | None = None
+) -> dict[str, Any]:
+    """``compare_tree``: another checkout whose gateway answers the same questions, interleaved, on
+    its own copy of the data (the before of a change); its prompts are the same (same sources)."""
     root.mkdir(parents=True, exist_ok=True)
     with _vllm(llm_url, root) as url:
-        _a, copies, key = prepare_data(root / "data", url, copies=2)
+        _a, copies, key = prepare_data(root / "data", url, copies=3 if compare_tree else 2)
         prompts = _capture_prompts(copies[1], url, QUESTIONS)
         if not prompts:
             raise RuntimeError("no question produced exactly one streamed generation to replay")
-        gateway = GatewayProcess(copies[0], url, log.with_suffix(".stream.log"))
-        gateway.start(key)
-        direct: list[dict[str, float]] = []
-        through: list[dict[str, float]] = []
+        gateways = {"gateway": GatewayProcess(copies[0], url, log.with_suffix(".stream.log"))}
+        if compare_tree is not None:
+            gateways["gateway-before"] = GatewayProcess(
+                copies[2], url, log.with_suffix(".stream-before.log"), compare_tree
+            )
+        rows: dict[str, list[dict[str, float]]] = {"direct": [], **{name: [] for name in gateways}}
         try:
+            for gateway in gateways.values():
+                gateway.start(key)
             questions = list(prompts)
-            for i in range(requests):  # interleaved: direct, then the same question through the gateway
+            for i in range(requests):  # interleaved: direct, then the same question through each gateway
                 question = questions[i % len(questions)]
-                direct.append(_direct(url, prompts[question]))
-                through.append(_through_gateway(gateway.port, key, question))
+                rows["direct"].append(_direct(url, prompts[question]))
+                order = list(gateways.items())
+                for name, gateway in order if i % 2 == 0 else order[::-1]:
+                    rows[name].append(_through_gateway(gateway.port, key, question))
         finally:
-            gateway.stop()
-    d, g = _summary(direct), _summary(through)
-    return {
-        "questions": len(prompts),
-        "direct": d,
-        "gateway": g,
-        "ttft_overhead_ms_p50": round(g["ttft_ms_p50"] - d["ttft_ms_p50"], 1),
-        "total_overhead_ms_p50": round(g["total_ms_p50"] - d["total_ms_p50"], 1),
-        "per_request": {"direct": direct, "gateway": through},
-    }
+            for gateway in gateways.values():
+                gateway.stop()
+    summary = {name: _summary(r) for name, r in rows.items()}
+    d = summary["direct"]
+    result: dict[str, Any] = {"questions": len(prompts), **summary, "per_request": rows}
+    for name in gateways:
+        suffix = "" if name == "gateway" else "_before"
+        g = summary[name]
+        result[f"ttft_overhead_ms_p50{suffix}"] = round(g["ttft_ms_p50"] - d["ttft_ms_p50"], 1)
+        result[f"total_overhead_ms_p50{suffix}"] = round(g["total_ms_p50"] - d["total_ms_p50"], 1)
+        per = [t["ttft_ms"] - x["ttft_ms"] for t, x in zip(rows[name], rows["direct"], strict=True)]
+        result[f"ttft_overhead_ms_paired_p50{suffix}"] = round(statistics.median(per), 1)
+    return result
 
 
 def format_stream(result: dict[str, Any]) -> str:
-    d, g = result["direct"], result["gateway"]
-    return "\n".join(
-        [
-            f"streamed answer ({d['n']} requests per side, {result['questions']} questions, p50):",
-            f"  vLLM direct: TTFT {d['ttft_ms_p50']:.0f} ms, total {d['total_ms_p50']:.0f} ms",
-            f"  gateway    : first event {g['first_event_ms_p50']:.0f} ms, TTFT {g['ttft_ms_p50']:.0f} ms, "
-            f"total {g['total_ms_p50']:.0f} ms",
-            f"  TTFT overhead {result['ttft_overhead_ms_p50']:+.0f} ms (goal <= 50 ms), "
-            f"total overhead {result['total_overhead_ms_p50']:+.0f} ms",
+    d = result["direct"]
+    lines = [
+        f"streamed answer ({d['n']} requests per side, {result['questions']} questions, p50):",
+        f"  vLLM direct   : TTFT {d['ttft_ms_p50']:.0f} ms, total {d['total_ms_p50']:.0f} ms",
+    ]
+    for name, suffix in (("gateway", ""), ("gateway-before", "_before")):
+        if name not in result:
+            continue
+        g = result[name]
+        lines += [
+            f"  {name:14}: first event {g['first_event_ms_p50']:.0f} ms, TTFT {g['ttft_ms_p50']:.0f} ms, "
+            f"total {g['total_ms_p50']:.0f} ms, {g.get('text_events_p50', 0):.0f} text events "
+            f"(first {g.get('first_text_chars_p50', 0):.0f} chars)",
+            f"  {'':14}  TTFT overhead {result['ttft_overhead_ms_p50' + suffix]:+.0f} ms "
+            f"(paired {result['ttft_overhead_ms_paired_p50' + suffix]:+.0f} ms; goal <= 50 ms), "
+            f"total overhead {result['total_overhead_ms_p50' + suffix]:+.0f} ms",
         ]
-    )
+    return "\n".join(lines)
