@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from enclave_core.audit import AuditLog
 from enclave_core.embedding import Embedder, build_embedder
+from enclave_core.embedding.onnx_runtime import INT8_VARIANT
 from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.policy.access import AccessPolicy
@@ -59,7 +60,10 @@ class Core:
         def build(model: str) -> Embedder:
             return build_embedder(settings.model_copy(update={"model": model}))
 
-        return CollectionEmbedders(settings, self.store, build, default=self.embedder)
+        def build_variant(model: str, variant: str) -> Embedder:  # a collection built in another variant
+            return build_embedder(settings.model_copy(update={"model": model, "quantize": variant == INT8_VARIANT}))
+
+        return CollectionEmbedders(settings, self.store, build, default=self.embedder, build_variant=build_variant)
 
     @cached_property
     def sparse(self) -> BM25Encoder:

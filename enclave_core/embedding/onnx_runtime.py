@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
-__all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx", "length_buckets"]
+__all__ = ["INT8_VARIANT", "OnnxEmbedder", "default_cache_dir", "export_onnx", "length_buckets"]
 
 log = logging.getLogger(__name__)
+
+INT8_VARIANT = "onnx-int8"  # MatMuls int8, one scale per output channel (_quantize)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -219,6 +221,11 @@ class OnnxEmbedder:
     @property
     def model_id(self) -> str:
         return self._name
+
+    @property
+    def variant(self) -> str:
+        """Recorded with a collection (embedding/registry.py): int8 vectors are not float32 ones."""
+        return INT8_VARIANT if self._quantize else "float32"
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if not texts:

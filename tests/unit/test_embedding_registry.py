@@ -10,7 +10,13 @@ import pytest
 from qdrant_client import QdrantClient
 
 from enclave_core.embedding.base import Vectors
-from enclave_core.embedding.registry import MODEL_KEY, CollectionEmbedders, EmbeddingModelMismatch
+from enclave_core.embedding.registry import (
+    MODEL_KEY,
+    VARIANT_KEY,
+    CollectionEmbedders,
+    EmbeddingModelMismatch,
+    EmbeddingVariantMismatch,
+)
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.errors import InputError
 from enclave_core.retrieval import Retriever
@@ -68,7 +74,11 @@ def test_model_is_chosen_per_collection_by_name_or_glob(store: VectorStore) -> N
 
 def test_a_new_collection_records_its_model_and_dimension(store: VectorStore) -> None:
     embedders(store, {"*-ja": "packaged:ja"}).prepare("docs-ja")
-    assert store.collection_metadata("docs-ja") == {"embedding_model": "ja-model", "embedding_dimension": 8}
+    assert store.collection_metadata("docs-ja") == {
+        "embedding_model": "ja-model",
+        "embedding_dimension": 8,
+        "embedding_variant": "float32",
+    }
 
 
 def test_ingest_and_search_with_another_model_are_refused(store: VectorStore) -> None:
@@ -95,3 +105,68 @@ def test_a_collection_from_before_the_record_is_bound_on_its_next_ingest(store: 
     assert store.collection_metadata("old")[MODEL_KEY] == "en-model"
     with pytest.raises(EmbeddingModelMismatch):
         embedders(store, {"old": "packaged:ja"}).check("old")
+
+
+class Int8Embedder(FakeEmbedder):
+    """The same model quantised: other vectors (here the opposite sign), which must never mix with float32 ones."""
+
+    variant = "onnx-int8"
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return -super().embed_documents(texts)
+
+
+def quantized(store: VectorStore, *, can_build: bool = True) -> tuple[CollectionEmbedders, list[tuple[str, str]]]:
+    """Settings that now choose int8 (as ``embedding.quantize: true`` does); records what it had to build."""
+    built: list[tuple[str, str]] = []
+
+    def build_variant(model: str, variant: str) -> FakeEmbedder:
+        built.append((model, variant))
+        return MODELS[model] if variant == "float32" else Int8Embedder("en-model", 4)
+
+    settings = EmbeddingSettings(model="packaged:en")
+    return CollectionEmbedders(
+        settings,
+        store,
+        {"packaged:en": Int8Embedder("en-model", 4)}.__getitem__,
+        build_variant=build_variant if can_build else None,
+    ), built
+
+
+def test_a_new_collection_records_the_int8_variant(store: VectorStore) -> None:
+    choice, _ = quantized(store)
+    assert choice.prepare("fresh").variant == "onnx-int8"  # type: ignore[attr-defined]
+    assert store.collection_metadata("fresh")[VARIANT_KEY] == "onnx-int8"
+    # Settings back at float32: the int8 collection is still embedded in int8.
+    ints = CollectionEmbedders(EmbeddingSettings(model="packaged:en"), store, MODELS.__getitem__)
+    with pytest.raises(EmbeddingVariantMismatch, match="onnx-int8"):
+        ints.check("fresh")  # no way to build int8 here: refused, not searched with float32
+
+
+def test_a_float32_collection_stays_float32_when_settings_choose_int8(store: VectorStore) -> None:
+    embedders(store).prepare("docs")  # built in float32
+    assert store.collection_metadata("docs")[VARIANT_KEY] == "float32"
+    choice, built = quantized(store)
+    query = choice.check("docs").embed_query("question")
+    assert np.allclose(query, MODELS["packaged:en"].embed_query("question"))  # float32 vectors, not int8
+    assert choice.prepare("docs") is MODELS["packaged:en"]  # more documents: float32 too
+    assert built == [("packaged:en", "float32")]  # built once, then reused
+    assert store.collection_metadata("docs")[VARIANT_KEY] == "float32"  # the record never changes
+
+
+def test_collections_without_a_variant_are_float32(store: VectorStore) -> None:
+    store.ensure_collection("recorded", 4, {"embedding_model": "en-model", "embedding_dimension": 4})
+    store.ensure_collection("older", 4)  # from before any record
+    choice, _ = quantized(store)
+    for name in ("recorded", "older"):
+        assert choice.check(name) is MODELS["packaged:en"]
+    choice.prepare("older")
+    assert store.collection_metadata("older")[VARIANT_KEY] == "float32"
+
+
+def test_a_variant_that_cannot_be_built_is_refused_clearly(store: VectorStore) -> None:
+    embedders(store).prepare("docs")
+    choice, _ = quantized(store, can_build=False)
+    with pytest.raises(EmbeddingVariantMismatch, match=r"float32.*re-ingest") as refusal:
+        choice.check("docs")
+    assert isinstance(refusal.value, InputError)
