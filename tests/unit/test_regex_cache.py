@@ -5,6 +5,7 @@ damaged file, owner-only."""
 from __future__ import annotations
 
 import stat
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from presidio_analyzer import PatternRecognizer
 
 from enclave_core import regex_cache
 from enclave_core.regex_cache import RegexCache, deny_terms_excluded, regex_cache_path
+from ingest.erasure import find_plaintext
 
 PATTERNS = [
     (r"(?<![\w-])\d{1,6}[ \t]+(?:[A-Z][a-z]+[ \t]+){1,3}(?:Street|St\.?|Avenue|Ave\.?)\b", 0),
@@ -79,7 +81,7 @@ def test_deny_list_patterns_never_reach_the_file(cache_file: Path) -> None:
     finally:
         cache.uninstall()
     assert cache.save()
-    blob = cache_file.read_bytes().lower()
+    blob = zlib.decompress(cache_file.read_bytes()[32:]).lower()
     for needle in (b"doe", b"bluebird"):
         assert needle not in blob
     assert [key[0] for key in RegexCache(cache_file, deny_terms_excluded([]))._entries] == [PATTERNS[0][0]]
@@ -130,3 +132,31 @@ def test_uninstall_restores_regex(cache_file: Path) -> None:
     assert main._compile != original
     cache.uninstall()
     assert main._compile == original
+
+
+def test_erasure_scans_do_not_stop_at_a_place_name_inside_a_pattern(cache_file: Path) -> None:
+    """`enclave forget --value Virginia` scans the data directory for the erased value; the
+    recognizers' place lists hold "Virginia" too, and the (compressed) cache must not read as a leak."""
+    cache = RegexCache(cache_file, deny_terms_excluded([])).install()
+    try:
+        regex.compile(r"(?:Virginia|West[ \t]+Virginia|Georgia)[ \t]+\d{5}")
+    finally:
+        cache.uninstall()
+    assert cache.save()
+    assert find_plaintext(cache_file.parent.parent, ["Virginia"]) == []
+
+
+def test_entries_unused_by_the_writer_are_kept_only_within_the_budget(
+    cache_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(cache_file)  # PATTERNS stored
+    monkeypatch.setattr(regex_cache, "_MAX_KEPT_CHARS", len(PATTERNS[0][0]) + 50)
+    cache = RegexCache(cache_file, deny_terms_excluded([])).install()
+    try:
+        regex.compile(r"[A-Z]{2}\d{6}")  # the only pattern this "command" uses
+    finally:
+        cache.uninstall()
+    assert cache.save()
+    kept = {key[0] for key in RegexCache(cache_file, deny_terms_excluded([]))._entries}
+    assert r"[A-Z]{2}\d{6}" in kept
+    assert len(kept) == 2  # one unused entry fits the budget, the other two are dropped
