@@ -34,7 +34,8 @@ TAGGING_PIPES = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer")
 
 
 class TaggedOnDemand(NlpArtifacts):
-    """Presidio's NlpArtifacts whose lemmas (and keywords) are computed on first read, after tagging the Doc."""
+    """Presidio's NlpArtifacts whose lemmas and keywords (after tagging the Doc) and token offsets are
+    computed on first read."""
 
     def __init__(
         self,
@@ -48,7 +49,7 @@ class TaggedOnDemand(NlpArtifacts):
         # Not NlpArtifacts.__init__: it reads every token's lemma (and so needs the tagger) at once.
         self.entities = entities
         self.tokens = doc
-        self.tokens_indices = [token.idx for token in doc]
+        self._indices: list[int] | None = None
         self.nlp_engine = nlp_engine
         self.scores = scores
         self._language = language
@@ -66,6 +67,16 @@ class TaggedOnDemand(NlpArtifacts):
     @property
     def is_tagged(self) -> bool:
         return self._tag is None
+
+    @property
+    def tokens_indices(self) -> list[int]:  # read by the context enhancer only: built on demand
+        if self._indices is None:
+            self._indices = [token.idx for token in self.tokens]
+        return self._indices
+
+    @tokens_indices.setter
+    def tokens_indices(self, value: list[int]) -> None:
+        self._indices = value
 
     @property
     def lemmas(self) -> list[str]:

@@ -43,6 +43,7 @@ def test_entities_tags_and_lemmas_match_the_full_pipeline(nlp_engine: DeferredTa
         (e.start_char, e.end_char, e.label_) for e in reference.entities
     ]
     assert art.scores == reference.scores
+    assert art.tokens_indices == reference.tokens_indices
     assert art.lemmas == reference.lemmas
     assert art.keywords == reference.keywords
     assert art.is_tagged
