@@ -62,7 +62,8 @@ _POSTAL = r"(?:\d{5}(?:-\d{4})?|" + _UK_POSTCODE + r"|" + _CA_POSTCODE + r")"
 _CITY_WORD = r"(?![A-Z]{2,3}\b|[A-Z]{1,2}\d)" + _CAP
 _CITY = _CITY_WORD + r"(?:[ \t]+" + _CITY_WORD + r"){0,2}"
 _STATE = r"[A-Z]{2,3}\b(?:[ \t]+\d{4}\b)?"  # IL, NSW 2000 (AU postcodes follow the state)
-_PLACES = sorted(place_names(), key=len, reverse=True)
+# Longest first; ties by text, so every process builds the same pattern text (enclave_core/regex_cache.py).
+_PLACES = sorted(place_names(), key=lambda p: (-len(p), p))
 _COUNTRY = r"(?:" + "|".join(re.escape(p).replace(r"\ ", r"[ \t]+") for p in _PLACES) + r")"
 _UPPER_WORD = r"(?![A-Z]{1,2}\d)[A-ZÀ-ÖØ-Þ]{2,}(?:[-'][A-ZÀ-ÖØ-Þ]+)?"  # LAPPEENRANTA
 # One item of a locality: a city word, a state code, a postcode, a country.

@@ -7,6 +7,10 @@ answer is known, and the laziness (no compile at construction, one compile on fi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import phonenumbers.phonenumbermatcher as phone_matcher
 import pytest
 import regex
@@ -156,3 +160,23 @@ def test_a_gated_recognizer_finds_what_the_ungated_one_finds() -> None:
     for text in texts:
         want = [(r.start, r.end, r.score) for r in plain.analyze(text, ["STREET_ADDRESS"])]
         assert [(r.start, r.end, r.score) for r in gated.analyze(text, ["STREET_ADDRESS"])] == want, text
+
+
+def test_pattern_text_is_the_same_in_every_process() -> None:
+    """The on-disk regex cache (enclave_core/regex_cache.py) is keyed by pattern text: a set's hash order
+    must not leak into it (it did: equal-length place names in the street and country patterns)."""
+    code = (
+        "import hashlib; from enclave_core.redaction import recognizers as r; "
+        "print(hashlib.sha256((r._COUNTRY + r._LOCALITY).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
