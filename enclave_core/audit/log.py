@@ -340,6 +340,7 @@ class AuditLog:
         except ValueError as exc:
             return VerifyResult(False, 0, 1, str(exc))
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        hashes: dict[int, str] = {}  # for the checkpoints, so the log is read once
         with open(self.path, "a+b", opener=_private) as fh:
             fh.seek(0)
             for locked in (False, True):
@@ -353,8 +354,8 @@ class AuditLog:
                     record, problem = self._check_line(line, count, prev, public_key)
                     if record is None:
                         return VerifyResult(False, count - 1, count, problem)
-                    prev = record["hash"]
-            return replace(self._verify_signatures(count, prev), checked=count)
+                    prev = hashes[count] = record["hash"]
+            return replace(self._verify_signatures(count, prev, hashes), checked=count)
 
     @staticmethod
     def _check_line(
@@ -522,11 +523,12 @@ class AuditLog:
         self,
         count: int,
         last_hash: str,
-        hashes: dict[int, str] | None = None,
+        hashes: dict[int, str],
         since: int = 0,
         checkpoints_from: int = 0,
     ) -> VerifyResult:
         """The chain is intact; now check it against the signed head, checkpoints and anchor.
+        ``hashes``: the hash of every record walked (by number).
 
         Incremental use: ``hashes`` holds the records checked now (by number), all after ``since``;
         only the checkpoints after byte ``checkpoints_from`` of their file are read (they must all
@@ -558,17 +560,6 @@ class AuditLog:
             return VerifyResult(False, count, min(max(head_seq, 1), max(count, 1)), "signature of the head is invalid")
         if anchor is not None and verify_signed(public_key, anchor, "head") and int(anchor["seq"]) > head_seq:
             return VerifyResult(False, count, head_seq + 1, "log rolled back: a newer signed head exists")
-        if hashes is None:
-            listed = self._hashes()
-
-            def hash_of(seq: int) -> str | None:
-                return listed[seq - 1]
-        else:
-            known = hashes
-
-            def hash_of(seq: int) -> str | None:
-                return known.get(seq)
-
         seen: set[int] = set()
         for cp in checkpoints:
             seq = int(cp.get("seq", 0)) if isinstance(cp, dict) else 0
@@ -577,7 +568,7 @@ class AuditLog:
             seen.add(seq)
             if seq > count:
                 return VerifyResult(False, count, count + 1, f"log truncated: checkpoint at record {seq}")
-            if hash_of(seq) != cp["hash"]:
+            if hashes.get(seq) != cp["hash"]:
                 return VerifyResult(False, count, seq, "record differs from its signed checkpoint")
         first = (since // self.checkpoint_every + 1) * self.checkpoint_every
         expected = set(range(first, head_seq + 1, self.checkpoint_every))
@@ -598,6 +589,3 @@ class AuditLog:
         with open(path, "rb") as fh:
             fh.seek(offset)
             return fh.read().decode("utf-8")
-
-    def _hashes(self) -> list[str]:
-        return [str(r["hash"]) for r in self.records()]
