@@ -9,6 +9,7 @@ import pytest
 
 from enclave_core.embedding import SentenceTransformerEmbedder, build_embedder, resolve_model_path
 from enclave_core.embedding.onnx_runtime import OnnxEmbedder, default_cache_dir, length_buckets
+from enclave_core.embedding.registry import variant_of
 from enclave_core.settings import EmbeddingSettings
 
 TEXTS = [
@@ -70,3 +71,10 @@ def test_bucketed_vectors_equal_texts_embedded_one_at_a_time() -> None:
     together = embedder.embed_documents(texts)  # several buckets of different widths, one call
     alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_quantised_embedders_name_their_variant_for_the_collection_record() -> None:
+    # enclave_core/embedding/registry.py records it: an int8 collection is never queried in float32, nor the reverse.
+    settings = EmbeddingSettings(model="packaged:all-MiniLM-L6-v2", backend="onnx")
+    assert variant_of(build_embedder(settings)) == "float32"
+    assert variant_of(build_embedder(settings.model_copy(update={"quantize": True}))) == "onnx-int8"
