@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from enclave_core.policy.loader import load_policy_file
-from enclave_core.redaction import Redacted, Redactor
+from enclave_core.redaction import Detection, Redacted, Redactor
 from enclave_core.vault import Vault
 
 __all__ = ["PiiPolicy", "Pseudonymizer"]
@@ -56,10 +56,22 @@ class Pseudonymizer:
 
     def process_many(self, collection: str, texts: Sequence[str], doc_ids: Sequence[str]) -> list[Redacted]:
         """Ingest path: one batched detection pass, then placeholders per the collection's rule."""
-        rule = self.policy.rule(collection)
-        if rule.mode == "redact" and not rule.keep:
+        if not self.needs_detections(collection):
             return self.redactor.redact_many(texts)
-        detections = self.redactor.detect_many(texts)
+        return self.apply_detections(collection, texts, doc_ids, self.redactor.detect_many(texts))
+
+    def needs_detections(self, collection: str) -> bool:
+        """Whether ``process_many`` needs the redactor's offsets (``detect_many``, then placeholders
+        here) or only its redacted texts (``redact_many``): the split lets ingest run the detection
+        elsewhere (another process) and still hand out the collection's pseudonyms here."""
+        rule = self.policy.rule(collection)
+        return not (rule.mode == "redact" and not rule.keep)
+
+    def apply_detections(
+        self, collection: str, texts: Sequence[str], doc_ids: Sequence[str], detections: Sequence[list[Detection]]
+    ) -> list[Redacted]:
+        """The second half of ``process_many``: placeholders for ``detect_many``'s spans of ``texts``."""
+        rule = self.policy.rule(collection)
         requests: list[tuple[str, str, str]] = []
         for text, found, doc_id in zip(texts, detections, doc_ids, strict=True):
             for d in found:

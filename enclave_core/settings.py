@@ -248,6 +248,10 @@ class IngestSettings(BaseModel):
     worker: Literal["process", "thread"] = "process"
     worker_processes: int = Field(1, ge=1, le=8)  # jobs run at once (each process loads its own models)
     worker_nice: int = Field(10, ge=0, le=19)
+    # Child processes that detect personal data (spaCy + Presidio) while the ingesting process
+    # embeds, for jobs of 64 files or more outside the gateway's (daemonic) worker; 0: in-process.
+    analysis_processes: int = Field(2, ge=0, le=8)
+    analysis_min_files: int = Field(64, ge=1)  # smaller jobs: in-process (a child's start is ~7 CPU-s)
 
 
 class MetricsSettings(BaseModel):

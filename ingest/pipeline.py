@@ -10,17 +10,21 @@ marker - last.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import sqlite3
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from enclave_core.documents import Chunk, LoadedDocument
 from enclave_core.errors import DocumentConflict, EnclaveError, InputError, NotFoundError
@@ -29,11 +33,17 @@ from enclave_core.language import detect_language
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
+from ingest.analysis_pool import AnalysisPool, Kind, can_spawn
 from ingest.attachments import with_attachments
 from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.loaders.locators import chunk_locator
 from ingest.manifest import DocumentRecord, Manifest
+
+if TYPE_CHECKING:
+    from enclave_core.redaction import Detection, Redacted
+
+    _Analysis = Future[list[list[Detection]] | list[Redacted]]  # a detection running in a child process
 
 __all__ = [
     "FileOutcome",
@@ -199,12 +209,55 @@ def whole_groups(groups: Sequence[list[SourceFile]], batch_docs: int) -> list[li
     return batches
 
 
+def _path_parts(sources: Sequence[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """The parts of each path that the detectors see (``path_texts``), and how many each path has."""
+    texts: list[str] = []
+    shapes: list[tuple[int, str]] = []
+    for source in sources:
+        parts, ext = path_texts(source)
+        texts.extend(parts)
+        shapes.append((len(parts), ext))
+    return texts, shapes
+
+
+def _analysis_texts(prepared: Sequence[_Prepared]) -> tuple[list[str], list[str]]:
+    """Every title, block and heading of a batch (in the order ``_redact`` takes them back), and its document."""
+    texts: list[str] = []
+    owners: list[str] = []
+    for item in prepared:
+        parts = [item.doc.title, *(b.text for b in item.doc.blocks)]
+        parts.extend(sorted({b.heading for b in item.doc.blocks if b.heading}))
+        texts.extend(parts)
+        owners.extend([item.doc_id] * len(parts))
+    return texts, owners
+
+
+@dataclass
+class _Batch:
+    """A batch between its two halves: files read and loaded, its detection maybe still running."""
+
+    outcomes: list[FileOutcome]
+    prepared: list[_Prepared]
+    analysis: _Analysis | None = None
+
+
 class Ingestor:
-    def __init__(self, core: Core, manifest: Manifest | None = None, batch_docs: int = 16) -> None:
+    def __init__(
+        self,
+        core: Core,
+        manifest: Manifest | None = None,
+        batch_docs: int = 16,
+        analysis_processes: int | None = None,
+    ) -> None:
+        """``analysis_processes``: children that detect personal data while this process embeds
+        (default: settings ``ingest.analysis_processes``; 0: all in this process)."""
         self.core = core
         self.settings = core.settings
         self.manifest = manifest or Manifest(core.settings.state_dir / "ingest.sqlite")
         self.batch_docs = batch_docs
+        if analysis_processes is None:
+            analysis_processes = core.settings.ingest.analysis_processes
+        self.analysis_processes = analysis_processes
 
     def ingest(
         self,
@@ -234,13 +287,46 @@ class Ingestor:
         if attachments:
             bundles = [with_attachments(b, lambda name, data: SourceFile(name, data=data)) for b in bundles]
         self.core.embedders.prepare(collection)  # creates it bound to its model, or refuses another model
-        for batch in whole_groups(bundles, self.batch_docs):
-            for outcome in self._ingest_batch(batch, collection, acl, force, redact, may_replace):
+        batches = whole_groups(bundles, self.batch_docs)
+        pool = self._analysis_pool(len(files), redact)
+
+        def finish(outcomes: list[FileOutcome]) -> None:
+            for outcome in outcomes:
                 report.outcomes.append(outcome)
                 if progress:
                     progress(outcome)
+
+        if pool is None:
+            for batch in batches:
+                finish(self._ingest_batch(batch, collection, acl, force, redact, may_replace))
+        else:
+            # Batch n+1.. are read, loaded and sent to the children while batch n is embedded and
+            # stored here; batches are still stored and reported in order, one after the other,
+            # so a job's journal sees exactly what the sequential loop gives it.
+            try:
+                # Every batch's path names first (short texts, no vault writes until each batch
+                # begins), so that beginning a batch never waits behind another's text.
+                kind = self._analysis_kind(collection)
+                paths = [pool.submit(kind, _path_parts([f.source for f in b])[0]) for b in batches]
+                pending: deque[_Batch] = deque()
+                for batch, names in zip(batches, paths, strict=True):
+                    pending.append(self._begin_batch(batch, collection, acl, force, redact, may_replace, pool, names))
+                    if len(pending) > pool.processes:
+                        finish(self._end_batch(pending.popleft(), collection, acl, redact))
+                while pending:
+                    finish(self._end_batch(pending.popleft(), collection, acl, redact))
+            finally:
+                pool.close()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _analysis_pool(self, files: int, redact: bool) -> AnalysisPool | None:
+        """Children for the detection of a job big enough to repay their start (a few CPU-seconds each)."""
+        if not redact or self.analysis_processes < 1 or files < self.settings.ingest.analysis_min_files:
+            return None
+        if not can_spawn():
+            return None
+        return AnalysisPool(self.settings.redaction_policy_path, self.analysis_processes)
 
     def _ingest_batch(
         self,
@@ -251,10 +337,26 @@ class Ingestor:
         redact: bool,
         may_replace: bool,
     ) -> list[FileOutcome]:
+        started = self._begin_batch(batch, collection, acl, force, redact, may_replace, None)
+        return self._end_batch(started, collection, acl, redact)
+
+    def _begin_batch(
+        self,
+        batch: Sequence[SourceFile],
+        collection: str,
+        acl: list[str],
+        force: bool,
+        redact: bool,
+        may_replace: bool,
+        pool: AnalysisPool | None,
+        names: _Analysis | None = None,
+    ) -> _Batch:
+        """Read, check against the manifest and load the batch's files; with a pool, start the
+        detection of their text there. Writes nothing but the paths' pseudonyms to the vault."""
         outcomes: list[FileOutcome] = []
         prepared: list[_Prepared] = []
         doc_ids = [file.doc_id or document_id(collection, file.source, acl, self.core.data_key) for file in batch]
-        shown = self.shown_sources(collection, [f.source for f in batch], doc_ids) if redact else None
+        shown = self.shown_sources(collection, [f.source for f in batch], doc_ids, names) if redact else None
         for i, (file, doc_id) in enumerate(zip(batch, doc_ids, strict=True)):
             name = shown[i] if shown else file.source
             outcome = FileOutcome(name, "ingested", doc_id=doc_id)
@@ -277,10 +379,19 @@ class Ingestor:
                 outcome.status, outcome.error = "failed", f"{name}: cannot read ({exc.strerror})"
                 continue
             prepared.append(_Prepared(file, doc_id, sha, doc, outcome, name))
+        started = _Batch(outcomes, prepared)
+        if prepared and redact and pool is not None:
+            with contextlib.suppress(BrokenProcessPool):  # a child died (see _pii): analysed here
+                started.analysis = pool.submit(self._analysis_kind(collection), _analysis_texts(prepared)[0])
+        return started
+
+    def _end_batch(self, started: _Batch, collection: str, acl: list[str], redact: bool) -> list[FileOutcome]:
+        """Redact (or take the children's detection), chunk, embed and store the batch."""
+        outcomes, prepared = started.outcomes, started.prepared
         if not prepared:
             return outcomes
         if redact:
-            self._redact(prepared, collection)
+            self._redact(prepared, collection, started.analysis)
         for item in prepared:
             item.chunks = chunk_document(
                 item.doc,
@@ -290,20 +401,37 @@ class Ingestor:
         self._store(prepared, collection, acl)
         return outcomes
 
-    def shown_sources(self, collection: str, sources: Sequence[str], doc_ids: Sequence[str]) -> list[str]:
+    def shown_sources(
+        self, collection: str, sources: Sequence[str], doc_ids: Sequence[str], analysis: _Analysis | None = None
+    ) -> list[str]:
         """Source paths with their personal data replaced as in the documents' text (pseudonyms of
         the collection, owned by the document): what the store, the manifest, the job journal,
-        citations and the LLM see instead of "reviews/Jane Doe - performance review.txt"."""
-        texts: list[str] = []
-        owners: list[str] = []
-        shapes: list[tuple[int, str]] = []
-        for source, doc_id in zip(sources, doc_ids, strict=True):
-            parts, ext = path_texts(source)
-            texts.extend(parts)
-            owners.extend([doc_id] * len(parts))
-            shapes.append((len(parts), ext))
-        results = iter(self.core.pii.process_many(collection, texts, owners)) if texts else iter(())
+        citations and the LLM see instead of "reviews/Jane Doe - performance review.txt".
+        ``analysis``: the detection of ``_path_parts(sources)``, already started in a child process."""
+        texts, shapes = _path_parts(sources)
+        owners = [doc_id for doc_id, (n, _) in zip(doc_ids, shapes, strict=True) for _ in range(n)]
+        results = iter(self._pii(collection, texts, owners, analysis)) if texts else iter(())
         return [_join_path([next(results).text for _ in range(n)], ext) for n, ext in shapes]
+
+    def _analysis_kind(self, collection: str) -> Kind:
+        return "detect" if self.core.pii.needs_detections(collection) else "redact"
+
+    def _pii(self, collection: str, texts: list[str], owners: list[str], analysis: _Analysis | None) -> list[Redacted]:
+        """``pii.process_many``, or its second half on a child's detection when one was started."""
+        pii = self.core.pii
+        done = None
+        if analysis is not None:
+            try:
+                done = analysis.result()
+            except BrokenProcessPool:
+                # A child was killed (out of memory) or could not start (a script that starts
+                # ingest without a ``__main__`` guard): the same analysis runs here instead.
+                log.warning("analysis process lost; detecting in the ingest process")
+        if done is None:
+            return pii.process_many(collection, texts, owners)
+        if pii.needs_detections(collection):
+            return pii.apply_detections(collection, texts, owners, cast("list[list[Detection]]", done))
+        return cast("list[Redacted]", done)
 
     def redacted_sources(self, sources: Sequence[str]) -> list[str]:
         """Source paths with personal data replaced by typed placeholders (no vault entry)."""
@@ -316,16 +444,16 @@ class Ingestor:
         results = iter(self.core.redactor.redact_many(texts)) if texts else iter(())
         return [_join_path([next(results).text for _ in range(n)], ext) for n, ext in shapes]
 
-    def _redact(self, prepared: list[_Prepared], collection: str) -> None:
-        """Redact or pseudonymize every title, heading and block of the batch in one NLP pass."""
-        texts: list[str] = []
-        owners: list[str] = []
-        for item in prepared:
-            parts = [item.doc.title, *(b.text for b in item.doc.blocks)]
-            parts.extend(sorted({b.heading for b in item.doc.blocks if b.heading}))
-            texts.extend(parts)
-            owners.extend([item.doc_id] * len(parts))
-        results = iter(self.core.pii.process_many(collection, texts, owners))
+    def _redact(
+        self,
+        prepared: list[_Prepared],
+        collection: str,
+        analysis: _Analysis | None = None,
+    ) -> None:
+        """Redact or pseudonymize every title, heading and block of the batch in one NLP pass
+        (``analysis``: that pass already started in a child process)."""
+        texts, owners = _analysis_texts(prepared)
+        results = iter(self._pii(collection, texts, owners, analysis))
         for item in prepared:
             counts: dict[str, int] = {}
 
@@ -344,7 +472,8 @@ class Ingestor:
 
     def _store(self, prepared: list[_Prepared], collection: str, acl: list[str]) -> None:
         texts = [embedding_text(i.doc.title, c.heading, c.text) for i in prepared for c in i.chunks]
-        vectors = self.core.embedders.embedder_for(collection).embed_documents(texts)
+        # The model and variant (float32 / int8) that built the collection, not only what settings say now.
+        vectors = self.core.embedders.check(collection).embed_documents(texts)
         sparse = self.core.sparse
         now = datetime.now(UTC).isoformat(timespec="seconds")
         position = 0

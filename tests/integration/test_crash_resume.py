@@ -71,17 +71,24 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     return points
 
 
-def test_cli_killed_at_each_stage_in_turn_resumes_to_the_clean_state(clean: dict[str, Any], tmp_path: Path) -> None:
+# The detection in child processes (ingest/analysis_pool.py, used for big jobs) forced on for the corpus.
+POOLED = {"ENCLAVE_INGEST__ANALYSIS_MIN_FILES": "1", "ENCLAVE_INGEST__ANALYSIS_PROCESSES": "1"}
+
+
+@pytest.mark.parametrize("analysis", [{}, POOLED], ids=["in-process", "analysis-children"])
+def test_cli_killed_at_each_stage_in_turn_resumes_to_the_clean_state(
+    clean: dict[str, Any], tmp_path: Path, analysis: dict[str, str]
+) -> None:
     """Each run is killed at the next stage, on its second document; every run but the first
     therefore starts by resuming a document the previous run left at a different stage."""
     data = tmp_path / "data"
     for stage in STAGES:
-        killed = _ingest(data, ENCLAVE_FAILPOINTS=f"{stage}:2")
+        killed = _ingest(data, ENCLAVE_FAILPOINTS=f"{stage}:2", **analysis)
         assert killed.returncode == -signal.SIGKILL, (stage, killed.stderr[-2000:])
         partial = snapshot(data)
         assert set(partial) <= set(clean) | _pending_ids(data), stage  # nothing foreign, only in-flight
     assert len(snapshot(data)) < len(clean)
-    resumed = _ingest(data)
+    resumed = _ingest(data, **analysis)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert snapshot(data) == clean
     assert pending_rows(data) == 0
