@@ -32,6 +32,9 @@ STAGES: dict[str, list[tuple[str, str]]] = {
     "ingest total (after start-up)": [("ingest/pipeline.py", "ingest")],
     "load (read + parse files)": [("ingest/loaders/__init__.py", "load_document")],
     "redact/NER (text + paths)": [("ingest/pipeline.py", "_redact"), ("ingest/pipeline.py", "shown_sources")],
+    # With the detection in child processes (ingest.analysis_processes): the part of the above that
+    # this process spent waiting for them; their own CPU is "detection children CPU-s" below.
+    "  of which waiting for the detection children": [("concurrent/futures/_base.py", "result")],
     "chunking": [("ingest/chunking.py", "chunk_document")],
     "embed (dense model)": [("enclave_core/embedding", "embed_documents")],
     "sparse (BM25 terms)": [("enclave_core/embedding/sparse.py", "encode_document")],
@@ -76,8 +79,25 @@ def _enclave_cmd() -> list[str]:
     return [sys.executable, "-m", "enclave_cli.main"]
 
 
+def profile_child(stats: Path, argv: list[str]) -> int:
+    """``enclave <argv>`` under cProfile in this process; writes the profile and, beside it
+    (``.cpu.json``), this process's CPU seconds and its children's (the detection processes)."""
+    import cProfile
+
+    from enclave_cli.main import main
+
+    profiler = cProfile.Profile()
+    code = profiler.runcall(main, argv)
+    profiler.dump_stats(str(stats))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {"ingest process": own.ru_utime + own.ru_stime, "detection children": children.ru_utime + children.ru_stime}
+    stats.with_suffix(".cpu.json").write_text(json.dumps({k: round(v, 2) for k, v in cpu.items()}))
+    return int(code or 0)
+
+
 def profile_summary(stats_path: Path) -> dict[str, float]:
-    """Seconds per stage from a cProfile file, plus start-up (process total minus ingest)."""
+    """Seconds per stage from a cProfile file, plus start-up (process total minus ingest), plus
+    the CPU seconds of the ingest process and of its detection children when they were recorded."""
     raw: dict[Any, Any] = pstats.Stats(str(stats_path)).stats  # type: ignore[attr-defined]
     total = max(ct for (_, _, _, ct, _) in raw.values())
     out: dict[str, float] = {"process total (profiled)": round(total, 2)}
@@ -88,6 +108,9 @@ def profile_summary(stats_path: Path) -> dict[str, float]:
                 seconds += ct
         out[stage] = round(seconds, 2)
     out["start-up (imports, models, stores)"] = round(total - out["ingest total (after start-up)"], 2)
+    cpu = stats_path.with_suffix(".cpu.json")
+    if cpu.is_file():
+        out |= {f"{name} CPU-s": seconds for name, seconds in json.loads(cpu.read_text()).items()}
     return out
 
 
@@ -96,6 +119,8 @@ VARIANTS: dict[str, dict[str, str]] = {
     "product": {},
     "torch": {"ENCLAVE_EMBEDDING__BACKEND": "torch"},
     "onnx-int8": {"ENCLAVE_EMBEDDING__BACKEND": "onnx", "ENCLAVE_EMBEDDING__QUANTIZE": "true"},
+    # The detection in the ingest process itself, as before ingest.analysis_processes.
+    "in-process": {"ENCLAVE_INGEST__ANALYSIS_PROCESSES": "0"},
 }
 
 
@@ -165,7 +190,7 @@ def run_ingest_bench(
             }
         if profile:
             stats = work / "ingest.prof"
-            pcmd = [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "enclave_cli.main", *cmd]
+            pcmd = [sys.executable, "-m", "benchmarks.ingest_speed", "--profile-child", str(stats), *cmd]
             _timed(pcmd, env | VARIANTS[variants[0]] | {"ENCLAVE_DATA_DIR": str(work / "data-profiled")})
             result["profile_variant"] = variants[0]
             result["profile_seconds"] = profile_summary(stats)
@@ -208,3 +233,9 @@ def format_ingest(result: dict[str, Any]) -> str:
         lines.append(f"SciFact nDCG@10 with redaction on: {result['quality']['ndcg@10']}")
     lines.append(f"results: {result['path']}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the profiled process of run_ingest_bench: --profile-child STATS ARGV...
+    if len(sys.argv) < 3 or sys.argv[1] != "--profile-child":
+        raise SystemExit("usage: python -m benchmarks.ingest_speed --profile-child STATS ENCLAVE-ARGS...")
+    raise SystemExit(profile_child(Path(sys.argv[2]), sys.argv[3:]))
