@@ -56,8 +56,13 @@ def _vllm(llm_url: str | None, work: Path) -> Iterator[str]:
             stop_server(process)
 
 
-def _capture_prompts(data_dir: Path, llm_url: str, questions: list[str]) -> dict[str, bytes]:
-    """question -> the streaming /chat/completions body the product sends for it."""
+def _capture_prompts(
+    data_dir: Path, llm_url: str, questions: list[str], rounds: int = 2
+) -> tuple[dict[str, bytes], dict[str, float]]:
+    """question -> the streaming /chat/completions body the product sends for it, for the questions
+    the model answers (a refusal by the evidence step never shows the model's text); and where the
+    time to the first answer text goes in-process (p50 over the last round, ms from the call:
+    request sent to vLLM, its response headers, vLLM's first token, first answer text released)."""
     import httpx
 
     from enclave_core.identity import Principal
@@ -67,26 +72,61 @@ def _capture_prompts(data_dir: Path, llm_url: str, questions: list[str]) -> dict
     from enclave_core.settings import load_settings
 
     bodies: list[bytes] = []
+    marks: dict[str, float] = {}
 
     def keep(request: httpx.Request) -> None:
         if request.url.path.endswith("/chat/completions"):
             bodies.append(request.read())
+            marks.setdefault("request_sent", time.perf_counter())
+
+    def headers_back(response: httpx.Response) -> None:  # vLLM accepted the request
+        marks.setdefault("headers", time.perf_counter())
 
     core = Core(load_settings(_env(data_dir, llm_url)))
     try:
-        client = httpx.Client(event_hooks={"request": [keep]})
-        core.__dict__["llm"] = LLMClient(core.settings.llm, http_client=client)  # replaces the cached property
+        client = httpx.Client(event_hooks={"request": [keep], "response": [headers_back]})
+        llm = LLMClient(core.settings.llm, http_client=client)
+        opener = llm.open_stream
+
+        def timed_open(*args: Any, **kwargs: Any) -> Iterator[str]:
+            deltas = opener(*args, **kwargs)  # sends the request now, as the product does
+
+            def timed() -> Iterator[str]:
+                for delta in deltas:
+                    marks.setdefault("first_token", time.perf_counter())
+                    yield delta
+
+            return timed()
+
+        llm.open_stream = timed_open  # type: ignore[method-assign]
+        core.__dict__["llm"] = llm  # replaces the cached property
         rag = RagService(core, via="bench")
         principal = Principal("bench-user", frozenset({GROUP}), frozenset(), auth="api-key")
         prompts: dict[str, bytes] = {}
-        for question in questions:
-            bodies.clear()
-            for _event in rag.stream(principal, COLLECTION, question):
-                pass
-            streamed = [b for b in bodies if json.loads(b).get("stream")]
-            if len(streamed) == 1:  # one generation per answer: the one to replay
-                prompts[question] = streamed[0]
-        return prompts
+        timings: list[dict[str, float]] = []
+        for round_ in range(rounds):  # the first round warms the caches
+            for question in questions:
+                bodies.clear()
+                marks.clear()
+                started = time.perf_counter()
+                kind = None
+                for event in rag.stream(principal, COLLECTION, question):
+                    if event["type"] == "delta":
+                        marks.setdefault("first_text", time.perf_counter())
+                    elif event["type"] == "done":
+                        kind = (event.get("grounding") or {}).get("kind", "model")
+                streamed = [b for b in bodies if json.loads(b).get("stream")]
+                if len(streamed) == 1 and kind != "refusal":  # one generation, shown: the one to replay
+                    prompts[question] = streamed[0]
+                    if round_ == rounds - 1:
+                        timings.append({k: (v - started) * 1000 for k, v in marks.items()})
+        keys = ("request_sent", "headers", "first_token", "first_text")
+        split = {
+            f"{k}_ms_p50": round(statistics.median(t[k] for t in timings if k in t), 1)
+            for k in keys
+            if any(k in t for t in timings)
+        }
+        return prompts, split
     finally:
         core.close()
 
@@ -161,7 +201,7 @@ def run_stream_bench(
     root.mkdir(parents=True, exist_ok=True)
     with _vllm(llm_url, root) as url:
         _a, copies, key = prepare_data(root / "data", url, copies=3 if compare_tree else 2)
-        prompts = _capture_prompts(copies[1], url, QUESTIONS)
+        prompts, in_process = _capture_prompts(copies[1], url, QUESTIONS)
         if not prompts:
             raise RuntimeError("no question produced exactly one streamed generation to replay")
         gateways = {"gateway": GatewayProcess(copies[0], url, log.with_suffix(".stream.log"))}
@@ -174,6 +214,9 @@ def run_stream_bench(
             for gateway in gateways.values():
                 gateway.start(key)
             questions = list(prompts)
+            for question in questions:  # warm-up, not timed: first requests load models and caches
+                for gateway in gateways.values():
+                    _through_gateway(gateway.port, key, question)
             for i in range(requests):  # interleaved: direct, then the same question through each gateway
                 question = questions[i % len(questions)]
                 rows["direct"].append(_direct(url, prompts[question]))
@@ -185,7 +228,7 @@ def run_stream_bench(
                 gateway.stop()
     summary = {name: _summary(r) for name, r in rows.items()}
     d = summary["direct"]
-    result: dict[str, Any] = {"questions": len(prompts), **summary, "per_request": rows}
+    result: dict[str, Any] = {"questions": len(prompts), **summary, "in_process": in_process, "per_request": rows}
     for name in gateways:
         suffix = "" if name == "gateway" else "_before"
         g = summary[name]
@@ -214,4 +257,7 @@ def format_stream(result: dict[str, Any]) -> str:
             f"(paired {result['ttft_overhead_ms_paired_p50' + suffix]:+.0f} ms; goal <= 50 ms), "
             f"total overhead {result['total_overhead_ms_p50' + suffix]:+.0f} ms",
         ]
+    if result.get("in_process"):
+        split = ", ".join(f"{k.removesuffix('_ms_p50')} {v:.0f} ms" for k, v in result["in_process"].items())
+        lines.append(f"  in-process RagService.stream, from the call (p50): {split}")
     return "\n".join(lines)
