@@ -53,7 +53,7 @@ __all__ = ["INERT_WORDS", "Guard", "GuardedStream"]
 class Guard(Protocol):
     """The output PII guard (enclave_core.redaction.Redactor.guard)."""
 
-    def __call__(self, text: str) -> tuple[str, dict[str, int]]: ...
+    def __call__(self, text: str, /) -> tuple[str, dict[str, int]]: ...
 
 
 # Function words: never a name, a number or an address on their own. Titlecase forms count too

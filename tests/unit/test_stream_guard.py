@@ -180,7 +180,8 @@ VOCABULARY = [
 )
 def test_random_answers_in_random_tokens(words: list[str], seps: list[str], cuts: list[int]) -> None:
     text = "".join(w + seps[i % len(seps)] for i, w in enumerate(words)).strip()
-    deltas, i = [], 0
+    deltas: list[str] = []
+    i = 0
     while i < len(text):
         step = cuts[len(deltas) % len(cuts)]
         deltas.append(text[i : i + step])

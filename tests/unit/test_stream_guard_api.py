@@ -73,7 +73,7 @@ def gateway(tmp_path: Path, redactor: Any) -> Iterator[Gateway]:
         tmp_path / "data", ENCLAVE_POLICIES_DIR=str(tmp_path / "policies"), ENCLAVE_LLM__PROMPT_PROFILE="instruct"
     )
     core = FakeCore(settings)
-    core.redactor = redactor  # type: ignore[assignment]  # the real output guard
+    core.redactor = redactor  # the real output guard
     store = KeyStore(settings.secrets_dir / "api-keys.json")
     key = store.create("alice", ["staff"], [])[1]
     app = FastAPI()
