@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from enclave_cli.lean_imports import defer_spacy_cli
 from enclave_core.errors import (
     DependencyUnavailable,
     EnclaveError,
@@ -88,8 +89,10 @@ class LocalBackend:
 
     def _cache_compiles(self) -> None:
         """Serve the PII analyzer's regex compiles from the data directory's cache (seconds of a cold
-        command otherwise); written back, without any deny-list pattern, when the command closes."""
+        command otherwise); written back, without any deny-list pattern, when the command closes.
+        spaCy's own command line, which its package imports for nothing here, is deferred too."""
         if self._regex_cache is None:
+            defer_spacy_cli()
             terms = [t for rule in self.core.redactor.policy.deny_list for t in rule.terms]
             path = regex_cache_path(self.core.settings.data_dir)
             self._regex_cache = RegexCache(path, deny_terms_excluded(terms)).install()

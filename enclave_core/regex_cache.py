@@ -37,11 +37,12 @@ from typing import Any
 
 from enclave_core.keys import atomic_write
 
-__all__ = ["RegexCache", "deny_terms_excluded", "regex_cache_path"]
+__all__ = ["RegexCache", "deny_terms_excluded", "read_payload", "regex_cache_path"]
 
 log = logging.getLogger(__name__)
 
 _FORMAT = 2
+_MAGIC = b"enclave-regex-cache/2\n"  # another format (an older or newer release's): start empty, silently
 # Pattern text kept from earlier commands beyond what the writing one used (the analyzers' own come to
 # about 1 MB): bounds a file that would otherwise grow with every edited pattern.
 _MAX_KEPT_CHARS = 4_000_000
@@ -72,6 +73,11 @@ def deny_terms_excluded(terms: Iterable[str]) -> Callable[[str], bool]:
         return any(n in folded for n in needles)
 
     return excluded
+
+
+def read_payload(path: Path) -> bytes:
+    """The uncompressed content of a cache file (for inspection and tests: what is stored, in clear)."""
+    return zlib.decompress(path.read_bytes()[len(_MAGIC) + 32 :])
 
 
 def _stamp() -> str:
@@ -106,7 +112,9 @@ class RegexCache:
         except OSError as exc:
             log.warning("regex cache %s unreadable (%s): starting empty", self.path, exc)
             return {}
-        digest, payload = blob[:32], blob[32:]
+        if not blob.startswith(_MAGIC):
+            return {}
+        digest, payload = blob[len(_MAGIC) : len(_MAGIC) + 32], blob[len(_MAGIC) + 32 :]
         try:
             if hashlib.sha256(payload).digest() != digest:
                 raise ValueError("checksum mismatch")
@@ -178,7 +186,7 @@ class RegexCache:
             entries.append((p, f, v, data))
         payload = zlib.compress(marshal.dumps((_stamp(), entries)), 1)
         try:
-            atomic_write(self.path, hashlib.sha256(payload).digest() + payload)
+            atomic_write(self.path, _MAGIC + hashlib.sha256(payload).digest() + payload)
         except OSError as exc:  # a cache that cannot be written costs time, never the command
             log.warning("regex cache %s not written: %s", self.path, exc)
             return False

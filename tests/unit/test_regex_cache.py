@@ -5,7 +5,6 @@ damaged file, owner-only."""
 from __future__ import annotations
 
 import stat
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import regex
 from presidio_analyzer import PatternRecognizer
 
 from enclave_core import regex_cache
-from enclave_core.regex_cache import RegexCache, deny_terms_excluded, regex_cache_path
+from enclave_core.regex_cache import RegexCache, deny_terms_excluded, read_payload, regex_cache_path
 from ingest.erasure import find_plaintext
 
 PATTERNS = [
@@ -81,7 +80,7 @@ def test_deny_list_patterns_never_reach_the_file(cache_file: Path) -> None:
     finally:
         cache.uninstall()
     assert cache.save()
-    blob = zlib.decompress(cache_file.read_bytes()[32:]).lower()
+    blob = read_payload(cache_file).lower()
     for needle in (b"doe", b"bluebird"):
         assert needle not in blob
     assert [key[0] for key in RegexCache(cache_file, deny_terms_excluded([]))._entries] == [PATTERNS[0][0]]
@@ -160,3 +159,19 @@ def test_entries_unused_by_the_writer_are_kept_only_within_the_budget(
     kept = {key[0] for key in RegexCache(cache_file, deny_terms_excluded([]))._entries}
     assert r"[A-Z]{2}\d{6}" in kept
     assert len(kept) == 2  # one unused entry fits the budget, the other two are dropped
+
+
+def test_another_format_starts_empty_without_a_warning(cache_file: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A file of another release's format (here: without this one's header) is simply replaced; only a
+    damaged file of this format is worth a warning."""
+    _run(cache_file)
+    cache_file.write_bytes(cache_file.read_bytes()[25:])
+    with caplog.at_level("WARNING", logger="enclave_core.regex_cache"):
+        second, _ = _run(cache_file)
+    assert (second.hits, second.misses) == (0, len(PATTERNS))
+    assert not caplog.records
+    blob = cache_file.read_bytes()
+    cache_file.write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))
+    with caplog.at_level("WARNING", logger="enclave_core.regex_cache"):
+        _run(cache_file)
+    assert "ignored" in caplog.text
