@@ -94,7 +94,9 @@ def _ingest(args: argparse.Namespace) -> int:
 def _cold_start(args: argparse.Namespace) -> int:
     from benchmarks.cold_start import format_cold_start, run_cold_start
 
-    result = run_cold_start(args.data_dir, args.collection, args.question, args.out, args.runs, args.compare_tree)
+    result = run_cold_start(
+        args.data_dir, args.collection, args.question, args.out, args.runs, args.compare_tree, phases=args.phases
+    )
     print(format_cold_start(result))
     return 0
 
@@ -191,6 +193,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument(
         "--compare-tree", type=Path, action="append", help="another checkout to time interleaved (repeatable)"
     )
+    c.add_argument("--phases", action="store_true", help="also time a cold search and ask phase by phase")
     c.set_defaults(bench_func=_cold_start)
 
     j = sub.add_parser("ja", help="Japanese retrieval quality (sample corpus) and ingest speed against English")

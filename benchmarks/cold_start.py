@@ -13,6 +13,7 @@ fairly than the clock does. The load average is recorded before every round.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -66,9 +67,11 @@ def run_cold_start(
     out_dir: Path,
     runs: int = 3,
     compare_tree: Path | Sequence[Path] | None = None,
+    phases: bool = False,
 ) -> dict[str, Any]:
     """``compare_tree``: other checkouts (earlier commits) whose `enclave search` runs interleaved
-    with this one's, on the same data, as the before/after of a change."""
+    with this one's, on the same data, as the before/after of a change. ``phases``: afterwards, one
+    cold `search` and one cold `ask` of this tree timed phase by phase (benchmarks/cold_start_phases.py)."""
     trees = [compare_tree] if isinstance(compare_tree, Path) else list(compare_tree or [])
     env = dict(os.environ) | {"ENCLAVE_DATA_DIR": str(data_dir)}
     cli = [sys.executable, "-m", "enclave_cli.main"]
@@ -100,6 +103,7 @@ def run_cold_start(
             samples[name].append(wall)
             cpu[name].append(cpu_s)
     loads.append(_load())
+    profiles = [_phases(command, collection, question, env) for command in ("search", "ask")] if phases else []
     result: dict[str, Any] = {
         "runs": runs,
         "question": question,
@@ -107,10 +111,19 @@ def run_cold_start(
         "seconds": {name: _summary(s) for name, s in samples.items()},
         "cpu_seconds": {name: _summary(s) for name, s in cpu.items()},
         "load_average_1min": loads,
+        "phases": profiles,
         "machine": machine_info(),
     }
     result["path"] = str(write_result(out_dir, "cold-start", result))
     return result
+
+
+def _phases(command: str, collection: str, question: str, env: dict[str, str]) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.cold_start_phases", command, collection, question]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"phase profile of {command} failed: {proc.stderr[-1500:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def format_cold_start(result: dict[str, Any]) -> str:
@@ -124,6 +137,10 @@ def format_cold_start(result: dict[str, Any]) -> str:
             then_cpu, then_wall = result["cpu_seconds"][name]["median"], result["seconds"][name]["median"]
             lines.append(f"{SEARCH} vs {name}: CPU x{now_cpu / then_cpu:.2f}, wall x{now_wall / then_wall:.2f}")
     lines.append(f"load average (1 min) before each round and at the end: {result.get('load_average_1min')}")
+    for profile in result.get("phases", []):
+        lines.append(f"cold `enclave {profile['command']}` by phase ({profile['outcome']}):")
+        for row in [*profile["phases"], {"phase": "total", **profile["total"]}]:
+            lines.append(f"  {row['phase']:52} wall {row['wall_s']:6.2f}  CPU {row['cpu_s']:6.2f}")
     lines.append("goal: enclave search <= 5 s cold (no gateway running)")
     lines.append(f"results: {result['path']}")
     return "\n".join(lines)
