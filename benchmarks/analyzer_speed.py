@@ -10,7 +10,7 @@ thread and on 8 threads, and SciFact abstracts in one ``detect_many`` (as ingest
 A second fresh process per tree answers one question without ``warm_up`` (the cold CLI case: import, build,
 compile what the question needs). Wall and CPU time are both recorded (CPU is the steadier on a shared host).
 Speed-ups (above 1 = the new tree is faster) pair the old and new process of each round, median over rounds.
-Writes results/analyzer_speed.json.
+Writes results/analyzer-speed-<UTC stamp>.json.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("compare")
     c.add_argument("--base", type=Path, required=True)
     c.add_argument("--rounds", type=int, default=3)
-    c.add_argument("--out", type=Path, default=ROOT / "results" / "analyzer_speed.json")
+    c.add_argument("--out", type=Path, default=None)
     for p in (m, c):
         p.add_argument("--questions", type=int, default=100)
         p.add_argument("--abstracts", type=int, default=40)
@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(cold(args.question)))
         return 0
     result = compare(args.base, args.rounds, args.questions, args.abstracts)
+    if args.out is None:
+        args.out = ROOT / "results" / f"analyzer-speed-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result["ratios"], indent=2))
