@@ -29,8 +29,8 @@ Safety argument (what is released, and why the guard over the whole answer would
    more text arrives, or the stream ends.
 5. At the end of the stream the rest is guarded with its left context; the released pieces
    joined are then the guarded answer. Should the final analysis disagree with text already
-   released (``diverged``; never observed in the tests), the rest is guarded on its own and the
-   stream says so (``diverged`` is counted in the answer's audit record).
+   released (``diverged``; never observed in the tests), the rest is guarded on its own and a
+   warning is logged (no text, only that it happened).
 
 So the concatenation of the released pieces equals what the guard returns for the complete
 answer in every case the tests exercise (real guard inputs, random token splits; a personal
@@ -40,6 +40,7 @@ client with the model's first tokens.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -48,6 +49,8 @@ from typing import Protocol
 from enclave_core.stopwords import STOP_WORDS
 
 __all__ = ["INERT_WORDS", "Guard", "GuardedStream"]
+
+logger = logging.getLogger("enclave.stream_guard")
 
 
 class Guard(Protocol):
@@ -204,6 +207,7 @@ class GuardedStream:
                 self._commit(len(self._source), piece, counts - (self._counts - ctx_counts))
                 return piece
         self.diverged = True
+        logger.warning("stream guard: the guarded end of an answer differs from text already released")
         piece, counts = self._guarded(self._done, len(self._source))
         self._commit(len(self._source), piece, counts)
         return piece
