@@ -272,3 +272,19 @@ def test_the_stream_guard_reanalyses_a_window_not_the_whole_answer(redactor: Any
     pieces, _ = stream_all(counting, re.findall(r"\S+\s*", sentence * 12))
     assert "".join(pieces) == guard((sentence * 12).strip())[0] + " "
     assert max(len(c) for c in calls) < 400  # left context and right words, not everything so far
+
+
+def test_a_guard_that_reads_arbitrarily_far_ahead_is_flagged_not_hidden(caplog: pytest.LogCaptureFixture) -> None:
+    # The limit of the safety argument: a decision that depends on text more than four words later
+    # cannot be known when the word goes out. The stream says so instead of pretending.
+    def far_sighted(text: str) -> tuple[str, dict[str, int]]:
+        if "omega" in text:
+            return text.replace("alpha", "<X>"), {"X": text.count("alpha")}
+        return text, {}
+
+    pieces, stream = stream_all(
+        far_sighted, re.findall(r"\S+\s*", "alpha is one of the first few letters before omega")
+    )
+    assert "alpha" in "".join(pieces)
+    assert stream.diverged
+    assert "differs from text already released" in caplog.text
