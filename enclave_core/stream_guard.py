@@ -132,6 +132,7 @@ class GuardedStream:
         # Every cut so far: (source offset, offset in ``text``, redaction counts released before it).
         self._cuts: list[tuple[int, int, Counter[str]]] = [(0, 0, Counter())]
         self._tried: tuple[int, int, int] | None = None  # the last analysis that released nothing
+        self._no_cut_upto = -1  # no cut after any of the first words (from the released end) up to this index
         self._counts: Counter[str] = Counter()
         self.text = ""
         self.guard_calls = 0
@@ -144,7 +145,10 @@ class GuardedStream:
     def feed(self, delta: str) -> Iterator[str]:
         if not delta:
             return
+        word_went_on = not self._source[-1:].isspace() and not any(ch.isspace() for ch in delta)
         self._source += delta
+        if word_went_on:  # no word completed or began: nothing new can be decided
+            return
         piece = self._release_inert() + self._release_analysed()
         if piece:
             yield piece
@@ -176,10 +180,13 @@ class GuardedStream:
         """Words with their context on both sides, verified against the guard (points 3 and 4)."""
         source = self._source
         words = [w for w in _WORD.finditer(source, self._done) if w.end() < len(source)]  # complete
-        j = len(words) - 1 - self._right
-        while j >= 0 and not _may_cut([w.group() for w in words], j):
+        texts = [w.group() for w in words]
+        top = len(words) - 1 - self._right
+        j = top
+        while j > self._no_cut_upto and not _may_cut(texts, j):
             j -= 1
-        if j < 0:
+        if j <= self._no_cut_upto:
+            self._no_cut_upto = max(self._no_cut_upto, top)  # those words are complete: never cuttable
             return ""
         cut, word_end, right_end = words[j + 1].start(), words[j].end(), words[-1].end()
         ctx_src, ctx_out, ctx_counts = self._context()
@@ -239,3 +246,4 @@ class GuardedStream:
         self._counts.update({k: v for k, v in counts.items() if v > 0})
         self._cuts.append((cut, len(self.text), Counter(self._counts)))
         self._tried = None
+        self._no_cut_upto = -1
