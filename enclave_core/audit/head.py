@@ -99,7 +99,10 @@ def _fsync_path(path: Path) -> None:
 def _sync_at_exit(ref: weakref.ref[SignedHead]) -> None:
     head = ref()
     if head is not None:
-        head.sync_if_dirty()
+        try:
+            head.sync_if_dirty()
+        except OSError as exc:  # the volume failed, or the directory is gone: nothing left to do
+            log.error("audit: the signed head could not be made durable at exit: %s", exc)
 
 
 class SignedHead:
