@@ -343,10 +343,13 @@ class AuditLog:
         hashes: dict[int, str] = {}  # for the checkpoints, so the log is read once
         with open(self.path, "a+b", opener=_private) as fh:
             fh.seek(0)
+            # Unlocked, only what was there when verify began (appends must not outrun the walk);
+            # then, under the lock, the records appended meanwhile and the head, as a writer left them.
+            end = os.fstat(fh.fileno()).st_size
             for locked in (False, True):
-                if locked:  # the records appended meanwhile, then the head: as one writer left them
+                if locked:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
-                while line := fh.readline():
+                while (locked or fh.tell() < end) and (line := fh.readline()):
                     if not locked and not line.endswith(b"\n"):
                         fh.seek(-len(line), os.SEEK_CUR)  # an append under way: read it under the lock
                         break
