@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from enclave_core.answering import NO_SOURCES_ANSWER, PROMPT_PROFILES, Guard, GuardedStream, build_messages
+from enclave_core.errors import EnclaveError
 from enclave_core.llm import ChatMessage, Completion
 from enclave_core.retrieval import Citation
 
@@ -479,8 +480,18 @@ def stream_reasoned_answer(
     messages, used = answer_messages(
         question, citations, history, context_window=context_window, max_tokens=max_tokens, prompt=profile.prompt
     )
-    parts = open_llm_parts(llm, messages, max_tokens)
+    try:
+        parts = open_llm_parts(llm, messages, max_tokens)
+    except EnclaveError as exc:
+        # The sources still go first (the chat UI shows them with the error): the failure surfaces
+        # where the answer would have begun, as it did when the request was sent lazily.
+        parts = _failed_parts(exc)
     return OpenAnswer(reasoned_events(parts, guard, used, llm.model, profile), parts)
+
+
+def _failed_parts(exc: EnclaveError) -> Iterator[tuple[str, str]]:
+    raise exc
+    yield  # pragma: no cover  (a generator: raises on the first next())
 
 
 def open_llm_parts(llm: ChatLLM, messages: list[ChatMessage], max_tokens: int) -> Iterator[tuple[str, str]]:
