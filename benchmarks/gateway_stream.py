@@ -31,6 +31,21 @@ from benchmarks.gateway import COLLECTION, GROUP, QUESTIONS, GatewayProcess, _en
 __all__ = ["format_stream", "run_stream_bench"]
 
 E2E_LOCK = Path("/tmp/e2e.lock")
+# Where the in-process time to the first answer text goes, in the order things happen (_capture_prompts).
+SPLIT_MARKS = (
+    "authorized",
+    "pseudonymised",
+    "retrieved",
+    "prompt_built",
+    "request_sent",
+    "headers",
+    "evidence_scored",
+    "sources_audited",
+    "citations_event",
+    "first_token",
+    "first_text",
+    "direct_ttft",
+)
 
 
 @contextlib.contextmanager
@@ -61,10 +76,15 @@ def _capture_prompts(
 ) -> tuple[dict[str, bytes], dict[str, float]]:
     """question -> the streaming /chat/completions body the product sends for it, for the questions
     the model answers (a refusal by the evidence step never shows the model's text); and where the
-    time to the first answer text goes in-process (p50 over the last round, ms from the call:
-    request sent to vLLM, its response headers, vLLM's first token, first answer text released)."""
+    time to the first answer text goes in-process (p50 over the last round, ms from the call, in
+    the order they happen: access checked, question pseudonymised, passages retrieved, prompt built,
+    request sent to vLLM, its response headers, retrieval evidence scored, sources audited, the
+    citations event out, vLLM's first token, first answer text released; ``direct_ttft``: the same
+    body replayed to vLLM right after, alone, for the prefill the gateway's own work slows down)."""
     import httpx
 
+    from enclave_core import reasoning
+    from enclave_core.evidence import EvidenceScorer
     from enclave_core.identity import Principal
     from enclave_core.llm import LLMClient
     from enclave_core.runtime import Core
@@ -73,6 +93,14 @@ def _capture_prompts(
 
     bodies: list[bytes] = []
     marks: dict[str, float] = {}
+
+    def marked(name: str, fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = fn(*args, **kwargs)
+            marks.setdefault(name, time.perf_counter())
+            return out
+
+        return call
 
     def keep(request: httpx.Request) -> None:
         if request.url.path.endswith("/chat/completions"):
@@ -83,6 +111,7 @@ def _capture_prompts(
         marks.setdefault("headers", time.perf_counter())
 
     core = Core(load_settings(_env(data_dir, llm_url)))
+    saved: list[tuple[Any, str, Any]] = []
     try:
         client = httpx.Client(event_hooks={"request": [keep], "response": [headers_back]})
         llm = LLMClient(core.settings.llm, http_client=client)
@@ -101,6 +130,18 @@ def _capture_prompts(
         llm.open_stream = timed_open  # type: ignore[method-assign]
         core.__dict__["llm"] = llm  # replaces the cached property
         rag = RagService(core, via="bench")
+        pii, retriever = core.pii, core.retriever
+        pii.pseudonymize_query = marked("pseudonymised", pii.pseudonymize_query)  # type: ignore[method-assign]
+        retriever.search = marked("retrieved", retriever.search)  # type: ignore[method-assign]
+        rag.authorize = marked("authorized", rag.authorize)  # type: ignore[method-assign]
+        rag._audit_sources = marked("sources_audited", rag._audit_sources)  # type: ignore[method-assign]
+        patched = [
+            (reasoning, "answer_messages", marked("prompt_built", reasoning.answer_messages)),
+            (EvidenceScorer, "retrieval", marked("evidence_scored", EvidenceScorer.retrieval)),
+        ]
+        saved += [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
+        for owner, name, fn in patched:
+            setattr(owner, name, fn)
         principal = Principal("bench-user", frozenset({GROUP}), frozenset(), auth="api-key")
         prompts: dict[str, bytes] = {}
         timings: list[dict[str, float]] = []
@@ -111,7 +152,9 @@ def _capture_prompts(
                 started = time.perf_counter()
                 kind = None
                 for event in rag.stream(principal, COLLECTION, question):
-                    if event["type"] == "delta":
+                    if event["type"] == "citations":
+                        marks.setdefault("citations_event", time.perf_counter())
+                    elif event["type"] == "delta":
                         marks.setdefault("first_text", time.perf_counter())
                     elif event["type"] == "done":
                         kind = (event.get("grounding") or {}).get("kind", "model")
@@ -119,15 +162,18 @@ def _capture_prompts(
                 if len(streamed) == 1 and kind != "refusal":  # one generation, shown: the one to replay
                     prompts[question] = streamed[0]
                     if round_ == rounds - 1:
-                        timings.append({k: (v - started) * 1000 for k, v in marks.items()})
-        keys = ("request_sent", "headers", "first_token", "first_text")
+                        timing = {k: (v - started) * 1000 for k, v in marks.items()}
+                        timing["direct_ttft"] = _direct(llm_url, streamed[0])["ttft_ms"]
+                        timings.append(timing)
         split = {
             f"{k}_ms_p50": round(statistics.median(t[k] for t in timings if k in t), 1)
-            for k in keys
+            for k in SPLIT_MARKS
             if any(k in t for t in timings)
         }
         return prompts, split
     finally:
+        for owner, name, fn in saved:
+            setattr(owner, name, fn)
         core.close()
 
 
