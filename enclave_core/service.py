@@ -22,7 +22,7 @@ from enclave_core.reasoning import generate_reasoned_answer, profile_for_setting
 from enclave_core.retrieval import Citation
 from enclave_core.runtime import Core
 from enclave_core.vault import PLACEHOLDER
-from enclave_core.vectorstore.base import AccessScope
+from enclave_core.vectorstore.base import AccessScope, any_readable
 
 __all__ = ["RagService", "SearchOutcome", "delivered_sha256"]
 
@@ -146,7 +146,7 @@ class RagService:
         if scope.groups is None:
             return
         store = self.core.store
-        if not store.collection_exists(collection) or store.count(collection, scope) == 0:
+        if not store.collection_exists(collection) or not any_readable(store, collection, scope):
             raise UnknownCollection(collection)
 
     def _reader(self, collection: str, scope: AccessScope) -> Callable[[frozenset[str]], bool] | None:
@@ -159,7 +159,7 @@ class RagService:
         def can_read(doc_ids: frozenset[str]) -> bool:
             if not doc_ids or not store.collection_exists(collection):
                 return False
-            return store.count(collection, AccessScope(scope.groups, doc_ids)) > 0
+            return any_readable(store, collection, AccessScope(scope.groups, doc_ids))
 
         return can_read
 

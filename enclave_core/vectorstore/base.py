@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from enclave_core.embedding.base import Vectors
 from enclave_core.embedding.sparse import SparseVector
 
-__all__ = ["AccessScope", "Hit", "PointRecord", "VectorStore"]
+__all__ = ["AccessScope", "Hit", "PointRecord", "VectorStore", "any_readable"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,16 @@ class VectorStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def any_readable(store: VectorStore | Any, name: str, scope: AccessScope) -> bool:
+    """Whether ``scope`` lets at least one point of ``name`` through.
+
+    Why: the read path asks this on every search (is the collection visible? may the caller read a
+    document a pseudonym comes from?), and an exact filtered count visits every readable point,
+    a cost that grows with the collection; ``any_point(name, scope)`` of the Qdrant stores stops at
+    the first one. Stores without it (test doubles, the ingest worker's proxy) answer by counting."""
+    probe = getattr(store, "any_point", None)
+    if probe is not None:
+        return bool(probe(name, scope))
+    return int(store.count(name, scope)) > 0

@@ -241,6 +241,14 @@ class EdgeStore:
         with self._lock:
             return int(self._shard(name).count(qe.CountRequest(exact=True, filter=flt)))
 
+    def any_point(self, name: str, scope: AccessScope) -> bool:
+        if scope.groups is not None and not scope.groups:
+            return False  # no group at all: nothing is readable (as search)
+        request = qe.ScrollRequest(limit=1, filter=edge_scope_filter(scope), with_payload=False)
+        with self._lock:
+            records, _ = self._shard(name).scroll(request)
+        return bool(records)
+
     def search(
         self,
         name: str,

@@ -186,6 +186,20 @@ class QdrantStore:
         flt = scope_filter(scope) if scope is not None else None
         return int(self._call("count", self._client.count, self._name(name), count_filter=flt, exact=True).count)
 
+    def any_point(self, name: str, scope: AccessScope) -> bool:
+        if scope.groups is not None and not scope.groups:
+            return False  # no group at all: nothing is readable (as search)
+        points, _ = self._call(
+            "scroll",
+            self._client.scroll,
+            self._name(name),
+            scroll_filter=scope_filter(scope),
+            limit=1,
+            with_payload=False,
+            with_vectors=False,
+        )
+        return bool(points)
+
     def search(
         self,
         name: str,
