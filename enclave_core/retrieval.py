@@ -7,11 +7,12 @@ scope; fusion happens here so that each citation can say how each retriever rank
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from enclave_core.embedding.base import Embedder
+from enclave_core.embedding.base import Embedder, Vectors
 from enclave_core.embedding.registry import CollectionEmbedders
 from enclave_core.embedding.sparse import BM25Encoder
 from enclave_core.errors import InvalidName, UnknownCollection
@@ -20,7 +21,11 @@ from enclave_core.settings import RetrievalSettings
 from enclave_core.vectorstore import payload
 from enclave_core.vectorstore.base import AccessScope, Hit, VectorStore
 
-__all__ = ["Citation", "Retriever", "embedding_text", "fuse", "validate_collection_name"]
+__all__ = ["Citation", "QueryEmbedding", "Retriever", "embedding_text", "fuse", "validate_collection_name"]
+
+#: ``(embedder, text) -> vector``: how a caller supplies the query vector (batched, started early);
+#: always asked for the exact text searched, by the collection's own embedder.
+QueryEmbedding = Callable[[Embedder, str], Vectors]
 
 _COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -148,14 +153,18 @@ class Retriever:
         scope: AccessScope,
         top_k: int | None = None,
         mode: str | None = None,
+        *,
+        embed: QueryEmbedding | None = None,
     ) -> list[Citation]:
-        validate_collection_name(collection)
-        if not self._store.collection_exists(collection):
-            raise UnknownCollection(collection)
+        """``embed``: where the question's vector comes from (default: the embedder, here and now)."""
+        self._require_collection(collection)
         mode = mode or self._settings.mode
         top_k = top_k or self._settings.top_k
         limit = max(self._settings.candidates, top_k)
-        dense = self._embedder_for(collection).embed_query(question) if mode in ("hybrid", "dense") else None
+        dense = None
+        if self.uses_dense(mode):
+            embedder = self._embedder_for(collection)
+            dense = embed(embedder, question) if embed is not None else embedder.embed_query(question)
         sparse = self._sparse.encode_query(question) if mode in ("hybrid", "sparse") else None
         dense_hits, sparse_hits = self._store.search(collection, dense, sparse, scope, limit)
         # Equal scores in id order: engines order ties their own way, every backend must rank alike.
@@ -170,6 +179,19 @@ class Retriever:
         dense_rank = {h.id: i + 1 for i, h in enumerate(dense_hits)}
         sparse_rank = {h.id: i + 1 for i, h in enumerate(sparse_hits)}
         return [self._citation(h, s, dense_rank.get(h.id), sparse_rank.get(h.id)) for h, s in ranked[:top_k]]
+
+    def uses_dense(self, mode: str | None) -> bool:
+        return (mode or self._settings.mode) in ("hybrid", "dense")
+
+    def query_embedder(self, collection: str) -> Embedder:
+        """The embedder of an existing collection (its name checked first, as ``search`` does)."""
+        self._require_collection(collection)
+        return self._embedder_for(collection)
+
+    def _require_collection(self, collection: str) -> None:
+        validate_collection_name(collection)
+        if not self._store.collection_exists(collection):
+            raise UnknownCollection(collection)
 
     def _embedder_for(self, collection: str) -> Embedder:
         return self._embedders.check(collection) if self._embedders is not None else self._embedder

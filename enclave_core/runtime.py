@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from enclave_core.llm import LLMClient
     from enclave_core.metrics import Metrics
     from enclave_core.pseudonymize import Pseudonymizer
+    from enclave_core.query_vectors import QueryVectors
     from enclave_core.redaction import Redactor
 
 __all__ = ["Core"]
@@ -95,6 +96,15 @@ class Core:
         from enclave_core.pseudonymize import PiiPolicy, Pseudonymizer
 
         return Pseudonymizer(self.redactor, self.vault, PiiPolicy.from_file(self.settings.pii_policy_path))
+
+    @cached_property
+    def query_vectors(self) -> QueryVectors:
+        """Query embeddings for the service's searches, started early when idle."""
+        from enclave_core.query_vectors import QueryVectors
+
+        queries = QueryVectors(self.retriever)
+        self.on_close(queries.close)
+        return queries
 
     @cached_property
     def access(self) -> AccessPolicy:

@@ -135,8 +135,12 @@ class RagService:
         _require_unicode(question)
         scope = principal.scope()
         self._require_visible(collection, scope)
+        # The question's embedding may start now, on the text as typed (the model runs while the NER
+        # does); retrieval takes that vector only if pseudonymisation leaves the text unchanged.
+        queries = getattr(self.core, "query_vectors", None)  # None: a test double's core
+        early = {"embed": queries.start(collection, question, mode)} if queries is not None else {}
         safe = self.core.pii.pseudonymize_query(collection, question, self._reader(collection, scope)).text
-        citations = self.core.retriever.search(collection, safe, scope, top_k=top_k, mode=mode)
+        citations = self.core.retriever.search(collection, safe, scope, top_k=top_k, mode=mode, **early)
         return SearchOutcome(safe, citations)
 
     def _require_visible(self, collection: str, scope: AccessScope) -> None:

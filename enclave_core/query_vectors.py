@@ -1,0 +1,95 @@
+"""The question's dense vector on the read path, started early.
+
+The embedding is user-independent and ONNX Runtime releases the GIL, so when
+the gateway is idle it starts on the question as typed while the question's PII detection runs.
+
+Privacy: the raw question's vector is only a candidate. ``Retriever.search`` asks for the vector of
+the exact text it searches (the pseudonymised question); the early vector is handed over only when
+that text is the raw question unchanged, by the same embedder. Otherwise it is dropped unread: never
+stored, logged, cached, or used for retrieval (tests/unit/test_query_vectors.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from enclave_core.embedding.base import Embedder, Vectors
+from enclave_core.retrieval import Retriever
+
+__all__ = ["EarlyVector", "QueryVectors"]
+
+log = logging.getLogger(__name__)
+
+
+class QueryVectors:
+    """Query embeddings for the service's searches (``Retriever.search(..., embed=...)``)."""
+
+    def __init__(self, retriever: Retriever, *, early: bool = True) -> None:
+        self._retriever = retriever
+        self._lock = threading.Lock()
+        self._busy = 0  # embeddings running or queued
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="query-vector") if early else None
+
+    def embed(self, embedder: Embedder, text: str) -> Vectors:
+        with self._lock:
+            self._busy += 1
+        try:
+            return embedder.embed_query(text)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def idle(self) -> bool:
+        """No query embedding running or queued: the cores have room for an early start."""
+        with self._lock:
+            return self._busy == 0
+
+    def start(self, collection: str, question: str, mode: str | None) -> EarlyVector:
+        """Begin embedding ``question`` as typed when idle; the result is for ``Retriever.search``."""
+        future: Future[tuple[Embedder, Vectors]] | None = None
+        if self._pool is not None and self._retriever.uses_dense(mode) and self.idle():
+
+            def work() -> tuple[Embedder, Vectors]:
+                embedder = self._retriever.query_embedder(collection)
+                return embedder, self.embed(embedder, question)
+
+            try:
+                future = self._pool.submit(work)
+            except RuntimeError:  # shut down: embed in the request's thread
+                future = None
+        return EarlyVector(self, question, future)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class EarlyVector:
+    """``(embedder, text) -> vector`` for one search: the early vector if ``text`` is the question it
+    was started on and ``embedder`` the one that made it, else a fresh embedding of ``text``."""
+
+    def __init__(self, queries: QueryVectors, question: str, future: Future[tuple[Embedder, Vectors]] | None) -> None:
+        self._queries = queries
+        self._question = question
+        self._future = future
+
+    @property
+    def started(self) -> bool:
+        return self._future is not None
+
+    def __call__(self, embedder: Embedder, text: str) -> Vectors:
+        future, self._future = self._future, None
+        if future is not None:
+            if text == self._question:
+                try:
+                    made_by, vector = future.result()
+                except Exception:  # a real failure repeats below, in the request's own thread
+                    log.debug("early query embedding failed; embedding again", exc_info=True)
+                else:
+                    if made_by is embedder:
+                        return vector
+            else:
+                future.cancel()  # the question was pseudonymised: the raw text's vector is never read
+        return self._queries.embed(embedder, text)
