@@ -49,10 +49,19 @@ class PiiPolicy:
 
 
 class Pseudonymizer:
-    def __init__(self, redactor: Redactor, vault: Vault, policy: PiiPolicy) -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        vault: Vault,
+        policy: PiiPolicy,
+        detect_query: Callable[[str], list[Detection]] | None = None,
+    ) -> None:
+        """``detect_query``: the detection of one question (default: the redactor's own, alone); the
+        gateway passes one that batches the questions of concurrent requests (enclave_core.batching)."""
         self.redactor = redactor
         self.vault = vault
         self.policy = policy
+        self._detect_query = detect_query or (lambda question: redactor.detect_many([question])[0])
 
     def process_many(self, collection: str, texts: Sequence[str], doc_ids: Sequence[str]) -> list[Redacted]:
         """Ingest path: one batched detection pass, then placeholders per the collection's rule."""
@@ -107,7 +116,7 @@ class Pseudonymizer:
         the question would tell the caller that the name occurs somewhere they cannot see
         (``<PERSON_1>`` for a known name, ``<PERSON>`` for an unknown one). None: unrestricted."""
         rule = self.policy.rule(collection)
-        found = self.redactor.detect_many([question])[0]
+        found = self._detect_query(question)
         out, counts = question, dict[str, int]()
         for d in reversed(found):
             if d.entity in rule.keep:

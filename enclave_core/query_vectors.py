@@ -1,6 +1,7 @@
-"""The question's dense vector on the read path, started early.
+"""The question's dense vector on the read path: batched across concurrent requests, and started early.
 
-The embedding is user-independent and ONNX Runtime releases the GIL, so when
+Batched: the query embeddings of concurrent searches run as one ONNX call (``MicroBatcher``, no
+waiting window). Early: the embedding is user-independent and ONNX Runtime releases the GIL, so when
 the gateway is idle it starts on the question as typed while the question's PII detection runs.
 
 Privacy: the raw question's vector is only a candidate. ``Retriever.search`` asks for the vector of
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from enclave_core.batching import MicroBatcher
 from enclave_core.embedding.base import Embedder, Vectors
 from enclave_core.retrieval import Retriever
 
@@ -23,12 +26,32 @@ __all__ = ["EarlyVector", "QueryVectors"]
 log = logging.getLogger(__name__)
 
 
+def _batch_fn(embedder: Embedder) -> MicroBatcher[str, Vectors]:
+    """One batcher per embedder. Only backends whose query vector is the document vector of the same
+    text (no "query: " prefix) are run as one ``embed_documents`` call; others embed item by item."""
+    from enclave_core.embedding.onnx_runtime import OnnxEmbedder
+    from enclave_core.embedding.sentence_transformers import SentenceTransformerEmbedder
+
+    if type(embedder) in (OnnxEmbedder, SentenceTransformerEmbedder):
+
+        def run(texts: list[str]) -> Sequence[Vectors]:
+            return [row.copy() for row in embedder.embed_documents(texts)]
+
+    else:
+
+        def run(texts: list[str]) -> Sequence[Vectors]:
+            return [embedder.embed_query(t) for t in texts]
+
+    return MicroBatcher(run)
+
+
 class QueryVectors:
     """Query embeddings for the service's searches (``Retriever.search(..., embed=...)``)."""
 
     def __init__(self, retriever: Retriever, *, early: bool = True) -> None:
         self._retriever = retriever
         self._lock = threading.Lock()
+        self._batchers: dict[int, tuple[Embedder, MicroBatcher[str, Vectors]]] = {}
         self._busy = 0  # embeddings running or queued
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="query-vector") if early else None
 
@@ -36,10 +59,17 @@ class QueryVectors:
         with self._lock:
             self._busy += 1
         try:
-            return embedder.embed_query(text)
+            return self._batcher(embedder).submit(text)
         finally:
             with self._lock:
                 self._busy -= 1
+
+    def _batcher(self, embedder: Embedder) -> MicroBatcher[str, Vectors]:
+        with self._lock:
+            entry = self._batchers.get(id(embedder))
+            if entry is None or entry[0] is not embedder:
+                entry = self._batchers[id(embedder)] = (embedder, _batch_fn(embedder))
+            return entry[1]
 
     def idle(self) -> bool:
         """No query embedding running or queued: the cores have room for an early start."""
@@ -68,7 +98,7 @@ class QueryVectors:
 
 class EarlyVector:
     """``(embedder, text) -> vector`` for one search: the early vector if ``text`` is the question it
-    was started on and ``embedder`` the one that made it, else a fresh embedding of ``text``."""
+    was started on and ``embedder`` the one that made it, else a fresh (batched) embedding of ``text``."""
 
     def __init__(self, queries: QueryVectors, question: str, future: Future[tuple[Embedder, Vectors]] | None) -> None:
         self._queries = queries

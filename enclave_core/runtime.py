@@ -93,13 +93,16 @@ class Core:
 
     @cached_property
     def pii(self) -> Pseudonymizer:
+        from enclave_core.batching import MicroBatcher
         from enclave_core.pseudonymize import PiiPolicy, Pseudonymizer
 
-        return Pseudonymizer(self.redactor, self.vault, PiiPolicy.from_file(self.settings.pii_policy_path))
+        policy = PiiPolicy.from_file(self.settings.pii_policy_path)
+        questions = MicroBatcher(self.redactor.detect_many)  # concurrent searches' questions: one NER pass
+        return Pseudonymizer(self.redactor, self.vault, policy, detect_query=questions.submit)
 
     @cached_property
     def query_vectors(self) -> QueryVectors:
-        """Query embeddings for the service's searches, started early when idle."""
+        """Query embeddings for the service's searches: batched across requests, started early when idle."""
         from enclave_core.query_vectors import QueryVectors
 
         queries = QueryVectors(self.retriever)

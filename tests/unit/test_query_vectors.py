@@ -1,6 +1,6 @@
 """The question's vector on the read path (enclave_core.query_vectors): started early on the question as
 typed, used only if pseudonymisation left it unchanged; a question with a name is retrieved with the
-pseudonymised text's vector, never the raw one."""
+pseudonymised text's vector, never the raw one. Batched query vectors equal single ones."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[RagService, RecordingEmbedder, Recor
     retriever = Retriever(store, embedder, BM25Encoder(), RetrievalSettings())  # type: ignore[arg-type]
     queries = QueryVectors(retriever)
     core = FakeCore(store, retriever, pii, queries, Access())
-    yield RagService(core), embedder, store, queries  # type: ignore[arg-type,misc]
+    yield RagService(core), embedder, store, queries  # type: ignore[arg-type]
     queries.close()
 
 
@@ -176,3 +176,32 @@ def test_the_early_vector_is_handed_only_for_its_own_text_and_embedder(
     assert np.array_equal(got, vector_of(RAW)) and other.texts == [RAW]
     late = queries.start("hr", RAW, "dense")
     assert np.array_equal(late(embedder, PLAIN), vector_of(PLAIN))
+
+
+def test_batched_query_vectors_equal_single_ones() -> None:
+    """The real ONNX embedder: a batch of questions of different lengths gives each its own vector."""
+    from enclave_core.embedding import resolve_model_path
+    from enclave_core.embedding.onnx_runtime import OnnxEmbedder, default_cache_dir
+
+    onnx = OnnxEmbedder(resolve_model_path("packaged:all-MiniLM-L6-v2"), cache_dir=default_cache_dir())
+    questions = [PLAIN, "Short?", "How many weeks of paid leave do new parents get after a birth or an adoption?"]
+    single = [onnx.embed_query(q) for q in questions]
+    retriever = Retriever(RecordingStore(), onnx, BM25Encoder(), RetrievalSettings())  # type: ignore[arg-type]
+    queries = QueryVectors(retriever, early=False)
+    batcher = queries._batcher(onnx)
+    got = batcher._run(questions)  # the batch function itself: one call for all three
+    for a, b in zip(got, single, strict=True):
+        assert np.allclose(a, b, atol=1e-5)
+    threads_out: dict[int, Vectors] = {}
+
+    def ask(i: int) -> None:
+        threads_out[i] = queries.embed(onnx, questions[i % 3])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    for i, v in threads_out.items():
+        assert np.allclose(v, single[i % 3], atol=1e-5)
+    assert len(threads_out) == 9
