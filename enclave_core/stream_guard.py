@@ -27,7 +27,16 @@ Safety argument (what is released, and why the guard over the whole answer would
    decision before the cut), and must begin with exactly what was already released from that
    window (the new left context changed nothing either). Otherwise nothing is released until
    more text arrives, or the stream ends.
-5. At the end of the stream the rest is guarded with its left context; the released pieces
+5. Text without spaces (Japanese) is released by clause instead of by word: a cut goes after a
+   clause or sentence mark (``。、！？．，!?`` or a line break), only when the window and the answer
+   so far read as Japanese (the guard then runs its Japanese engine on both, as on the whole
+   answer), with the same left context, at least one complete clause and ``right_chars``
+   characters of right context (GiNZA's token vectors see four tokens, one to three characters
+   each, to each side; the recognizers' context words - さん, 様, 生まれ - follow the value within
+   its clause), and verified exactly as in point 4. A name, a phone number or a My Number holds
+   no clause mark, so a cut never falls inside one; a value that did hold one ("1234、5678") is
+   caught by the verification, since the window with the right context redacts it whole.
+6. At the end of the stream the rest is guarded with its left context; the released pieces
    joined are then the guarded answer. Should the final analysis disagree with text already
    released (``diverged``; never observed in the tests), the rest is guarded on its own and a
    warning is logged (no text, only that it happened).
@@ -46,6 +55,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Protocol
 
+from enclave_core.language import is_japanese
 from enclave_core.stopwords import STOP_WORDS
 
 __all__ = ["INERT_WORDS", "Guard", "GuardedStream"]
@@ -75,6 +85,10 @@ _CITATIONS = re.compile(r"(?:\[\d{1,3}\])+")
 _EDGE_PUNCT = ".,;:!?\"'()"
 _BARE_PUNCT = frozenset(".,;:!?-\u2013\u2014\"'")
 _NAME_LIKE_CHARS = frozenset("@<>_/+#&%$\u20ac\u00a3*=\\|")
+# Clause and sentence ends of text written without spaces (point 5); a cut goes after the marks
+# and any whitespace that follows them.
+_CLAUSE_MARKS = "。、！？．，!?\n"
+_CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}]+\\s*")
 
 
 def _inert(word: str) -> bool:
@@ -121,12 +135,13 @@ class GuardedStream:
     the guard's redactions by type within it, ``guard_calls`` how often the guard ran.
     """
 
-    def __init__(self, guard: Guard, *, right_words: int = 4, left_chars: int = 120) -> None:
-        if right_words < 1 or left_chars < 0:
-            raise ValueError("right_words must be >= 1 and left_chars >= 0")
+    def __init__(self, guard: Guard, *, right_words: int = 4, left_chars: int = 120, right_chars: int = 16) -> None:
+        if right_words < 1 or left_chars < 0 or right_chars < 1:
+            raise ValueError("right_words and right_chars must be >= 1 and left_chars >= 0")
         self._guard = guard
         self._right = right_words
         self._left = left_chars
+        self._right_chars = right_chars
         self._source = ""
         self._done = 0  # source offset released up to: always a word start or the end
         # Every cut so far: (source offset, offset in ``text``, redaction counts released before it).
@@ -146,10 +161,13 @@ class GuardedStream:
         if not delta:
             return
         word_went_on = not self._source[-1:].isspace() and not any(ch.isspace() for ch in delta)
+        clause_ended = any(ch in _CLAUSE_MARKS for ch in delta)
         self._source += delta
-        if word_went_on:  # no word completed or began: nothing new can be decided
+        if word_went_on and not clause_ended:  # no word or clause completed or began: nothing new to decide
             return
         piece = self._release_inert() + self._release_analysed()
+        if clause_ended:
+            piece += self._release_clauses()
         if piece:
             yield piece
 
@@ -202,8 +220,34 @@ class GuardedStream:
         self._commit(cut, piece, counts - (self._counts - ctx_counts))
         return piece
 
+    def _release_clauses(self) -> str:
+        """Japanese text by clause, with context on both sides, verified against the guard (point 5)."""
+        source = self._source
+        ends = [m.end() for m in _CLAUSE_END.finditer(source, self._done)]
+        if len(ends) < 2:
+            return ""
+        right_end = ends[-1]  # the right context: up to the end of the last complete clause
+        cuts = [end for end in ends[:-1] if right_end - end >= self._right_chars]
+        if not cuts:
+            return ""
+        cut = cuts[-1]
+        ctx_src, ctx_out, ctx_counts = self._context()
+        if self._tried == (ctx_src, cut, right_end):
+            return ""
+        if not (is_japanese(source[ctx_src:cut]) and is_japanese(source[ctx_src:right_end]) and is_japanese(source)):
+            return ""  # the guard would read one of them with another engine than the whole answer
+        before, counts = self._guarded(ctx_src, cut)
+        with_right, _ = self._guarded(ctx_src, right_end)
+        released = self.text[ctx_out:]
+        if not (with_right.startswith(before) and before.startswith(released)):
+            self._tried = (ctx_src, cut, right_end)
+            return ""
+        piece = before[len(released) :]
+        self._commit(cut, piece, counts - (self._counts - ctx_counts))
+        return piece
+
     def _release_rest(self) -> str:
-        """The end of the stream: the rest, guarded with its left context (point 5)."""
+        """The end of the stream: the rest, guarded with its left context (point 6)."""
         context = self._context()
         for ctx_src, ctx_out, ctx_counts in [context] if context[0] == 0 else [context, self._cuts[0]]:
             # The window's own start lacks context; the whole answer (the start) decides then.

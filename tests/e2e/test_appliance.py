@@ -127,6 +127,31 @@ def test_query_streams_server_sent_events(appliance: Any) -> None:
         assert deltas.strip() == done[0]["answer"]
 
 
+JAPANESE = REPO / "tests" / "fixtures" / "japanese_pii"
+JAPANESE_PLANTED = ["中村 健太", "06-6345-2218", "梅田2丁目1番3号", "k.nakamura@example.jp", "4821 6730 5916"]
+
+
+def test_a_japanese_question_streams_server_sent_events(appliance: Any) -> None:
+    # A Japanese answer has no spaces: the stream guard releases it by clause (enclave_core/stream_guard.py).
+    _, client, _ = appliance
+    files = [("files", (p.name, p.read_bytes())) for p in sorted(JAPANESE.iterdir())]
+    response = client.post("/v1/collections/jastream/documents", files=files, data={"groups": "staff"})
+    assert response.status_code == 200 and response.json()["failed"] == 0, response.text
+    question = "中村さんの問い合わせは何についてですか？"
+    with client.stream("POST", "/v1/query", json={"question": question, "collection": "jastream", "stream": True}) as r:
+        assert r.status_code == 200
+        events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    parsed = [json.loads(e) for e in events[:-1]]
+    assert parsed[0]["type"] == "citations" and parsed[0]["citations"]
+    deltas = "".join(e["text"] for e in parsed if e["type"] == "delta")
+    done = next(e for e in parsed if e["type"] == "done")
+    shown = done["model_answer"] if done["grounding"]["kind"] == "quote" else done["answer"]
+    assert deltas.strip() == shown
+    for value in JAPANESE_PLANTED:
+        assert value not in deltas and value not in done["answer"]
+
+
 def test_search_finds_the_right_document_in_top_3(appliance: Any) -> None:
     _, client, _ = appliance
     misses = []

@@ -106,18 +106,18 @@ def tokens_split_at(text: str, cut: int) -> list[str]:
     return out
 
 
-def assert_never_released(deltas: list[str]) -> None:
+def assert_never_released(deltas: list[str], values: list[str] = VALUES) -> None:
     released = ""
     for delta in deltas:
         released += delta
-        for value in VALUES:
+        for value in values:
             assert value not in released, f"{value!r} released: {released!r}"
 
 
-def query_stream(gw: Gateway) -> list[Any]:
+def query_stream(gw: Gateway, question: str = "Who keeps the forms?") -> list[Any]:
     r = gw.http.post(
         "/v1/query",
-        json={"question": "Who keeps the forms?", "collection": "handbook", "stream": True},
+        json={"question": question, "collection": "handbook", "stream": True},
         headers={"Authorization": f"Bearer {gw.key}"},
     )
     assert r.status_code == 200, r.text
@@ -160,3 +160,40 @@ def test_the_first_words_leave_before_the_answer_is_complete(gateway: Gateway) -
     deltas = [e["text"] for e in events if e.get("type") == "delta"]
     assert deltas[0] == "The "  # with the model's second token, not with its last
     assert gateway.requests == 1
+
+
+LEAKY_JA = "申請書は山田太郎さんが保管しています、連絡先は090-1234-5678です。提出は総務部の窓口で受け付けます［2］。"
+VALUES_JA = ["山田", "太郎", "090-1234-5678", "090-1234", "1234-5678"]
+
+
+def test_a_japanese_answer_streams_by_clause_and_never_sends_a_value_split_anywhere(
+    gateway: Gateway, redactor: Any
+) -> None:
+    whole = redactor.redact(LEAKY_JA).text
+    for value in ("山田太郎", "090-1234-5678"):
+        start = LEAKY_JA.index(value)
+        for cut in range(start, start + len(value) + 1):
+            gateway.tokens = tokens_split_at(LEAKY_JA, cut)
+            events = query_stream(gateway, "申請書は誰が保管していますか？")
+            deltas = [e["text"] for e in events if isinstance(e, dict) and e.get("type") == "delta"]
+            assert_never_released(deltas, VALUES_JA)
+            done = next(e for e in events if isinstance(e, dict) and e.get("type") == "done")
+            assert "".join(deltas).strip() == done["answer"] == whole, cut
+            assert len(deltas) > 1  # clause by clause, not one block at the end
+
+
+def test_a_japanese_openai_stream_never_sends_a_value_split_anywhere(gateway: Gateway, redactor: Any) -> None:
+    whole = redactor.redact(LEAKY_JA).text
+    for cut in range(LEAKY_JA.index("山田"), LEAKY_JA.index("さん") + 1):
+        gateway.tokens = tokens_split_at(LEAKY_JA, cut)
+        r = gateway.http.post(
+            "/v1/chat/completions",
+            json={"model": "rag-handbook", "messages": [{"role": "user", "content": "誰ですか？"}], "stream": True},
+            headers={"Authorization": f"Bearer {gateway.key}"},
+        )
+        assert r.status_code == 200, r.text
+        chunks = [c for c in sse(r.text) if isinstance(c, dict)]
+        deltas = [c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices")]
+        assert_never_released(deltas, VALUES_JA)
+        assert "".join(deltas).strip() == whole, cut
+        assert len([d for d in deltas if d]) > 1
