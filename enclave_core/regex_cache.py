@@ -174,6 +174,12 @@ class RegexCache:
         with self._lock:
             if not self._added:
                 return False
+            # What other processes wrote since this one read the file (ingest's detection children
+            # start together) is kept, so concurrent writers never drop each other's entries; an
+            # entry that now holds a deny-list term (a changed policy) is dropped.
+            for key, data in self._load().items():
+                self._entries.setdefault(key, data)
+            self._entries = {key: data for key, data in self._entries.items() if not self._excluded(key[0])}
             used = {key: data for key, data in self._entries.items() if key in self._objects}
             kept = [(key, data) for key, data in self._entries.items() if key not in used]
             self._added = 0

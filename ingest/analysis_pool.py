@@ -8,6 +8,11 @@ it, and later applies the children's spans (pseudonyms come from the parent's va
 The texts cross anonymous pipes (``multiprocessing``'s, created with the children and gone with
 them): nothing is written to disk or to a named pipe on the way. Children are spawned, not forked
 (the parent may already run ONNX Runtime's threads), and load the redaction policy from its file.
+
+A child's start is mostly spaCy and compiling Presidio's ~370 patterns. With ``regex_cache`` (the
+data directory's file, enclave_core/regex_cache.py) the compiles are served from it; a child
+writes the file back only when it had to compile patterns the file lacks (the first ingest, a new
+``regex``, an edited pattern), merged with what is already there, never a deny-list pattern.
 """
 
 from __future__ import annotations
@@ -34,16 +39,23 @@ _PR_SET_PDEATHSIG = 1
 _redactor: Redactor | None = None  # the child's own, loaded once by _start
 
 
-def _start(policy_path: str, nice: int) -> None:
+def _start(policy_path: str, nice: int, regex_cache: str | None = None) -> None:
     global _redactor
     from enclave_core.redaction import Redactor
+    from enclave_core.regex_cache import RegexCache, deny_terms_excluded
 
     with contextlib.suppress(OSError, AttributeError):  # Linux: die with the parent, even on SIGKILL
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if nice:
         os.nice(nice)
     _redactor = Redactor.from_policy_file(Path(policy_path))
-    _redactor.warm_up()
+    cache = None
+    if regex_cache:
+        terms = [t for rule in _redactor.policy.deny_list for t in rule.terms]
+        cache = RegexCache(Path(regex_cache), deny_terms_excluded(terms)).install()
+    _redactor.warm_up()  # compiles every pattern the analyzer holds
+    if cache is not None:
+        cache.save()  # a no-op unless this child compiled something the file lacked
 
 
 def _analyse(kind: Kind, texts: list[str]) -> list[list[Detection]] | list[Redacted]:
@@ -61,11 +73,13 @@ def can_spawn() -> bool:
 class AnalysisPool:
     """``processes`` children, each with its own Redactor; work goes to whichever is free."""
 
-    def __init__(self, policy_path: Path, processes: int, *, nice: int = 0) -> None:
+    def __init__(self, policy_path: Path, processes: int, *, nice: int = 0, regex_cache: Path | None = None) -> None:
+        """``regex_cache``: the data directory's compiled-pattern file (``regex_cache_path``), or None."""
         context = multiprocessing.get_context("spawn")
         self.processes = processes
+        cache = str(regex_cache) if regex_cache else None
         self._executor = ProcessPoolExecutor(
-            processes, mp_context=context, initializer=_start, initargs=(str(policy_path), nice)
+            processes, mp_context=context, initializer=_start, initargs=(str(policy_path), nice, cache)
         )
 
     def submit(self, kind: Kind, texts: Sequence[str]) -> Future[list[list[Detection]] | list[Redacted]]:

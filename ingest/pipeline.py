@@ -30,6 +30,7 @@ from enclave_core.documents import Chunk, LoadedDocument
 from enclave_core.errors import DocumentConflict, EnclaveError, InputError, NotFoundError
 from enclave_core.failpoints import failpoint
 from enclave_core.language import detect_language
+from enclave_core.regex_cache import regex_cache_path
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
@@ -326,7 +327,11 @@ class Ingestor:
             return None
         if not can_spawn():
             return None
-        return AnalysisPool(self.settings.redaction_policy_path, self.analysis_processes)
+        return AnalysisPool(
+            self.settings.redaction_policy_path,
+            self.analysis_processes,
+            regex_cache=regex_cache_path(self.settings.data_dir),
+        )
 
     def _ingest_batch(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import ingest.pipeline
+from enclave_core.regex_cache import RegexCache, regex_cache_path
 from ingest import Ingestor
 from ingest.analysis_pool import AnalysisPool
 from ingest.pipeline import SourceFile
@@ -76,11 +77,36 @@ def test_a_lost_child_leaves_the_detection_to_the_ingest_process(
     core: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     class Broken(AnalysisPool):  # a child that cannot start, as when it is killed for memory
-        def __init__(self, policy_path: Path, processes: int) -> None:
-            super().__init__(tmp_path / "no-such-policy.yaml", processes)
+        def __init__(self, policy_path: Path, processes: int, **options: Any) -> None:
+            super().__init__(tmp_path / "no-such-policy.yaml", processes, **options)
 
     monkeypatch.setattr(ingest.pipeline, "AnalysisPool", Broken)
     outcomes, _ = _run(core, 1, "fallback")
     assert [o.status for o in outcomes] == ["ingested"] * 7
     assert all(o.redactions for o in outcomes)
     assert not [v for v in PLANTED for s, t in _stored(core, "fallback") if v in s or v in t]
+
+
+def _start_children(policy: Path, cache: Path) -> None:
+    pool = AnalysisPool(policy, 2, regex_cache=cache)
+    try:
+        done = pool.submit("redact", ["Ms Quokkarina called"]).result()
+        assert "Quokkarina" not in done[0].text  # type: ignore[union-attr]  # the deny list is in force
+    finally:
+        pool.close()
+
+
+def test_children_share_the_compiled_patterns_without_deny_list_terms(core: Any, tmp_path: Path) -> None:
+    """The first children write the regex cache, later ones only read it; no deny-list pattern in it."""
+    policy = tmp_path / "redaction.yaml"
+    text = core.settings.redaction_policy_path.read_text()
+    assert "deny_list: []" in text
+    policy.write_text(text.replace("deny_list: []", 'deny_list:\n  - entity: PERSON\n    terms: ["Quokkarina"]'))
+    cache = regex_cache_path(tmp_path / "data")
+    _start_children(policy, cache)
+    written = cache.stat()
+    entries = RegexCache(cache, lambda pattern: False)._entries
+    assert len(entries) > 100  # the analyzer's patterns
+    assert not [p for p, _, _ in entries if "quokkarina" in p.casefold()]
+    _start_children(policy, cache)  # every compile served from the file: nothing new to write
+    assert (cache.stat().st_mtime_ns, cache.stat().st_ino) == (written.st_mtime_ns, written.st_ino)
