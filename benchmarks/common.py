@@ -16,6 +16,7 @@ import numpy as np
 
 from enclave_core.embedding import Embedder, build_embedder
 from enclave_core.embedding.base import Vectors
+from enclave_core.embedding.registry import variant_of
 from enclave_core.retrieval import embedding_text
 from enclave_core.runtime import Core
 from enclave_core.settings import Settings
@@ -58,6 +59,11 @@ class RecordingEmbedder:
     @property
     def model_id(self) -> str:
         return self.inner.model_id
+
+    @property
+    def variant(self) -> str:
+        """The wrapped embedder's (float32 / onnx-int8), so a bench collection records what built it."""
+        return variant_of(self.inner)
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         self.texts.extend(texts)
