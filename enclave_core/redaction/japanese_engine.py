@@ -54,7 +54,9 @@ _NER_ENTITIES = frozenset(GINZA_TO_ENTITY.values())
 # Measured on benchmarks/data/pii_ja (dev + unseen, best of 3, same process): without these two the
 # entities are identical and the speed the same (1.01x). Excluding the parser as well changed GiNZA's
 # entities (its NER reads the parser's sentence boundaries) and was slower (0.76x), so the parser stays.
-_UNUSED_PIPES = ("compound_splitter", "bunsetu_recognizer")
+# The morphologizer runs after the NER and only tags the gated pieces, whose tags are thrown away (the
+# recognizers read the whole text's tokens, tagged by Sudachi), so it is excluded as well.
+_UNUSED_PIPES = ("compound_splitter", "bunsetu_recognizer", "morphologizer")
 
 _lock = threading.Lock()
 _engine: SpacyNlpEngine | None = None
@@ -70,6 +72,9 @@ def shared_ja_nlp_engine() -> SpacyNlpEngine:
 
                 nlp = spacy.load(GINZA_MODEL, exclude=list(_UNUSED_PIPES))
                 _use_numpy_blas(nlp)
+                # Split mode C makes spaCy's tokenizer split every word again in modes A and B for the
+                # "sub_tokens" that only the excluded compound_splitter reads (docs/benchmarks.md, Japanese).
+                nlp.tokenizer.need_subtokens = False
             except OSError as exc:
                 raise PolicyError(
                     f"the policy covers Japanese but spaCy model '{GINZA_MODEL}' is not installed "
@@ -126,20 +131,24 @@ class GatedGinzaEngine(SpacyNlpEngine):
     ) -> Iterator[tuple[str, NlpArtifacts]]:
         if as_tuples:
             raise ValueError("GatedGinzaEngine does not take (text, context) tuples")
+        from spacy.tokens import Span
         from spacy.util import filter_spans
 
         nlp = self.nlp[language]  # type: ignore[index]
         docs = [nlp.make_doc(str(t)) for t in texts]
-        jobs = [(k, start, end) for k, doc in enumerate(docs) for start, end in ner_regions(doc, self.gate)]
+        # Each selected piece goes to the pipeline as a copy of the whole text's tokens (Span.as_doc),
+        # so Sudachi does not tokenise it a second time; the NER reads only the tokens' text and shape.
+        jobs = [
+            (k, piece)
+            for k, doc in enumerate(docs)
+            for start, end in ner_regions(doc, self.gate)
+            if (piece := doc.char_span(start, end, alignment_mode="expand")) is not None and len(piece)
+        ]
         found: list[list[Any]] = [[] for _ in docs]
-        parsed = nlp.pipe((docs[k].text[start:end] for k, start, end in jobs), batch_size=max(batch_size, 1))
-        for (k, start, _), part in zip(jobs, parsed, strict=True):
+        parsed = nlp.pipe((piece.as_doc() for _, piece in jobs), batch_size=max(batch_size, 1))
+        for (k, piece), part in zip(jobs, parsed, strict=True):
             for ent in part.ents:
-                span = docs[k].char_span(
-                    start + ent.start_char, start + ent.end_char, label=ent.label_, alignment_mode="expand"
-                )
-                if span is not None:
-                    found[k].append(span)
+                found[k].append(Span(docs[k], piece.start + ent.start, piece.start + ent.end, label=ent.label_))
         for doc, spans in zip(docs, found, strict=True):
             doc.ents = filter_spans(spans)
             yield doc.text, self._doc_to_nlp_artifact(doc, language)

@@ -74,3 +74,37 @@ def test_gated_redactor_finds_what_the_ungated_one_finds() -> None:
     for u, g in zip(ungated, gated, strict=True):
         covered = {(i, d.entity) for d in g for i in range(d.start, d.end)}
         assert {(i, d.entity) for d in u for i in range(d.start, d.end)} <= covered
+
+
+def test_pieces_reuse_the_whole_texts_tokens_and_find_the_same_entities() -> None:
+    """The engine hands GiNZA copies of the whole text's tokens; tokenising each piece again (the old
+    path, one more Sudachi run) gives the same entities on texts whose names open and close pieces."""
+    from spacy.util import filter_spans
+
+    from enclave_core.redaction.japanese_engine import GINZA_TO_ENTITY, GatedGinzaEngine, shared_ja_nlp_engine
+
+    engine = shared_ja_nlp_engine()
+    nlp = engine.nlp["ja"]  # type: ignore[index]
+    assert not nlp.tokenizer.need_subtokens and "morphologizer" not in nlp.pipe_names
+    texts = [
+        "第1条 本規程は全従業員に適用する。\n担当：人事部 高橋 美咲（タカハシ ミサキ）様 080-4521-7736\n以上。",
+        "出張は前日までに申請する。佐々木陽介さん（Yosuke Sasaki）が大阪府大阪市北区梅田2丁目1番3号へ出張した。",
+        "山田太郎\n鈴木花子様。本日の会議は中止です。福岡県の小林さんへ連絡。",
+    ]
+    for text in texts:
+        doc = nlp.make_doc(text)
+        spans = []
+        for start, end in ner_regions(doc, GatedGinzaEngine.gate):
+            for ent in nlp(text[start:end]).ents:
+                span = doc.char_span(start + ent.start_char, start + ent.end_char, ent.label_, alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+        # Presidio keeps the mapped labels only, renamed to the policy's entity names.
+        expected = [
+            (s.start_char, s.end_char, GINZA_TO_ENTITY[s.label_])
+            for s in filter_spans(spans)
+            if s.label_ in GINZA_TO_ENTITY
+        ]
+        got = [(e.start_char, e.end_char, e.label_) for e in engine.process_text(text, "ja").entities]
+        assert expected, text
+        assert got == expected
