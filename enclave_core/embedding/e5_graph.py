@@ -94,7 +94,7 @@ class _Builder:
         )
 
 
-def _layer(g: _Builder, weights: E5Weights, p: str, x: str, neg: str, accuracy_level: int) -> str:
+def _layer(g: _Builder, weights: E5Weights, p: str, x: str, neg: str, accuracy_level: int, fused_qkv: bool) -> str:
     """One encoder layer (post-LayerNorm BERT): self-attention, then the GELU feed-forward."""
     h, heads = weights.hidden, weights.heads
     hd = h // heads
@@ -107,9 +107,22 @@ def _layer(g: _Builder, weights: E5Weights, p: str, x: str, neg: str, accuracy_l
         split = g.const("split", np.array([0, 0, heads, hd], dtype=np.int64))
         return g.op("Transpose", [g.op("Reshape", [t, split])], perm=perm)
 
-    q = heads_of(proj("q", x), [0, 2, 1, 3])  # [b, heads, tokens, hd]
-    k = heads_of(proj("k", x), [0, 2, 3, 1])  # [b, heads, hd, tokens]
-    v = heads_of(proj("v", x), [0, 2, 1, 3])
+    if fused_qkv and accuracy_level != INT8:
+        # One MatMulNBits for the three projections, their weight rows stacked: the activations are
+        # quantised once instead of three times and the kernel runs one wider product. Same arithmetic
+        # per output, same vectors (cosine 1.000000 against three products; docs/benchmarks.md).
+        parts = [weights.matrix(p + n + ".w") for n in "qkv"]
+        stacked = Q4Matrix(np.concatenate([m.scales for m in parts]), np.concatenate([m.nibbles for m in parts]))
+        bias = np.concatenate([weights.vector(p + n + ".b") for n in "qkv"])
+        qkv = g.linear(x, stacked, bias, p + "qkv", accuracy_level)
+        q_lin, k_lin, v_lin = (g.name(p + n) for n in "qkv")
+        sizes = g.const("qkv_sizes", np.array([h, h, h], dtype=np.int64))
+        g.nodes.append(helper.make_node("Split", [qkv, sizes], [q_lin, k_lin, v_lin], axis=-1))
+    else:
+        q_lin, k_lin, v_lin = proj("q", x), proj("k", x), proj("v", x)
+    q = heads_of(q_lin, [0, 2, 1, 3])  # [b, heads, tokens, hd]
+    k = heads_of(k_lin, [0, 2, 3, 1])  # [b, heads, hd, tokens]
+    v = heads_of(v_lin, [0, 2, 1, 3])
     scale = g.const("scale", np.array(1.0 / np.sqrt(hd), dtype=np.float32))
     scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k]), scale]), neg])
     ctx = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
@@ -121,8 +134,10 @@ def _layer(g: _Builder, weights: E5Weights, p: str, x: str, neg: str, accuracy_l
     return g.layer_norm(x, weights.vector(p + "oln.w"), weights.vector(p + "oln.b"), weights.eps)
 
 
-def build_graph(weights: E5Weights, accuracy_level: int = 4) -> onnx.ModelProto:
-    """The encoder as an ONNX model (see the module docstring for inputs and outputs)."""
+def build_graph(weights: E5Weights, accuracy_level: int = 4, fused_qkv: bool = True) -> onnx.ModelProto:
+    """The encoder as an ONNX model (see the module docstring for inputs and outputs).
+
+    ``fused_qkv=False`` writes three separate projections (the graph before the fusion; for benchmarks)."""
     g = _Builder()
     h = weights.hidden
     x = g.layer_norm("embeddings", weights.vector("emb.ln.w"), weights.vector("emb.ln.b"), weights.eps)
@@ -133,7 +148,7 @@ def build_graph(weights: E5Weights, accuracy_level: int = 4) -> onnx.ModelProto:
         [g.op("Sub", [g.const("one", np.array(1.0, np.float32)), mask4]), g.const("big", np.array(-1e4, np.float32))],
     )
     for layer in range(weights.layers):
-        x = _layer(g, weights, f"l{layer}.", x, neg, accuracy_level)
+        x = _layer(g, weights, f"l{layer}.", x, neg, accuracy_level, fused_qkv)
     # Mean over the real tokens.
     mask3 = g.op("Unsqueeze", ["mask", g.const("axis", np.array([2], dtype=np.int64))])
     summed = g.op("ReduceSum", [g.op("Mul", [x, mask3]), g.const("axis1", np.array([1], dtype=np.int64))], keepdims=0)

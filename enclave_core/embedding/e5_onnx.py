@@ -68,10 +68,13 @@ class E5OnnxEmbedder:
 
     dim = 384
 
-    def __init__(self, recipe: str = "q4", batch_size: int = 16, threads: int | None = None) -> None:
+    def __init__(
+        self, recipe: str = "q4", batch_size: int = 16, threads: int | None = None, fused_qkv: bool = True
+    ) -> None:
         if recipe not in RECIPES:
             raise ValueError(f"unknown e5 recipe {recipe!r} (one of {sorted(RECIPES)})")
         self._recipe = recipe
+        self._fused_qkv = fused_qkv
         self._batch_size = batch_size
         self._threads = threads
         self._lock = threading.Lock()
@@ -94,7 +97,7 @@ class E5OnnxEmbedder:
             from enclave_core.embedding.e5_weights import read_weights
 
             weights = read_weights()
-            graph = build_graph(weights, RECIPES[self._recipe][1])
+            graph = build_graph(weights, RECIPES[self._recipe][1], self._fused_qkv)
             options = onnxruntime.SessionOptions()
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)

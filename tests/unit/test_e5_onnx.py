@@ -46,6 +46,15 @@ def test_q4_vectors_equal_the_c_engine(engines: tuple[E5SmallEmbedder, E5OnnxEmb
     assert q4.model_id == c.model_id == "multilingual-e5-small-q4"
 
 
+def test_fused_qkv_projection_gives_the_three_products_vectors(
+    engines: tuple[E5SmallEmbedder, E5OnnxEmbedder, E5OnnxEmbedder],
+) -> None:
+    _, fused, _ = engines
+    separate = E5OnnxEmbedder("q4", fused_qkv=False)
+    cos = (fused.embed_documents(TEXTS) * separate.embed_documents(TEXTS)).sum(axis=1)
+    assert cos.min() > 0.99999, cos
+
+
 def test_int8_is_close_and_has_its_own_model_id(
     engines: tuple[E5SmallEmbedder, E5OnnxEmbedder, E5OnnxEmbedder],
 ) -> None:
