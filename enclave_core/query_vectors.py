@@ -48,12 +48,22 @@ def _batch_fn(embedder: Embedder) -> MicroBatcher[str, Vectors]:
 class QueryVectors:
     """Query embeddings for the service's searches (``Retriever.search(..., embed=...)``)."""
 
-    def __init__(self, retriever: Retriever, *, early: bool = True) -> None:
+    def __init__(self, retriever: Retriever, *, early: bool = False) -> None:
         self._retriever = retriever
         self._lock = threading.Lock()
         self._batchers: dict[int, tuple[Embedder, MicroBatcher[str, Vectors]]] = {}
         self._busy = 0  # embeddings running or queued
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="query-vector") if early else None
+        self._pool: ThreadPoolExecutor | None = None
+        if early:
+            self.enable_early()
+
+    def enable_early(self) -> None:
+        """Start embeddings early from now on. For a long-lived process whose models are loaded (the
+        gateway after its warm-up): a one-question CLI process imports Presidio lighter while it has a
+        single thread (enclave_core/redaction/light_import.py) and would load both models at once."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="query-vector")
 
     def embed(self, embedder: Embedder, text: str) -> Vectors:
         with self._lock:

@@ -102,7 +102,8 @@ class Core:
 
     @cached_property
     def query_vectors(self) -> QueryVectors:
-        """Query embeddings for the service's searches: batched across requests, started early when idle."""
+        """Query embeddings for the service's searches: batched across requests (and started early when
+        idle, once the gateway has enabled it after loading its models)."""
         from enclave_core.query_vectors import QueryVectors
 
         queries = QueryVectors(self.retriever)

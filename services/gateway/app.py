@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = True) -> FastAP
             state.core.store.check()
             _ = state.core.embedder.dimension
             state.core.redactor.warm_up()
+            state.core.query_vectors.enable_early()  # a question's embedding may start while its NER runs
         stop_metrics = install_metrics(app, state, settings.metrics)
         state.jobs.start()  # resumes jobs a previous process left unfinished
         stop_connectors = connectors.start_connectors(app.state, state.ingestor)  # syncs and their schedule

@@ -127,7 +127,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[RagService, RecordingEmbedder, Recor
     vault.assign("hr", [("PERSON", NAME, "d1")])  # a known name: <PERSON_1>, in a readable document
     pii = Pseudonymizer(NameDetector(embedder), vault, PiiPolicy(CollectionPii(), {}))  # type: ignore[arg-type]
     retriever = Retriever(store, embedder, BM25Encoder(), RetrievalSettings())  # type: ignore[arg-type]
-    queries = QueryVectors(retriever)
+    queries = QueryVectors(retriever, early=True)
     core = FakeCore(store, retriever, pii, queries, Access())
     yield RagService(core), embedder, store, queries  # type: ignore[arg-type]
     queries.close()
