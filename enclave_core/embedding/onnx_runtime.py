@@ -158,13 +158,19 @@ class OnnxEmbedder:
         cache_dir: Path | None = None,
         quantize: bool = False,
         threads: int | None = None,
+        spinning: bool = False,
     ) -> None:
+        """``spinning``: whether ONNX Runtime's idle worker threads busy-wait for the next operator
+        (its default). Off here: on a machine whose cores are all busy (a bulk ingest runs the
+        personal-data detection beside the embedding) the spinning burned a third more CPU for the
+        same vectors (benchmarks/embedding_threads.py)."""
         self._path = model_path
         self._name = name or model_path.name
         self._batch_size = batch_size
         self._cache_dir = cache_dir or default_cache_dir()
         self._quantize = quantize
         self._threads = threads
+        self._spinning = spinning
         self._lock = threading.Lock()
         self._session: onnxruntime.InferenceSession | None = None
         self._tokenizer: Tokenizer | None = None
@@ -196,6 +202,7 @@ class OnnxEmbedder:
                 options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
                 options.log_severity_level = 3
+                options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self._spinning else "0")
                 session = onnxruntime.InferenceSession(
                     str(self.graph_path()), options, providers=["CPUExecutionProvider"]
                 )

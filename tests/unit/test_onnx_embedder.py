@@ -78,3 +78,12 @@ def test_quantised_embedders_name_their_variant_for_the_collection_record() -> N
     settings = EmbeddingSettings(model="packaged:all-MiniLM-L6-v2", backend="onnx")
     assert variant_of(build_embedder(settings)) == "float32"
     assert variant_of(build_embedder(settings.model_copy(update={"quantize": True}))) == "onnx-int8"
+
+
+def test_idle_worker_threads_do_not_spin_and_the_vectors_stay_the_same(onnx: OnnxEmbedder) -> None:
+    """Spinning off (the product's choice) only changes how idle threads wait, not one vector bit."""
+    spinning = OnnxEmbedder(onnx._path, batch_size=2, cache_dir=default_cache_dir(), threads=2, spinning=True)
+    quiet = OnnxEmbedder(onnx._path, batch_size=2, cache_dir=default_cache_dir(), threads=2)
+    session, _ = quiet._load()
+    assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert np.array_equal(quiet.embed_documents(TEXTS), spinning.embed_documents(TEXTS))
