@@ -177,7 +177,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--variants",
         nargs="+",
         default=["product"],
-        choices=["product", "torch", "onnx-int8", "in-process"],
+        choices=["product", "torch", "onnx-int8", "float32", "in-process"],
         help="configurations of `enclave ingest` to time in the same run (first one is profiled)",
     )
     i.add_argument("--no-profile", action="store_true", help="skip the cProfile pass of `enclave ingest`")

@@ -119,6 +119,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "product": {},
     "torch": {"ENCLAVE_EMBEDDING__BACKEND": "torch"},
     "onnx-int8": {"ENCLAVE_EMBEDDING__BACKEND": "onnx", "ENCLAVE_EMBEDDING__QUANTIZE": "true"},
+    "float32": {"ENCLAVE_EMBEDDING__BACKEND": "onnx", "ENCLAVE_EMBEDDING__QUANTIZE": "false"},
     # The detection in the ingest process itself, as before ingest.analysis_processes.
     "in-process": {"ENCLAVE_INGEST__ANALYSIS_PROCESSES": "0"},
 }
