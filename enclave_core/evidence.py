@@ -16,13 +16,13 @@ so clients can highlight them in the source text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from enclave_core.embedding.base import Embedder
+from enclave_core.embedding.base import Embedder, Vectors
 from enclave_core.retrieval import Citation
 from enclave_core.sentence_cache import ChunkSentences, SentenceVectorCache, text_key
 from enclave_core.stopwords import STOP_WORDS
@@ -30,6 +30,8 @@ from enclave_core.stopwords import STOP_WORDS
 __all__ = [
     "AnswerSupport",
     "EvidenceScorer",
+    "QuestionVector",
+    "RecordingEmbed",
     "RetrievalEvidence",
     "SourceSentence",
     "best_answer_sentences",
@@ -100,6 +102,28 @@ def unsupported_numbers(answer: str, sources: Sequence[str], question: str = "")
     return _numbers(answer) - known
 
 
+class QuestionVector(NamedTuple):
+    """The question's vector as retrieval searched with it (text and model included), so that the
+    evidence step does not embed the same text with the same model a second time."""
+
+    embedder: Embedder
+    text: str
+    vector: Vectors
+
+
+class RecordingEmbed:
+    """``Retriever.search``'s ``embed`` hook, passed through, keeping the last vector it returned."""
+
+    def __init__(self, embed: Callable[[Embedder, str], Vectors]) -> None:
+        self._embed = embed
+        self.last: QuestionVector | None = None
+
+    def __call__(self, embedder: Embedder, text: str) -> Vectors:
+        vector = self._embed(embedder, text)
+        self.last = QuestionVector(embedder, text, vector)
+        return vector
+
+
 @dataclass(frozen=True)
 class SourceSentence:
     citation: int  # index into the retrieved citations (0-based)
@@ -154,7 +178,10 @@ class EvidenceScorer:
         self._max_evidence = max_evidence
         self.cache = cache
 
-    def retrieval(self, question: str, citations: Sequence[Citation]) -> RetrievalEvidence:
+    def retrieval(
+        self, question: str, citations: Sequence[Citation], known: QuestionVector | None = None
+    ) -> RetrievalEvidence:
+        """``known``: the question's vector from retrieval, used when it is this text by this model."""
         chunks = self.chunk_sentences([c.text for c in citations])
         sentences = [
             SourceSentence(i, s, e, c.text[s:e])
@@ -165,7 +192,10 @@ class EvidenceScorer:
             empty = np.zeros((0, 1), dtype=np.float32)
             return RetrievalEvidence(question, list(citations), [], empty, np.zeros(0, dtype=np.float32))
         vectors = np.concatenate([cs.vectors for cs in chunks if cs.spans])
-        q = np.asarray(self._embedder.embed_query(question), dtype=np.float32).reshape(-1)
+        if known is not None and known.embedder is self._embedder and known.text == question:
+            q = np.asarray(known.vector, dtype=np.float32).reshape(-1)
+        else:
+            q = np.asarray(self._embedder.embed_query(question), dtype=np.float32).reshape(-1)
         return RetrievalEvidence(question, list(citations), sentences, vectors, vectors @ q)
 
     def chunk_sentences(self, texts: Sequence[str]) -> list[ChunkSentences]:

@@ -22,6 +22,7 @@ from enclave_core.answering import NO_ANSWER, Guard
 from enclave_core.errors import EnclaveError
 from enclave_core.evidence import (
     EvidenceScorer,
+    QuestionVector,
     RetrievalEvidence,
     SourceSentence,
     best_answer_sentences,
@@ -79,8 +80,10 @@ class Grounder:
         self.quote_fallback = quote_fallback
         self.calibrated = calibrated
 
-    def retrieval(self, question: str, citations: list[Citation]) -> RetrievalEvidence:
-        return self.scorer.retrieval(question, citations)
+    def retrieval(
+        self, question: str, citations: list[Citation], known: QuestionVector | None = None
+    ) -> RetrievalEvidence:
+        return self.scorer.retrieval(question, citations, known)
 
     def refuses(self, evidence: RetrievalEvidence) -> bool:
         if self.refuse_below is None:  # no refusal threshold for this model's cosine scale
@@ -184,15 +187,20 @@ def build_grounder(
 
 
 def answer_grounded(
-    grounder: Grounder | None, question: str, citations: list[Citation], generate: Callable[[], ReasonedAnswer]
+    grounder: Grounder | None,
+    question: str,
+    citations: list[Citation],
+    generate: Callable[[], ReasonedAnswer],
+    known: QuestionVector | None = None,
 ) -> tuple[ReasonedAnswer, dict[str, Any]]:
     """The answer (its text: what the user is shown) and the response fields that go with it:
     ``citations`` (all retrieved), ``model``, and with evidence checks ``grounding``/``model_answer``.
-    ``generate`` is called only when retrieval evidence does not already refuse."""
+    ``generate`` is called only when retrieval evidence does not already refuse; ``known``: the
+    question's vector from retrieval (not embedded again when it fits)."""
     if grounder is None or not citations:
         answer = generate()
         return answer, {"citations": _citations_json(citations, len(answer.citations), None), "model": answer.model}
-    evidence = grounder.retrieval(question, citations)
+    evidence = grounder.retrieval(question, citations, known)
     if grounder.refuses(evidence):
         grounded = grounder.refusal(evidence)
         answer = ReasonedAnswer(grounded.answer, [], None)
@@ -213,6 +221,7 @@ def stream_grounded(
     question: str,
     citations: list[Citation],
     start: Callable[[], Iterator[dict[str, Any]]],
+    known: QuestionVector | None = None,
 ) -> Iterator[dict[str, Any]]:
     """:func:`answer_grounded` for answer events. ``start`` (the model's event stream, which sends
     the request to the LLM) is called first, and the retrieval evidence is computed while the model
@@ -229,7 +238,7 @@ def stream_grounded(
         events = start()
     except EnclaveError as exc:  # e.g. the LLM is down: raised below unless the evidence refuses
         failure = exc
-    evidence = grounder.retrieval(question, citations)
+    evidence = grounder.retrieval(question, citations, known)
     if grounder.refuses(evidence):
         close = getattr(events, "close", None)
         if callable(close):

@@ -14,7 +14,7 @@ from typing import Any
 from enclave_core.answering import Guard
 from enclave_core.audit import AuditEvent, write_event
 from enclave_core.errors import AccessDenied, EnclaveError, InputError, UnknownCollection
-from enclave_core.evidence import RetrievalEvidence
+from enclave_core.evidence import QuestionVector, RecordingEmbed, RetrievalEvidence
 from enclave_core.grounding import Grounder, answer_grounded, build_grounder, stream_grounded
 from enclave_core.identity import REVEAL_ROLE, Principal
 from enclave_core.llm import ChatMessage
@@ -50,6 +50,7 @@ def delivered_sha256(text: str) -> str:
 class SearchOutcome:
     question: str  # pseudonymized: what retrieval and the LLM see, and what the audit keeps
     citations: list[Citation]
+    vector: QuestionVector | None = None  # the question's vector retrieval used (for the evidence step)
 
 
 class RagService:
@@ -138,10 +139,11 @@ class RagService:
         # The question's embedding may start now, on the text as typed (the model runs while the NER
         # does); retrieval takes that vector only if pseudonymisation leaves the text unchanged.
         queries = getattr(self.core, "query_vectors", None)  # None: a test double's core
-        early = {"embed": queries.start(collection, question, mode)} if queries is not None else {}
+        embed = RecordingEmbed(queries.start(collection, question, mode)) if queries is not None else None
+        early = {"embed": embed} if embed is not None else {}
         safe = self.core.pii.pseudonymize_query(collection, question, self._reader(collection, scope)).text
         citations = self.core.retriever.search(collection, safe, scope, top_k=top_k, mode=mode, **early)
-        return SearchOutcome(safe, citations)
+        return SearchOutcome(safe, citations, embed.last if embed is not None else None)
 
     def _require_visible(self, collection: str, scope: AccessScope) -> None:
         """A collection of which the caller can read nothing answers exactly as one that does not
@@ -206,7 +208,7 @@ class RagService:
         grounder = self._grounder(collection)
         if grounder is None or not found.citations:
             return found, None
-        return found, grounder.retrieval(found.question, found.citations)
+        return found, grounder.retrieval(found.question, found.citations, found.vector)
 
     def _check_reveal(self, principal: Principal, collection: str, reveal: bool, reason: str | None) -> None:
         if not reveal:
@@ -274,6 +276,7 @@ class RagService:
                 lambda: generate_reasoned_answer(
                     self.core.llm, self.core.guard, found.question, found.citations, **self._generation(history)
                 ),
+                found.vector,
             )
         except EnclaveError as exc:
             self._audit_failed(principal, collection, found, exc, stream=False)
@@ -328,6 +331,7 @@ class RagService:
                     lambda: stream_reasoned_answer(
                         self.core.llm, guard, found.question, found.citations, **self._generation(history)
                     ),
+                    found.vector,
                 )
             )
             # Reach the LLM before the response starts, so that an LLM that is down is a 503 with

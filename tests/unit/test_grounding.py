@@ -345,3 +345,35 @@ def test_the_read_path_takes_each_collection_models_own_thresholds() -> None:
     assert (got["docs"].refuse_below, got["docs"].calibrated) == (0.4, True)  # type: ignore[union-attr]
     assert (got["docs-ja"].refuse_below, got["docs-ja"].calibrated) == (0.85, False)  # type: ignore[union-attr]
     assert (got["other"].refuse_below, got["other"].calibrated) == (None, False)  # type: ignore[union-attr]
+
+
+# --- the question's vector from retrieval -----------------------------------------------------
+
+
+class CountingEmbedder(WordsEmbedder):
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
+        return super().embed_query(text)
+
+
+def test_the_evidence_step_reuses_retrievals_question_vector_only_for_the_same_text_and_model() -> None:
+    from enclave_core.evidence import RecordingEmbed
+
+    embedder = CountingEmbedder()
+    scorer = EvidenceScorer(embedder, 0.5)
+    question = "How many weeks of parental leave?"
+    recording = RecordingEmbed(lambda e, text: e.embed_query(text))
+    recording(embedder, question)  # what Retriever.search does with its ``embed`` hook
+    assert recording.last is not None and embedder.queries == [question]
+    reused = scorer.retrieval(question, SOURCES, recording.last)
+    assert embedder.queries == [question]  # not embedded a second time
+    fresh = scorer.retrieval(question, SOURCES)
+    assert np.array_equal(reused.question_scores, fresh.question_scores)
+    scorer.retrieval("Another question?", SOURCES, recording.last)  # another text: embedded anew
+    assert embedder.queries == [question, question, "Another question?"]
+    other = CountingEmbedder()
+    EvidenceScorer(other, 0.5).retrieval(question, SOURCES, recording.last)  # another model: likewise
+    assert other.queries == [question]
