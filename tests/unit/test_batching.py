@@ -176,6 +176,7 @@ def test_an_interrupted_batch_releases_every_caller() -> None:
     first = threading.Thread(target=call(0), daemon=True)
     first.start()
     assert started.wait(TIMEOUT)
+
     def release_soon() -> None:  # once all three wait behind the running batch: they form the next one
         deadline = time.monotonic() + TIMEOUT
         while len(batcher._pending) < 3 and time.monotonic() < deadline:
