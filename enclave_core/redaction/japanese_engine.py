@@ -74,7 +74,8 @@ def shared_ja_nlp_engine() -> SpacyNlpEngine:
                 _use_numpy_blas(nlp)
                 # Split mode C makes spaCy's tokenizer split every word again in modes A and B for the
                 # "sub_tokens" that only the excluded compound_splitter reads (docs/benchmarks.md, Japanese).
-                nlp.tokenizer.need_subtokens = False
+                tokenizer: Any = nlp.tokenizer  # spacy.lang.ja.JapaneseTokenizer
+                tokenizer.need_subtokens = False
             except OSError as exc:
                 raise PolicyError(
                     f"the policy covers Japanese but spaCy model '{GINZA_MODEL}' is not installed "
