@@ -158,12 +158,14 @@ class OnnxEmbedder:
         cache_dir: Path | None = None,
         quantize: bool = False,
         threads: int | None = None,
-        spinning: bool = False,
+        spinning: bool | None = None,
     ) -> None:
-        """``spinning``: whether ONNX Runtime's idle worker threads busy-wait for the next operator
-        (its default). Off here: on a machine whose cores are all busy (a bulk ingest runs the
-        personal-data detection beside the embedding) the spinning burned a third more CPU for the
-        same vectors (benchmarks/embedding_threads.py)."""
+        """``spinning``: whether ONNX Runtime's idle worker threads busy-wait for the next operator.
+        None: for one text (a question: latency) they do, for batches (ingest: CPU) they do not; on
+        a machine whose cores are all busy (a bulk ingest runs the personal-data detection beside
+        the embedding) the spinning burned ~40 % more CPU for the same vectors, while without it a
+        question waited longer for the threads to wake (benchmarks/embedding_threads.py). The two
+        sessions share the graph file and give bit-identical vectors."""
         self._path = model_path
         self._name = name or model_path.name
         self._batch_size = batch_size
@@ -172,7 +174,7 @@ class OnnxEmbedder:
         self._threads = threads
         self._spinning = spinning
         self._lock = threading.Lock()
-        self._session: onnxruntime.InferenceSession | None = None
+        self._sessions: dict[bool, onnxruntime.InferenceSession] = {}  # by spinning
         self._tokenizer: Tokenizer | None = None
         self._inputs: list[str] = []
         self._dimension: int | None = None
@@ -192,26 +194,32 @@ class OnnxEmbedder:
             _atomic_build(int8, lambda tmp: _quantize(fp32, tmp))
         return int8
 
-    def _load(self) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
+    def _load(self, spinning: bool = True) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
         with self._lock:
-            if self._session is None or self._tokenizer is None:
-                import onnxruntime
+            if self._tokenizer is None:
                 from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+                tokenizer.enable_truncation(max_length=self._max_tokens())
+                tokenizer.no_padding()
+                self._tokenizer = tokenizer
+            if self._spinning is not None:
+                spinning = self._spinning
+            session = self._sessions.get(spinning)
+            if session is None:
+                import onnxruntime
 
                 options = onnxruntime.SessionOptions()
                 options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
                 options.log_severity_level = 3
-                options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self._spinning else "0")
+                options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
                 session = onnxruntime.InferenceSession(
                     str(self.graph_path()), options, providers=["CPUExecutionProvider"]
                 )
-                tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
-                tokenizer.enable_truncation(max_length=self._max_tokens())
-                tokenizer.no_padding()
                 self._inputs = [i.name for i in session.get_inputs()]
-                self._session, self._tokenizer = session, tokenizer
-            return self._session, self._tokenizer
+                self._sessions[spinning] = session
+            return session, self._tokenizer
 
     def _max_tokens(self) -> int:
         config = self._path / "sentence_bert_config.json"
@@ -237,7 +245,7 @@ class OnnxEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        session, tokenizer = self._load()
+        session, tokenizer = self._load(spinning=len(texts) == 1)
         encodings = tokenizer.encode_batch(list(texts))
         out: Vectors | None = None
         for picked in length_buckets([len(e.ids) for e in encodings], self._batch_size):

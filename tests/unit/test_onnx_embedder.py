@@ -80,10 +80,18 @@ def test_quantised_embedders_name_their_variant_for_the_collection_record() -> N
     assert variant_of(build_embedder(settings.model_copy(update={"quantize": True}))) == "onnx-int8"
 
 
-def test_idle_worker_threads_do_not_spin_and_the_vectors_stay_the_same(onnx: OnnxEmbedder) -> None:
-    """Spinning off (the product's choice) only changes how idle threads wait, not one vector bit."""
+def test_batches_run_without_spinning_threads_questions_with_and_the_vectors_stay_the_same(
+    onnx: OnnxEmbedder,
+) -> None:
+    """Spinning (how idle threads wait) differs between the batch and the question session, not one bit."""
     spinning = OnnxEmbedder(onnx._path, batch_size=2, cache_dir=default_cache_dir(), threads=2, spinning=True)
-    quiet = OnnxEmbedder(onnx._path, batch_size=2, cache_dir=default_cache_dir(), threads=2)
-    session, _ = quiet._load()
-    assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
-    assert np.array_equal(quiet.embed_documents(TEXTS), spinning.embed_documents(TEXTS))
+    chosen = OnnxEmbedder(onnx._path, batch_size=2, cache_dir=default_cache_dir(), threads=2)
+    batch = chosen.embed_documents(TEXTS)
+    question = chosen.embed_query(TEXTS[1])
+    entry = "session.intra_op.allow_spinning"
+    assert {k: v.get_session_options().get_session_config_entry(entry) for k, v in chosen._sessions.items()} == {
+        False: "0",
+        True: "1",
+    }
+    assert np.array_equal(batch, spinning.embed_documents(TEXTS))
+    assert np.array_equal(question, spinning.embed_query(TEXTS[1]))
