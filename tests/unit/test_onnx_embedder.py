@@ -75,8 +75,9 @@ def test_bucketed_vectors_equal_texts_embedded_one_at_a_time() -> None:
 
 def test_quantised_embedders_name_their_variant_for_the_collection_record() -> None:
     # enclave_core/embedding/registry.py records it: an int8 collection is never queried in float32, nor the reverse.
-    settings = EmbeddingSettings(model="packaged:all-MiniLM-L6-v2", backend="onnx")
+    settings = EmbeddingSettings(model="packaged:all-MiniLM-L6-v2", backend="onnx", quantize=False)
     assert variant_of(build_embedder(settings)) == "float32"
+    assert variant_of(build_embedder(EmbeddingSettings())) == "onnx-int8"  # the default
     assert variant_of(build_embedder(settings.model_copy(update={"quantize": True}))) == "onnx-int8"
 
 
