@@ -108,7 +108,7 @@ class EmbeddingSettings(BaseModel):
     # no torch at query time); "torch": sentence-transformers on PyTorch (the only choice for device=cuda).
     backend: Literal["onnx", "torch"] = "onnx"
     # int8 dynamic quantisation of the ONNX graph (MatMuls, per channel): ~2x faster embedding; on the
-    # full SciFact with redaction on, hybrid nDCG@10 0.7272 as float32's (docs/benchmarks.md). Each
+    # full SciFact with redaction on, hybrid nDCG@10 0.7272 vs float32's 0.7297 (docs/benchmarks.md). Each
     # collection keeps the variant it was built with (embedding/registry.py); false: float32.
     quantize: bool = True
     # Where exported graphs are cached (one per model); unset: ~/.cache/enclave/models (XDG_CACHE_HOME).
