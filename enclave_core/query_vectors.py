@@ -27,12 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def _batch_fn(embedder: Embedder) -> MicroBatcher[str, Vectors]:
-    """One batcher per embedder. Only backends whose query vector is the document vector of the same
-    text (no "query: " prefix) are run as one ``embed_documents`` call; others embed item by item."""
+    """One batcher per embedder. Only float32 backends whose query vector is the document vector of
+    the same text (no "query: " prefix) are run as one ``embed_documents`` call; others embed item by
+    item. Not int8: its activations are quantised with one scale for the whole input, so a question's
+    vector would depend on the other users' questions batched with it."""
     from enclave_core.embedding.onnx_runtime import OnnxEmbedder
+    from enclave_core.embedding.registry import FLOAT32, variant_of
     from enclave_core.embedding.sentence_transformers import SentenceTransformerEmbedder
 
-    if type(embedder) in (OnnxEmbedder, SentenceTransformerEmbedder):
+    if type(embedder) in (OnnxEmbedder, SentenceTransformerEmbedder) and variant_of(embedder) == FLOAT32:
 
         def run(texts: list[str]) -> Sequence[Vectors]:
             return [row.copy() for row in embedder.embed_documents(texts)]

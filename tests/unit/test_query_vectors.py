@@ -205,3 +205,21 @@ def test_batched_query_vectors_equal_single_ones() -> None:
     for i, v in threads_out.items():
         assert np.allclose(v, single[i % 3], atol=1e-5)
     assert len(threads_out) == 9
+
+
+def test_an_int8_embedder_gives_each_question_its_lone_vector_whatever_is_batched_with_it() -> None:
+    """int8 quantises activations with one scale for the whole input: batched, another user's
+    question would move this one's vector (cosine 0.993 here). So int8 questions are embedded one by
+    one (attack: a question sent at the same moment must not change another user's vector)."""
+    from enclave_core.embedding import resolve_model_path
+    from enclave_core.embedding.onnx_runtime import OnnxEmbedder, default_cache_dir
+
+    int8 = OnnxEmbedder(resolve_model_path("packaged:all-MiniLM-L6-v2"), cache_dir=default_cache_dir(), quantize=True)
+    assert int8.variant == "onnx-int8"
+    # two users' questions of about the same length, so they would share one padded ONNX run
+    questions = ["How many weeks of paid leave do new parents get?", "What is the travel budget for the sales team?"]
+    single = [int8.embed_query(q) for q in questions]
+    retriever = Retriever(RecordingStore(), int8, BM25Encoder(), RetrievalSettings())  # type: ignore[arg-type]
+    got = QueryVectors(retriever, early=False)._batcher(int8)._run(questions)
+    for a, b in zip(got, single, strict=True):
+        assert np.array_equal(a, b)
