@@ -88,6 +88,7 @@ class MicroBatcher(Generic[T, R]):
         try:
             self.batches += 1
             self.items += len(batch)
+            failed = False
             try:
                 results = list(self._run([s.item for s in batch]))
                 if len(results) != len(batch):
@@ -95,7 +96,10 @@ class MicroBatcher(Generic[T, R]):
             except Exception:
                 if len(batch) == 1:
                     raise
-                results = []
+                failed = True
+            if failed:
+                # Retried outside the except block: an item's own error must not carry the batch's
+                # error as its __context__ (that message may quote other users' questions).
                 for s in batch:  # find the bad item(s): each alone, so only they fail
                     self._one(s)
                 return

@@ -137,6 +137,8 @@ def test_an_exception_in_one_item_fails_only_that_request() -> None:
     run_threads([call(x) for x in ("a", "bad", "b", "c")] + [release_soon])
     assert outcomes["a"] == "A" and outcomes["b"] == "B" and outcomes["c"] == "C"
     assert isinstance(outcomes["bad"], ValueError)
+    # its own error only: not chained to the batch's error, whose message may quote other items
+    assert outcomes["bad"].__context__ is None and outcomes["bad"].__cause__ is None
     assert batcher.submit("d") == "D"  # still serving
 
 
