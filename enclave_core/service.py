@@ -396,7 +396,8 @@ class RagService:
             refuse_below, support = answers.models[model].refuse_below, answers.models[model].min_answer_support
         else:
             refuse_below, support = None, None
-        return build_grounder(embedders.embedder_for(collection), self.core.guard, answers, refuse_below, support)
+        # check(): the variant that built the collection (a float32 collection keeps float32 under int8 settings).
+        return build_grounder(embedders.check(collection), self.core.guard, answers, refuse_below, support)
 
     def _generation(self, history: list[ChatMessage] | None) -> dict[str, Any]:
         """The LLM settings both answer paths generate with."""

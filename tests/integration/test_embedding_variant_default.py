@@ -63,3 +63,24 @@ def test_a_float32_collection_stays_float32_when_the_settings_choose_int8(tmp_pa
         assert found[0].source == "folding.txt"
     finally:
         new.close()
+
+
+def test_the_evidence_step_of_a_float32_collection_scores_in_float32(tmp_path: Path) -> None:
+    """Refusal thresholds were calibrated per variant: under int8 settings a float32 collection's
+    question and sentences must still be embedded in float32 for the evidence check."""
+    from enclave_core.service import RagService
+
+    data = tmp_path / "data"
+    old = Core(_settings(data, quantize=False))
+    try:
+        _ingest(old, ["aspirin.txt", "vitamin.txt"])
+    finally:
+        old.close()
+    checked = _settings(data, quantize=True)
+    new = Core(checked.model_copy(update={"answers": checked.answers.model_copy(update={"check_evidence": True})}))
+    try:
+        grounder = RagService(new)._grounder("papers")
+        assert grounder is not None
+        assert variant_of(grounder.scorer._embedder) == "float32"
+    finally:
+        new.close()
