@@ -30,12 +30,15 @@ Safety argument (what is released, and why the guard over the whole answer would
 5. Text without spaces (Japanese) is released by clause instead of by word: a cut goes after a
    clause or sentence mark (``。、！？．，!?`` or a line break), only when the window and the answer
    so far read as Japanese (the guard then runs its Japanese engine on both, as on the whole
-   answer), with the same left context, at least one complete clause and ``right_chars``
-   characters of right context (GiNZA's token vectors see four tokens, one to three characters
-   each, to each side; the recognizers' context words - さん, 様, 生まれ - follow the value within
-   its clause), and verified exactly as in point 4. A name, a phone number or a My Number holds
-   no clause mark, so a cut never falls inside one; a value that did hold one ("1234、5678") is
-   caught by the verification, since the window with the right context redacts it whole.
+   answer). The Japanese engine decides per sentence whether GiNZA reads it (a sign anywhere in
+   the sentence: an honorific, a proper noun, a romaji word), so the windows hold whole sentences
+   only: the left context starts at a sentence start, and the right context ends at a sentence end
+   at least ``right_chars`` characters after the end of the sentence that holds the cut (GiNZA's
+   token vectors see eight tokens to each side, one to four characters each). A name, a phone
+   number or a My Number holds no clause mark, so a cut never falls inside one; a value that did
+   hold one ("1234、5678"), or a name whose sign comes later in its sentence ("田中花子は、...鈴木様の
+   後任です"), is caught by the verification of point 4, since the window with the right context
+   reads the whole sentence as the whole answer does.
 6. At the end of the stream the rest is guarded with its left context; the released pieces
    joined are then the guarded answer. Should the final analysis disagree with text already
    released (``diverged``; never observed in the tests), the rest is guarded on its own and a
@@ -89,6 +92,10 @@ _NAME_LIKE_CHARS = frozenset("@<>_/+#&%$\u20ac\u00a3*=\\|")
 # and any whitespace that follows them.
 _CLAUSE_MARKS = "。、！？．，!?\n"
 _CLAUSE_END = re.compile(f"[{_CLAUSE_MARKS}]+\\s*")
+# Sentence ends as the Japanese NER gate reads them (enclave_core/redaction/japanese_gate.py): it
+# decides per sentence whether GiNZA reads it, from signs anywhere in that sentence.
+_SENTENCE_END = re.compile(r"[。！？!?]+|\n")
+_AFTER_SENTENCE = re.compile(r"(?:[。！？!?]|\n)\s*$")
 
 
 def _inert(word: str) -> bool:
@@ -135,7 +142,7 @@ class GuardedStream:
     the guard's redactions by type within it, ``guard_calls`` how often the guard ran.
     """
 
-    def __init__(self, guard: Guard, *, right_words: int = 4, left_chars: int = 120, right_chars: int = 16) -> None:
+    def __init__(self, guard: Guard, *, right_words: int = 4, left_chars: int = 120, right_chars: int = 32) -> None:
         if right_words < 1 or left_chars < 0 or right_chars < 1:
             raise ValueError("right_words and right_chars must be >= 1 and left_chars >= 0")
         self._guard = guard
@@ -223,15 +230,25 @@ class GuardedStream:
     def _release_clauses(self) -> str:
         """Japanese text by clause, with context on both sides, verified against the guard (point 5)."""
         source = self._source
-        ends = [m.end() for m in _CLAUSE_END.finditer(source, self._done)]
-        if len(ends) < 2:
+        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(source, self._done)]
+        if not sentence_ends:
             return ""
-        right_end = ends[-1]  # the right context: up to the end of the last complete clause
-        cuts = [end for end in ends[:-1] if right_end - end >= self._right_chars]
+        right_end = sentence_ends[-1]  # the right context: whole sentences only
+
+        def room(cut_mark: int) -> int:
+            """Right context after the end of the sentence that holds the cut."""
+            own_end = next(e for e in sentence_ends if e >= cut_mark)
+            return right_end - own_end
+
+        cuts = [
+            m.end()
+            for m in _CLAUSE_END.finditer(source, self._done, right_end)
+            if m.end() < right_end and room(m.end() - len(m.group()) + len(m.group().rstrip())) >= self._right_chars
+        ]
         if not cuts:
             return ""
         cut = cuts[-1]
-        ctx_src, ctx_out, ctx_counts = self._context()
+        ctx_src, ctx_out, ctx_counts = self._sentence_context()
         if self._tried == (ctx_src, cut, right_end):
             return ""
         if not (is_japanese(source[ctx_src:cut]) and is_japanese(source[ctx_src:right_end]) and is_japanese(source)):
@@ -264,6 +281,14 @@ class GuardedStream:
         return piece
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _sentence_context(self) -> tuple[int, int, Counter[str]]:
+        """As ``_context``, but a cut at a sentence start: the Japanese gate must see every sentence of
+        the window whole, as it does in the whole answer."""
+        for src, out, counts in reversed(self._cuts):
+            if src <= self._done - self._left and (src == 0 or _AFTER_SENTENCE.search(self._source, 0, src)):
+                return src, out, counts
+        return self._cuts[0]
 
     def _context(self) -> tuple[int, int, Counter[str]]:
         """The latest cut at least ``left_chars`` before the released end (or the start)."""

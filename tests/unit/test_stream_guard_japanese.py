@@ -62,20 +62,58 @@ def test_streamed_japanese_equals_the_guarded_answer_and_leaks_nothing(text: str
     assert_safe(pieces, full, SECRETS)
 
 
+LONG = TEXTS[5] + "審査には通常二週間ほどかかりますので、早めに申請書を出してください。結果は書面で本人に通知されます。"
+
+
 def test_japanese_clauses_leave_before_the_answer_ends() -> None:
-    text = TEXTS[5]
-    pieces, _ = stream_all(ja_guard, chars(text))
+    stream = GuardedStream(ja_guard)
+    deltas = chars(LONG)
+    first_at = next(i for i, d in enumerate(deltas) if list(stream.feed(d)))
+    assert first_at < len(deltas) - 20  # released while the model is still writing
+    pieces, _ = stream_all(ja_guard, chars(LONG))
     assert len(pieces) >= 3  # clause by clause, not one block at the end
-    assert pieces[0] == "はい、"  # as soon as a complete clause of 16 characters follows it
+    assert "".join(pieces) == LONG
 
 
 def test_a_clause_waits_for_its_right_context() -> None:
     stream = GuardedStream(ja_guard)
     released = [p for d in chars("申請書は山田太郎") for p in stream.feed(d)]
     released += [p for d in chars("さんが保管し、") for p in stream.feed(d)]
-    assert released == []  # the first clause has no complete clause after it yet
     released += [p for d in chars("提出は総務部の窓口で受け付けます。") for p in stream.feed(d)]
-    assert "".join(released) == "申請書は<PERSON>さんが保管し、"
+    assert released == []  # the cut's sentence has no whole sentence of right context after it yet
+    released += [
+        p
+        for d in chars("受付の時間は平日の午前九時から午後五時までとなっており、土日は休みです。")
+        for p in stream.feed(d)
+    ]
+    assert "".join(released) == "申請書は<PERSON>さんが保管し、提出は総務部の窓口で受け付けます。"
+
+
+def gate_like_guard(text: str) -> tuple[str, dict[str, int]]:
+    """Like the Japanese engine's NER gate: a name is found only in a sentence that holds an
+    honorific anywhere (GiNZA reads only such sentences)."""
+    out, n = [], 0
+    for sentence in re.findall(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)", text):
+        if "様" in sentence:
+            sentence, k = re.subn("田中花子", "<PERSON>", sentence)
+            n += k
+        out.append(sentence)
+    return "".join(out), ({"PERSON": n} if n else {})
+
+
+def test_a_name_whose_sign_comes_later_in_its_sentence_is_never_released() -> None:
+    """Attack (review finding): a cut at 、 with only a clause of right context read the name's
+    sentence in part, without the honorific later in it, and released the name."""
+    text = (
+        "担当の田中花子は、今月から本社の総務部で窓口の責任者を務めています、前任は鈴木様です。"
+        "次の説明では申請の手順と必要な書類を順番に確認していきます。以上です。"
+    )
+    full, counts = gate_like_guard(text)
+    assert "田中花子" not in full
+    for deltas in (chars(text), random_tokens(text, random.Random(7)), [text]):
+        pieces, stream = stream_all(gate_like_guard, deltas)
+        assert "".join(pieces) == full and stream.counts == counts
+        assert_safe(pieces, full, ["田中花子", "田中", "花子"])
 
 
 @pytest.mark.parametrize("text", [TEXTS[2], TEXTS[1]])
@@ -105,10 +143,22 @@ MY_NUMBER = "12345678901" + str(my_number_check_digit("12345678901"))
 MY_NUMBER_SPACED = f"{MY_NUMBER[:4]} {MY_NUMBER[4:8]} {MY_NUMBER[8:]}"
 
 ANSWERS = [
-    ("申請書は山田太郎さんが保管しています。提出は総務部の窓口で受け付けます［1］。", "山田太郎"),
-    ("担当者は鈴木花子様です、平日の午前中に窓口へお越しください。詳しくは規程を参照してください。", "鈴木花子"),
-    ("連絡先の携帯電話は090-1234-5678です、平日の日中につながります。夜間は留守番電話です。", "090-1234-5678"),
-    (f"本人のマイナンバーは{MY_NUMBER_SPACED}です。この番号は本人確認にだけ使われます。", MY_NUMBER_SPACED),
+    (
+        "申請書は山田太郎さんが保管しています。提出は総務部の窓口で受け付けます［1］。受付の時間は平日の午前九時から午後五時までで、土日と祝日は休みとなります。",
+        "山田太郎",
+    ),
+    (
+        "担当者は鈴木花子様です、平日の午前中に窓口へお越しください。詳しくは規程を参照してください。受付の時間は平日の午前九時から午後五時までで、土日と祝日は休みとなります。",
+        "鈴木花子",
+    ),
+    (
+        "連絡先の携帯電話は090-1234-5678です、平日の日中につながります。夜間は留守番電話です。受付の時間は平日の午前九時から午後五時までで、土日と祝日は休みとなります。",
+        "090-1234-5678",
+    ),
+    (
+        f"本人のマイナンバーは{MY_NUMBER_SPACED}です。この番号は本人確認にだけ使われます。受付の時間は平日の午前九時から午後五時までで、土日と祝日は休みとなります。",
+        MY_NUMBER_SPACED,
+    ),
 ]
 
 
