@@ -336,7 +336,9 @@ def test_the_read_path_takes_each_collection_models_own_thresholds() -> None:
     models = {"docs": "minilm", "docs-ja": "e5", "other": "unknown"}
     core = SimpleNamespace(
         settings=SimpleNamespace(answers=answers, embedding=SimpleNamespace(model="minilm")),
-        embedders=SimpleNamespace(model_for=models.__getitem__, embedder_for=lambda c: WordsEmbedder()),
+        embedders=SimpleNamespace(
+            model_for=models.__getitem__, embedder_for=lambda c: WordsEmbedder(), check=lambda c: WordsEmbedder()
+        ),
         guard=same,
     )
     service = RagService(core)  # type: ignore[arg-type]

@@ -169,7 +169,9 @@ def test_calibration_evidence_uses_the_pseudonymized_question_as_the_read_path_d
     embedder = WordsEmbedder()
     core = SimpleNamespace(
         settings=SimpleNamespace(answers=AnswerSettings(), embedding=SimpleNamespace(model="words")),
-        embedders=SimpleNamespace(model_for=lambda c: "words", embedder_for=lambda c: embedder),
+        embedders=SimpleNamespace(
+            model_for=lambda c: "words", embedder_for=lambda c: embedder, check=lambda c: embedder
+        ),
         guard=lambda t: (t, {}),
     )
     service = RagService(core)  # type: ignore[arg-type]
