@@ -8,9 +8,11 @@ ONNX run over all the questions pending at that moment costs little more than a 
 How: the first caller that finds no batch running runs one at once, over every item pending (only
 its own when the gateway is idle: a lone request never waits); items that arrive meanwhile queue
 and form the next batch, run by one of their own callers when the current one ends. There is no
-thread of its own, so nothing to start, stop or deadlock at shutdown. A batch that fails is retried
-item by item, so a bad item fails only its own request. Per-user work (access checks, vault
-look-ups, audit) never goes through here.
+thread of its own, so nothing to start, stop or deadlock at shutdown. When a batch fails, each of
+its callers retries its own item alone, in its own thread: a bad item fails only its own request,
+and its batch-mates pay one single run each, side by side, not one after another in the runner's
+thread (so ``run`` must be safe to call from several threads at once). Per-user work (access
+checks, vault look-ups, audit) never goes through here.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ class BatchAborted(RuntimeError):
 
 
 class _Slot(Generic[T, R]):
-    __slots__ = ("done", "error", "item", "value")
+    __slots__ = ("alone", "done", "error", "item", "value")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.done = False
+        self.alone = False  # its batch failed: the caller retries this item by itself
         self.value: R | None = None
         self.error: BaseException | None = None
 
@@ -66,9 +69,9 @@ class MicroBatcher(Generic[T, R]):
             self._pending.append(slot)
         while True:
             with self._cond:
-                while self._running and not slot.done:
+                while self._running and not slot.done and not slot.alone:
                     self._cond.wait()
-                if slot.done:
+                if slot.done or slot.alone:
                     break
                 self._running = True
                 batch = self._pending[: self._max_batch]
@@ -79,6 +82,10 @@ class MicroBatcher(Generic[T, R]):
                 with self._cond:
                     self._running = False
                     self._cond.notify_all()
+        if slot.alone and not slot.done:
+            # Outside the lock and the batch: the next batch runs meanwhile, and a retry whose error
+            # is raised here carries no batch error as its __context__ (it may quote other items).
+            self._one(slot)
         if slot.error is not None:
             raise slot.error
         return slot.value  # type: ignore[return-value]
@@ -88,7 +95,6 @@ class MicroBatcher(Generic[T, R]):
         try:
             self.batches += 1
             self.items += len(batch)
-            failed = False
             try:
                 results = list(self._run([s.item for s in batch]))
                 if len(results) != len(batch):
@@ -96,22 +102,18 @@ class MicroBatcher(Generic[T, R]):
             except Exception:
                 if len(batch) == 1:
                     raise
-                failed = True
-            if failed:
-                # Retried outside the except block: an item's own error must not carry the batch's
-                # error as its __context__ (that message may quote other users' questions).
-                for s in batch:  # find the bad item(s): each alone, so only they fail
-                    self._one(s)
+                for s in batch:  # each caller retries its own item (submit): only the bad one(s) fail
+                    s.alone = True
                 return
             for s, value in zip(batch, results, strict=True):
                 s.value, s.done = value, True
         except Exception as exc:
             for s in batch:
-                if not s.done:
+                if not s.done and not s.alone:
                     s.error, s.done = exc, True
         finally:
             for s in batch:  # BaseException (interrupt) mid-batch: release the others' callers
-                if not s.done:
+                if not s.done and not s.alone:
                     s.error, s.done = BatchAborted("the batch was interrupted"), True
 
     def _one(self, slot: _Slot[T, R]) -> None:

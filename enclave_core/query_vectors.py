@@ -74,8 +74,7 @@ class QueryVectors:
         try:
             return self._batcher(embedder).submit(text)
         finally:
-            with self._lock:
-                self._busy -= 1
+            self._release()
 
     def _batcher(self, embedder: Embedder) -> MicroBatcher[str, Vectors]:
         with self._lock:
@@ -92,17 +91,33 @@ class QueryVectors:
     def start(self, collection: str, question: str, mode: str | None) -> EarlyVector:
         """Begin embedding ``question`` as typed when idle; the result is for ``Retriever.search``."""
         future: Future[tuple[Embedder, Vectors]] | None = None
-        if self._pool is not None and self._retriever.uses_dense(mode) and self.idle():
+        if self._pool is not None and self._retriever.uses_dense(mode) and self._claim_idle():
+            # Counted busy from now, not from when the pool thread starts it: a burst of requests at an
+            # idle gateway would otherwise all see idle() and queue one by one on the single thread.
 
             def work() -> tuple[Embedder, Vectors]:
                 embedder = self._retriever.query_embedder(collection)
-                return embedder, self.embed(embedder, question)
+                return embedder, self._batcher(embedder).submit(question)
 
             try:
                 future = self._pool.submit(work)
             except RuntimeError:  # shut down: embed in the request's thread
+                self._release()
                 future = None
+            else:  # done, failed or cancelled (the pool shut down, or the question was pseudonymised)
+                future.add_done_callback(lambda _f: self._release())
         return EarlyVector(self, question, future)
+
+    def _claim_idle(self) -> bool:
+        with self._lock:
+            if self._busy:
+                return False
+            self._busy += 1
+            return True
+
+    def _release(self) -> None:
+        with self._lock:
+            self._busy -= 1
 
     def close(self) -> None:
         if self._pool is not None:

@@ -142,6 +142,59 @@ def test_an_exception_in_one_item_fails_only_that_request() -> None:
     assert batcher.submit("d") == "D"  # still serving
 
 
+def test_after_a_failed_batch_each_caller_retries_its_own_item_in_its_own_thread() -> None:
+    """A bad item must not make its batch-mates pay N single runs one after another in the runner's
+    thread: each retries alone in its own thread, side by side (review finding)."""
+    leader_running, release = threading.Event(), threading.Event()
+    singles: dict[str, int] = {}  # item -> the thread that ran its single retry
+    overlapping = threading.Barrier(4, timeout=TIMEOUT)  # the four singles are in run() at one time
+    callers: dict[str, int] = {}
+
+    def run(items: list[str]) -> list[str]:
+        if items == ["first"]:
+            leader_running.set()
+            assert release.wait(TIMEOUT)
+        elif len(items) > 1:
+            if "bad" in items:
+                raise ValueError("one bad item")
+        elif items != ["d"]:
+            singles[items[0]] = threading.get_ident()
+            overlapping.wait()  # broken (the items fail) if the singles run one after another
+            if items == ["bad"]:
+                raise ValueError("bad input")
+        return [s.upper() for s in items]
+
+    batcher: MicroBatcher[str, str] = MicroBatcher(run)
+    outcomes: dict[str, object] = {}
+
+    def call(item: str) -> Callable[[], None]:
+        def f() -> None:
+            callers[item] = threading.get_ident()
+            try:
+                outcomes[item] = batcher.submit(item)
+            except Exception as exc:
+                outcomes[item] = exc
+
+        return f
+
+    leader = threading.Thread(target=call("first"), daemon=True)
+    leader.start()
+    assert leader_running.wait(TIMEOUT)
+
+    def release_when_queued() -> None:  # all four wait behind "first": they form one batch
+        deadline = time.monotonic() + TIMEOUT
+        while len(batcher._pending) < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        release.set()
+
+    run_threads([call(x) for x in ("a", "bad", "b", "c")] + [release_when_queued])
+    leader.join(TIMEOUT)
+    assert outcomes == {"first": "FIRST", "a": "A", "b": "B", "c": "C", "bad": outcomes["bad"]}
+    assert isinstance(outcomes["bad"], ValueError) and str(outcomes["bad"]) == "bad input"
+    assert singles == {item: callers[item] for item in ("a", "bad", "b", "c")}  # each in its caller's thread
+    assert batcher.idle() and batcher.submit("d") == "D"
+
+
 def test_a_batch_function_returning_the_wrong_count_is_an_error_not_a_misassignment() -> None:
     batcher: MicroBatcher[int, int] = MicroBatcher(lambda items: [1, 2, 3])
     with pytest.raises(RuntimeError, match="3 results for 1 item"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,3 +224,29 @@ def test_an_int8_embedder_gives_each_question_its_lone_vector_whatever_is_batche
     got = QueryVectors(retriever, early=False)._batcher(int8)._run(questions)
     for a, b in zip(got, single, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_an_early_start_counts_busy_from_submission_so_a_burst_does_not_queue_on_one_thread(
+    setup: tuple[RagService, RecordingEmbedder, RecordingStore, QueryVectors],
+) -> None:
+    """Review finding: busy was counted only once the pool thread ran the embedding, so requests
+    arriving together at an idle gateway all started early and convoyed on the single thread."""
+    _, embedder, _, queries = setup
+    assert queries._pool is not None
+    gate = threading.Event()
+    queries._pool.submit(gate.wait, TIMEOUT)  # the pool thread is busy: the next start only queues
+    first = queries.start("hr", RAW, "dense")
+    assert first.started and not queries.idle()
+    second = queries.start("hr", PLAIN, "dense")
+    assert not second.started  # embedded (batched) in its own request instead
+    assert np.array_equal(first(embedder, PLAIN), vector_of(PLAIN))  # pseudonymised: the queued one is cancelled
+    assert queries.idle()  # a cancelled early start releases its count
+    third = queries.start("hr", RAW, "dense")
+    assert third.started
+    gate.set()
+    assert np.array_equal(third(embedder, RAW), vector_of(RAW))
+    deadline = time.monotonic() + TIMEOUT
+    while not queries.idle() and time.monotonic() < deadline:  # the done callback runs just after the result
+        time.sleep(0.005)
+    assert queries.idle()
+    assert embedder.texts.count(RAW) == 1  # the early one, reused
