@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 INT8_VARIANT = "onnx-int8"  # MatMuls int8, one scale per output channel (_quantize)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# How long a spinning worker thread busy-waits for the next operator before it sleeps. ONNX Runtime's
+# own default kept one core busy for ~40 ms after every question (38 ms of CPU in the 150 ms after a
+# 3 ms embedding): on 2 cores that is CPU taken from vLLM reading the prompt the question was retrieved
+# for. 0.5 ms covers the gaps between one run's operators (same question latency, also on a busy
+# host) and leaves <1 ms of CPU after the run (benchmarks/embedding_threads.py: query_cpu_after_ms).
+QUESTION_SPIN_US = 500
 
 
 def default_cache_dir() -> Path:
@@ -159,13 +165,15 @@ class OnnxEmbedder:
         quantize: bool = False,
         threads: int | None = None,
         spinning: bool | None = None,
+        spin_us: int | None = QUESTION_SPIN_US,
     ) -> None:
         """``spinning``: whether ONNX Runtime's idle worker threads busy-wait for the next operator.
         None: for one text (a question: latency) they do, for batches (ingest: CPU) they do not; on
         a machine whose cores are all busy (a bulk ingest runs the personal-data detection beside
         the embedding) the spinning burned ~40 % more CPU for the same vectors, while without it a
-        question waited longer for the threads to wake (benchmarks/embedding_threads.py). The two
-        sessions share the graph file and give bit-identical vectors."""
+        question waited longer for the threads to wake (benchmarks/embedding_threads.py). Spinning
+        stops ``QUESTION_SPIN_US`` after the last operator, not ~40 ms later. The two sessions share
+        the graph file and give bit-identical vectors. ``spin_us`` None: ONNX Runtime's default."""
         self._path = model_path
         self._name = name or model_path.name
         self._batch_size = batch_size
@@ -173,6 +181,7 @@ class OnnxEmbedder:
         self._quantize = quantize
         self._threads = threads
         self._spinning = spinning
+        self._spin_us = spin_us
         self._lock = threading.Lock()
         self._sessions: dict[bool, onnxruntime.InferenceSession] = {}  # by spinning
         self._tokenizer: Tokenizer | None = None
@@ -214,6 +223,8 @@ class OnnxEmbedder:
                 options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
                 options.log_severity_level = 3
                 options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+                if spinning and self._spin_us is not None:
+                    options.add_session_config_entry("session.intra_op.spin_duration_us", str(self._spin_us))
                 session = onnxruntime.InferenceSession(
                     str(self.graph_path()), options, providers=["CPUExecutionProvider"]
                 )
