@@ -49,6 +49,10 @@ SPLIT_MARKS = (
     "first_token",
     "first_text",
     "direct_ttft",
+    "vllm_first_token_after_send",
+    "guard_cpu_per_answer",
+    "guard_calls_per_answer",
+    "guard_cpu_per_token",
 )
 
 
@@ -97,6 +101,7 @@ def _capture_prompts(
 
     bodies: list[bytes] = []
     marks: dict[str, float] = {}
+    token_count: list[int] = []
 
     def marked(name: str, fn: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -127,6 +132,7 @@ def _capture_prompts(
             def timed() -> Iterator[str]:
                 for delta in deltas:
                     marks.setdefault("first_token", time.perf_counter())
+                    token_count.append(1)  # one delta per token from vLLM
                     yield delta
 
             return timed()
@@ -134,6 +140,22 @@ def _capture_prompts(
         llm.open_stream = timed_open  # type: ignore[method-assign]
         core.__dict__["llm"] = llm  # replaces the cached property
         rag = RagService(core, via="bench")
+        make_guard = rag._stream_guard
+        guard_s: list[float] = []  # the stream guard's time per call (its CPU beside vLLM's decoding)
+
+        def timed_guard() -> Any:
+            guard = make_guard()
+
+            def call(text: str) -> Any:
+                start = time.process_time()
+                try:
+                    return guard(text)
+                finally:
+                    guard_s.append(time.process_time() - start)
+
+            return call
+
+        rag._stream_guard = timed_guard  # type: ignore[method-assign]
         pii, retriever = core.pii, core.retriever
         pii.pseudonymize_query = marked("pseudonymised", pii.pseudonymize_query)  # type: ignore[method-assign]
         retriever.search = marked("retrieved", retriever.search)  # type: ignore[method-assign]
@@ -153,8 +175,10 @@ def _capture_prompts(
             for question in questions:
                 bodies.clear()
                 marks.clear()
+                guard_s.clear()
                 started = time.perf_counter()
                 kind = None
+                token_count.clear()
                 for event in rag.stream(principal, COLLECTION, question):
                     if event["type"] == "citations":
                         marks.setdefault("citations_event", time.perf_counter())
@@ -168,6 +192,11 @@ def _capture_prompts(
                     if round_ == rounds - 1:
                         timing = {k: (v - started) * 1000 for k, v in marks.items()}
                         timing["direct_ttft"] = _direct(llm_url, streamed[0])["ttft_ms"]
+                        timing["vllm_first_token_after_send"] = timing["first_token"] - timing["request_sent"]
+                        timing["guard_cpu_per_answer"] = sum(guard_s) * 1000
+                        timing["guard_calls_per_answer"] = len(guard_s)
+                        if token_count:
+                            timing["guard_cpu_per_token"] = sum(guard_s) * 1000 / len(token_count)
                         timings.append(timing)
         split = {
             f"{k}_ms_p50": round(statistics.median(t[k] for t in timings if k in t), 1)
