@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import statistics
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import write_result
-from enclave_core.regex_cache import regex_cache_path
+from enclave_core.regex_cache import regex_cache_key, regex_cache_path
 from enclave_core.settings import load_settings
 
 __all__ = ["main", "run_child_start"]
@@ -29,15 +30,20 @@ _CHILD = """
 import json, resource, sys, time
 start = time.perf_counter()
 from ingest.analysis_pool import _start
-_start(sys.argv[1], 0, sys.argv[2] or None)
+_start(sys.argv[1], 0, sys.argv[2] or None, bytes.fromhex(sys.stdin.read().strip()))
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": time.perf_counter() - start}))
 """
 
 
-def _start_once(policy: Path, cache: Path | None) -> dict[str, float]:
+def _start_once(policy: Path, cache: Path | None, key: bytes) -> dict[str, float]:
+    """One child start; the cache's key goes through stdin, as the real children get it through a pipe."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(policy), str(cache or "")], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _CHILD, str(policy), str(cache or "")],
+        input=key.hex(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -46,11 +52,12 @@ def run_child_start(out_dir: Path, rounds: int) -> dict[str, Any]:
     policy = load_settings({}).redaction_policy_path
     with tempfile.TemporaryDirectory(prefix="enclave-child-start-") as tmp:
         cache = regex_cache_path(Path(tmp) / "data")
-        first = _start_once(policy, cache)  # writes the cache
+        key = regex_cache_key(secrets.token_bytes(32))  # a data key of this run's own
+        first = _start_once(policy, cache, key)  # writes the cache
         samples: dict[str, list[dict[str, float]]] = {"no cache": [], "cache": []}
         for _ in range(rounds):
-            samples["no cache"].append(_start_once(policy, None))
-            samples["cache"].append(_start_once(policy, cache))
+            samples["no cache"].append(_start_once(policy, None, key))
+            samples["cache"].append(_start_once(policy, cache, key))
         size = cache.stat().st_size
     result: dict[str, Any] = {"rounds": rounds, "first_start_writes_cache": first, "cache_bytes": size}
     for name, runs in samples.items():

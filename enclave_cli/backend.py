@@ -21,7 +21,7 @@ from enclave_core.errors import (
 )
 from enclave_core.identity import LOCAL_ADMIN
 from enclave_core.keys import KeyStore, atomic_write
-from enclave_core.regex_cache import RegexCache, deny_terms_excluded, regex_cache_path
+from enclave_core.regex_cache import RegexCache, deny_terms_excluded, regex_cache_key, regex_cache_path
 from enclave_core.requestctx import REQUEST_ID_HEADER, current_request_id
 from enclave_core.runtime import Core
 from enclave_core.service import RagService
@@ -95,7 +95,8 @@ class LocalBackend:
             defer_spacy_cli()
             terms = [t for rule in self.core.redactor.policy.deny_list for t in rule.terms]
             path = regex_cache_path(self.core.settings.data_dir)
-            self._regex_cache = RegexCache(path, deny_terms_excluded(terms)).install()
+            key = regex_cache_key(self.core.data_key)  # the file is authenticated under the data key
+            self._regex_cache = RegexCache(path, deny_terms_excluded(terms), key=key).install()
 
     @property
     def admin(self) -> AdminService:

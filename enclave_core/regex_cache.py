@@ -15,7 +15,15 @@ Patterns with named lists (``kwargs``), locale-dependent flags or bytes are left
 Where and how: one file under the data directory (owner-only, written atomically), keyed by the
 pattern text and flags and stamped with the ``regex`` and Python versions, so a new ``regex``
 (whose byte code may differ) or a changed pattern never uses a stale entry. A file that is
-corrupt, truncated or from other versions is ignored and rewritten. Entries the writing process
+corrupt, truncated or from other versions is ignored and rewritten.
+
+Integrity: the byte code goes straight into ``regex``'s C engine, so a swapped entry could make a
+PII recognizer never match and let personal data reach the store. The file is therefore
+authenticated with HMAC-SHA256 under a key derived from the data key (the vault key, which anyone
+who may only write the data directory does not hold) for this purpose alone (:func:`regex_cache_key`),
+checked in constant time before anything is decompressed or unmarshalled; its size and the
+decompressed size are capped, and an entry is used only for the pattern text it was compiled from.
+A file that fails any check is ignored (a warning that names no pattern), and rewritten. Entries the writing process
 did not use are kept only while the file stays small (a changed pattern leaves its old text behind).
 The file is zlib-compressed: a quarter of the size, and ``enclave forget``'s scan of the data
 directory for an erased value does not stop at a place name that is also a person's ("Virginia")
@@ -25,6 +33,7 @@ inside a recognizer's pattern.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import marshal
 import re
@@ -37,12 +46,18 @@ from typing import Any
 
 from enclave_core.keys import atomic_write
 
-__all__ = ["RegexCache", "deny_terms_excluded", "read_payload", "regex_cache_path"]
+__all__ = ["RegexCache", "deny_terms_excluded", "read_payload", "regex_cache_key", "regex_cache_path"]
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 2
-_MAGIC = b"enclave-regex-cache/2\n"  # another format (an older or newer release's): start empty, silently
+_FORMAT = 3
+_MAGIC = b"enclave-regex-cache/3\n"  # another format (an older or newer release's): start empty, silently
+_TAG_BYTES = 32  # HMAC-SHA256 of the compressed payload
+_KEY_LABEL = b"enclave/regex-cache/hmac-sha256/v1"
+# The analyzers' own patterns come to ~0.3 MB compressed, ~1.5 MB marshalled; anything far larger is
+# not this appliance's file, and is never read into memory or decompressed whole.
+_MAX_FILE_BYTES = 16 * 1024 * 1024
+_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
 # Pattern text kept from earlier commands beyond what the writing one used (the analyzers' own come to
 # about 1 MB): bounds a file that would otherwise grow with every edited pattern.
 _MAX_KEPT_CHARS = 4_000_000
@@ -75,9 +90,44 @@ def deny_terms_excluded(terms: Iterable[str]) -> Callable[[str], bool]:
     return excluded
 
 
+def regex_cache_key(data_key: bytes) -> bytes:
+    """The cache file's HMAC key: derived from the data key for this purpose only (HMAC-SHA256 of a
+    label), so the cache never handles the vault key itself, nor a key usable for anything else."""
+    if len(data_key) < 16:
+        raise ValueError("the regex cache needs a secret key of at least 128 bits")
+    return hmac.new(data_key, _KEY_LABEL, hashlib.sha256).digest()
+
+
 def read_payload(path: Path) -> bytes:
     """The uncompressed content of a cache file (for inspection and tests: what is stored, in clear)."""
-    return zlib.decompress(path.read_bytes()[len(_MAGIC) + 32 :])
+    return zlib.decompress(path.read_bytes()[len(_MAGIC) + _TAG_BYTES :])
+
+
+def _tag(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, _MAGIC + payload, hashlib.sha256).digest()
+
+
+def _inflate(payload: bytes) -> bytes:
+    """Decompress at most _MAX_PAYLOAD_BYTES; a larger or incomplete stream is an error."""
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(payload, _MAX_PAYLOAD_BYTES)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("payload too large or incomplete")
+    return raw
+
+
+def _entry(item: Any) -> tuple[tuple[str, int, int], tuple[Any, ...]]:
+    """One entry of an authenticated file, checked to be compiled from exactly its key's pattern text
+    and flags (an entry must never stand in for another pattern)."""
+    pattern, flags, version, data = item
+    if not (isinstance(pattern, str) and isinstance(flags, int) and isinstance(version, int)):
+        raise ValueError("malformed entry")
+    data = tuple(data)
+    if len(data) < 3 or data[0] != pattern or not isinstance(data[1], int) or not isinstance(data[2], bytes):
+        raise ValueError("an entry does not belong to its pattern")
+    if data[1] & flags != flags:
+        raise ValueError("an entry was compiled with other flags")
+    return (pattern, flags, version), data
 
 
 def _stamp() -> str:
@@ -93,8 +143,12 @@ class RegexCache:
     ``regex.search`` ... goes through it); :meth:`uninstall` restores it.
     """
 
-    def __init__(self, path: Path, excluded: Callable[[str], bool]) -> None:
+    def __init__(self, path: Path, excluded: Callable[[str], bool], *, key: bytes) -> None:
+        """``key``: :func:`regex_cache_key` of the data key (a file sealed under another key is ignored)."""
+        if len(key) < 16:
+            raise ValueError("the regex cache needs a secret key of at least 128 bits")
         self.path = path
+        self._key = key
         self._excluded = excluded
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, int, int], tuple[Any, ...]] = self._load()
@@ -106,7 +160,8 @@ class RegexCache:
 
     def _load(self) -> dict[tuple[str, int, int], tuple[Any, ...]]:
         try:
-            blob = self.path.read_bytes()
+            with self.path.open("rb") as file:
+                blob = file.read(_MAX_FILE_BYTES + 1)
         except FileNotFoundError:
             return {}
         except OSError as exc:
@@ -114,15 +169,17 @@ class RegexCache:
             return {}
         if not blob.startswith(_MAGIC):
             return {}
-        digest, payload = blob[len(_MAGIC) : len(_MAGIC) + 32], blob[len(_MAGIC) + 32 :]
+        tag, payload = blob[len(_MAGIC) : len(_MAGIC) + _TAG_BYTES], blob[len(_MAGIC) + _TAG_BYTES :]
         try:
-            if hashlib.sha256(payload).digest() != digest:
-                raise ValueError("checksum mismatch")
-            stamp, entries = marshal.loads(zlib.decompress(payload))
+            if len(blob) > _MAX_FILE_BYTES:
+                raise ValueError("file too large")
+            if not hmac.compare_digest(_tag(self._key, payload), tag):
+                raise ValueError("authentication failed: damaged, or not written under this data key")
+            stamp, entries = marshal.loads(_inflate(payload))
             if stamp != _stamp():
                 return {}  # other regex or Python versions: their byte code may differ
-            return {(p, f, v): tuple(data) for p, f, v, data in entries}
-        except (ValueError, EOFError, TypeError, zlib.error) as exc:
+            return dict(_entry(item) for item in entries)
+        except (ValueError, EOFError, TypeError, zlib.error) as exc:  # messages name no pattern
             log.warning("regex cache %s ignored (%s): it will be rewritten", self.path, exc)
             return {}
 
@@ -192,7 +249,7 @@ class RegexCache:
             entries.append((p, f, v, data))
         payload = zlib.compress(marshal.dumps((_stamp(), entries)), 1)
         try:
-            atomic_write(self.path, _MAGIC + hashlib.sha256(payload).digest() + payload)
+            atomic_write(self.path, _MAGIC + _tag(self._key, payload) + payload)
         except OSError as exc:  # a cache that cannot be written costs time, never the command
             log.warning("regex cache %s not written: %s", self.path, exc)
             return False

@@ -39,7 +39,7 @@ _PR_SET_PDEATHSIG = 1
 _redactor: Redactor | None = None  # the child's own, loaded once by _start
 
 
-def _start(policy_path: str, nice: int, regex_cache: str | None = None) -> None:
+def _start(policy_path: str, nice: int, regex_cache: str | None = None, regex_cache_key: bytes = b"") -> None:
     global _redactor
     from enclave_core.redaction import Redactor
     from enclave_core.regex_cache import RegexCache, deny_terms_excluded
@@ -52,7 +52,7 @@ def _start(policy_path: str, nice: int, regex_cache: str | None = None) -> None:
     cache = None
     if regex_cache:
         terms = [t for rule in _redactor.policy.deny_list for t in rule.terms]
-        cache = RegexCache(Path(regex_cache), deny_terms_excluded(terms)).install()
+        cache = RegexCache(Path(regex_cache), deny_terms_excluded(terms), key=regex_cache_key).install()
     _redactor.warm_up()  # compiles every pattern the analyzer holds
     if cache is not None:
         cache.save()  # a no-op unless this child compiled something the file lacked
@@ -73,13 +73,26 @@ def can_spawn() -> bool:
 class AnalysisPool:
     """``processes`` children, each with its own Redactor; work goes to whichever is free."""
 
-    def __init__(self, policy_path: Path, processes: int, *, nice: int = 0, regex_cache: Path | None = None) -> None:
-        """``regex_cache``: the data directory's compiled-pattern file (``regex_cache_path``), or None."""
+    def __init__(
+        self,
+        policy_path: Path,
+        processes: int,
+        *,
+        nice: int = 0,
+        regex_cache: Path | None = None,
+        regex_cache_key: bytes = b"",
+    ) -> None:
+        """``regex_cache``: the data directory's compiled-pattern file (``regex_cache_path``), or None;
+        ``regex_cache_key``: its HMAC key (``regex_cache_key`` of the data key; it reaches the children
+        through their pipe, never a file or their command line)."""
         context = multiprocessing.get_context("spawn")
         self.processes = processes
         cache = str(regex_cache) if regex_cache else None
         self._executor = ProcessPoolExecutor(
-            processes, mp_context=context, initializer=_start, initargs=(str(policy_path), nice, cache)
+            processes,
+            mp_context=context,
+            initializer=_start,
+            initargs=(str(policy_path), nice, cache, regex_cache_key),
         )
 
     def submit(self, kind: Kind, texts: Sequence[str]) -> Future[list[list[Detection]] | list[Redacted]]:

@@ -30,7 +30,7 @@ from enclave_core.documents import Chunk, LoadedDocument
 from enclave_core.errors import DocumentConflict, EnclaveError, InputError, NotFoundError
 from enclave_core.failpoints import failpoint
 from enclave_core.language import detect_language
-from enclave_core.regex_cache import regex_cache_path
+from enclave_core.regex_cache import regex_cache_key, regex_cache_path
 from enclave_core.retrieval import embedding_text, validate_collection_name
 from enclave_core.runtime import Core
 from enclave_core.vectorstore import PointRecord, payload
@@ -331,6 +331,7 @@ class Ingestor:
             self.settings.redaction_policy_path,
             self.analysis_processes,
             regex_cache=regex_cache_path(self.settings.data_dir),
+            regex_cache_key=regex_cache_key(self.core.data_key),
         )
 
     def _ingest_batch(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ingest.pipeline
-from enclave_core.regex_cache import RegexCache, regex_cache_path
+from enclave_core.regex_cache import RegexCache, regex_cache_key, regex_cache_path
 from ingest import Ingestor
 from ingest.analysis_pool import AnalysisPool
 from ingest.pipeline import SourceFile
@@ -87,8 +87,8 @@ def test_a_lost_child_leaves_the_detection_to_the_ingest_process(
     assert not [v for v in PLANTED for s, t in _stored(core, "fallback") if v in s or v in t]
 
 
-def _start_children(policy: Path, cache: Path) -> None:
-    pool = AnalysisPool(policy, 2, regex_cache=cache)
+def _start_children(policy: Path, cache: Path, key: bytes) -> None:
+    pool = AnalysisPool(policy, 2, regex_cache=cache, regex_cache_key=key)
     try:
         done = pool.submit("redact", ["Ms Quokkarina called"]).result()
         assert "Quokkarina" not in done[0].text  # type: ignore[union-attr]  # the deny list is in force
@@ -103,10 +103,11 @@ def test_children_share_the_compiled_patterns_without_deny_list_terms(core: Any,
     assert "deny_list: []" in text
     policy.write_text(text.replace("deny_list: []", 'deny_list:\n  - entity: PERSON\n    terms: ["Quokkarina"]'))
     cache = regex_cache_path(tmp_path / "data")
-    _start_children(policy, cache)
+    key = regex_cache_key(core.data_key)
+    _start_children(policy, cache, key)
     written = cache.stat()
-    entries = RegexCache(cache, lambda pattern: False)._entries
+    entries = RegexCache(cache, lambda pattern: False, key=key)._entries
     assert len(entries) > 100  # the analyzer's patterns
     assert not [p for p, _, _ in entries if "quokkarina" in p.casefold()]
-    _start_children(policy, cache)  # every compile served from the file: nothing new to write
+    _start_children(policy, cache, key)  # every compile served from the file: nothing new to write
     assert (cache.stat().st_mtime_ns, cache.stat().st_ino) == (written.st_mtime_ns, written.st_ino)

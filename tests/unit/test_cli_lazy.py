@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from enclave_core.regex_cache import RegexCache, read_payload
+from enclave_core.regex_cache import RegexCache, read_payload, regex_cache_key
+from enclave_core.vault import load_vault_key
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("benchmarks", "spacy", "presidio_analyzer", "torch", "transformers", "onnxruntime", "qdrant_client")
@@ -83,7 +84,8 @@ def test_a_local_search_loads_no_server_client_and_caches_its_regexes_without_th
     cache = data / "cache" / "regex-compiled.bin"
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
-    assert len(RegexCache(cache, lambda pattern: False)._entries) > 50  # the recognizers' patterns
+    key = regex_cache_key(load_vault_key(None, data / "secrets" / "vault.key", create=False))
+    assert len(RegexCache(cache, lambda pattern: False, key=key)._entries) > 50  # the recognizers' patterns
     assert b"quartermain" not in read_payload(cache).lower()
 
 

@@ -1,6 +1,7 @@
 """The on-disk cache of compiled ``regex`` patterns (enclave_core/regex_cache.py): same matches as a
 fresh compile, nothing from a deny list in the file, invalidated by a new ``regex``/Python version or a
-damaged file, owner-only."""
+damaged file, owner-only. Its authentication (HMAC under the data key, size caps, entries bound to
+their pattern): tests/unit/test_regex_cache_integrity.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import regex
 from presidio_analyzer import PatternRecognizer
 
 from enclave_core import regex_cache
-from enclave_core.regex_cache import RegexCache, deny_terms_excluded, read_payload, regex_cache_path
+from enclave_core.regex_cache import RegexCache, deny_terms_excluded, read_payload, regex_cache_key, regex_cache_path
 from ingest.erasure import find_plaintext
 
 PATTERNS = [
@@ -22,6 +23,7 @@ PATTERNS = [
     (r"(?i:Flat|Apt)[ \t]+[A-Za-z0-9]{1,5}|\p{Lu}\p{Ll}+", regex.DOTALL),
 ]
 TEXT = "Call (555) 123-4567 or write to 42 Baker Street, Apt 7b, London."
+KEY = regex_cache_key(bytes(range(32)))
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def cache_file(tmp_path: Path) -> Iterator[Path]:
 
 def _run(path: Path, terms: list[str] | None = None) -> tuple[RegexCache, list[list[str]]]:
     """Compile and use PATTERNS through a cache on ``path`` (as one CLI command does), then save."""
-    cache = RegexCache(path, deny_terms_excluded(terms or [])).install()
+    cache = RegexCache(path, deny_terms_excluded(terms or []), key=KEY).install()
     try:
         found = [regex.compile(p, f).findall(TEXT) for p, f in PATTERNS]
     finally:
@@ -71,7 +73,7 @@ def test_deny_list_patterns_never_reach_the_file(cache_file: Path) -> None:
     """Deny-list terms may be people's names: neither Presidio's deny-list regex nor any other pattern
     holding a term (as written or escaped, any case) is stored; the rest still is."""
     terms = ["J. Doe", "Bluebird Cloud"]
-    cache = RegexCache(cache_file, deny_terms_excluded(terms)).install()
+    cache = RegexCache(cache_file, deny_terms_excluded(terms), key=KEY).install()
     try:
         recognizer = PatternRecognizer(supported_entity="PERSON", deny_list=terms)
         assert recognizer.analyze("Ask J. Doe about Bluebird Cloud.", ["PERSON"])  # compiled, and it works
@@ -83,7 +85,7 @@ def test_deny_list_patterns_never_reach_the_file(cache_file: Path) -> None:
     blob = read_payload(cache_file).lower()
     for needle in (b"doe", b"bluebird"):
         assert needle not in blob
-    assert [key[0] for key in RegexCache(cache_file, deny_terms_excluded([]))._entries] == [PATTERNS[0][0]]
+    assert [key[0] for key in RegexCache(cache_file, deny_terms_excluded([]), key=KEY)._entries] == [PATTERNS[0][0]]
 
 
 @pytest.mark.parametrize(
@@ -114,7 +116,7 @@ def test_another_regex_or_python_version_starts_empty(cache_file: Path, monkeypa
 
 def test_a_changed_pattern_is_compiled_afresh(cache_file: Path) -> None:
     _run(cache_file)
-    cache = RegexCache(cache_file, deny_terms_excluded([])).install()
+    cache = RegexCache(cache_file, deny_terms_excluded([]), key=KEY).install()
     try:
         changed = PATTERNS[0][0].replace("Street", "Road")
         assert regex.compile(changed).findall("7 Abbey Road and 42 Baker Street") == ["7 Abbey Road"]
@@ -127,7 +129,7 @@ def test_uninstall_restores_regex(cache_file: Path) -> None:
     import regex._main as main
 
     original = main._compile
-    cache = RegexCache(cache_file, deny_terms_excluded([])).install()
+    cache = RegexCache(cache_file, deny_terms_excluded([]), key=KEY).install()
     assert main._compile != original
     cache.uninstall()
     assert main._compile == original
@@ -136,7 +138,7 @@ def test_uninstall_restores_regex(cache_file: Path) -> None:
 def test_erasure_scans_do_not_stop_at_a_place_name_inside_a_pattern(cache_file: Path) -> None:
     """`enclave forget --value Virginia` scans the data directory for the erased value; the
     recognizers' place lists hold "Virginia" too, and the (compressed) cache must not read as a leak."""
-    cache = RegexCache(cache_file, deny_terms_excluded([])).install()
+    cache = RegexCache(cache_file, deny_terms_excluded([]), key=KEY).install()
     try:
         regex.compile(r"(?:Virginia|West[ \t]+Virginia|Georgia)[ \t]+\d{5}")
     finally:
@@ -150,13 +152,13 @@ def test_entries_unused_by_the_writer_are_kept_only_within_the_budget(
 ) -> None:
     _run(cache_file)  # PATTERNS stored
     monkeypatch.setattr(regex_cache, "_MAX_KEPT_CHARS", len(PATTERNS[0][0]) + 50)
-    cache = RegexCache(cache_file, deny_terms_excluded([])).install()
+    cache = RegexCache(cache_file, deny_terms_excluded([]), key=KEY).install()
     try:
         regex.compile(r"[A-Z]{2}\d{6}")  # the only pattern this "command" uses
     finally:
         cache.uninstall()
     assert cache.save()
-    kept = {key[0] for key in RegexCache(cache_file, deny_terms_excluded([]))._entries}
+    kept = {key[0] for key in RegexCache(cache_file, deny_terms_excluded([]), key=KEY)._entries}
     assert r"[A-Z]{2}\d{6}" in kept
     assert len(kept) == 2  # one unused entry fits the budget, the other two are dropped
 
