@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from benchmarks.pii_genres import load_passages
 from enclave_core.stream_guard import GuardedStream
 from tests.conftest import REPO
+from tests.unit._guards import rules_guard
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 
@@ -37,13 +38,7 @@ _RULES = [
 ]
 
 
-def context_guard(text: str) -> tuple[str, dict[str, int]]:
-    counts: dict[str, int] = {}
-    for pattern, entity in _RULES:
-        text, n = pattern.subn(f"<{entity}>", text)
-        if n:
-            counts[entity] = counts.get(entity, 0) + n
-    return text, counts
+context_guard = rules_guard(_RULES)
 
 
 SECRETS = ["Smith", "Parkinson", "0143", "934 12", "jane.roe@example.com", "roe@", "+47 934"]

@@ -18,6 +18,7 @@ import pytest
 
 from benchmarks.pii_ja_data import my_number_check_digit
 from enclave_core.stream_guard import GuardedStream
+from tests.unit._guards import rules_guard
 from tests.unit.test_stream_guard import assert_safe, chars, random_tokens, real_guard, stream_all
 
 # A name is a name before さん/様 (right context); twelve digits are a My Number after マイナンバー
@@ -29,13 +30,7 @@ _RULES = [
 ]
 
 
-def ja_guard(text: str) -> tuple[str, dict[str, int]]:
-    counts: dict[str, int] = {}
-    for pattern, entity in _RULES:
-        text, n = pattern.subn(f"<{entity}>", text)
-        if n:
-            counts[entity] = counts.get(entity, 0) + n
-    return text, counts
+ja_guard = rules_guard(_RULES)
 
 
 SECRETS = ["山田", "太郎", "佐藤", "1234", "5678", "9018", "090-", "1234-5678"]
