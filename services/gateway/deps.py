@@ -106,13 +106,27 @@ async def get_principal(request: Request, state: StateDep) -> Principal:
     """The caller. A valid API key (one SHA-256, a stat of the cached key file, a statvfs for the
     audit reserve) is admitted on the event loop: a plain-function dependency would cost every
     request a hop through the thread pool. SSO tokens (verifying may fetch the IdP's keys) and
-    refusals (an audit record, a disk sync) are resolved in the thread pool."""
+    refusals (an audit record, a disk sync) are resolved in the thread pool.
+
+    Resolved once per request: BodyGuard authenticates before the body is read and the route's
+    dependency gets the same answer from the request's own scope, not a second verification."""
+    scope_state = request.scope.setdefault("state", {})
+    admitted = scope_state.get(_ADMITTED)
+    if isinstance(admitted, Principal):
+        return admitted
     credential = _presented_credential(request)
+    principal: Principal | None = None
     if credential and credential.startswith(KEY_PREFIX):
         key = state.keys.authenticate(credential)
         if key is not None:
-            return _admitted(request, state, key.principal())
-    return await run_in_threadpool(resolve_principal, request, state)
+            principal = _admitted(request, state, key.principal())
+    if principal is None:
+        principal = await run_in_threadpool(resolve_principal, request, state)
+    scope_state[_ADMITTED] = principal
+    return principal
+
+
+_ADMITTED = "enclave.principal"  # this request's authenticated caller, in its ASGI scope's state
 
 
 def resolve_principal(request: Request, state: AppState) -> Principal:
