@@ -21,6 +21,7 @@ from enclave_core.llm import ChatMessage
 from enclave_core.reasoning import generate_reasoned_answer, profile_for_settings, stream_reasoned_answer
 from enclave_core.retrieval import Citation
 from enclave_core.runtime import Core
+from enclave_core.stream_guard import RedactorGuard
 from enclave_core.vault import PLACEHOLDER
 from enclave_core.vectorstore.base import AccessScope, any_readable
 
@@ -357,12 +358,8 @@ class RagService:
         redactor = getattr(self.core, "redactor", None)
         if redactor is None:  # a test double with a guard only
             return self.core.guard
-
-        def guard(text: str) -> tuple[str, dict[str, int]]:
-            result = redactor.redact(text)
-            return result.text, result.counts
-
-        return guard
+        # With its engines: a Japanese answer may turn English (stream_guard, point 7).
+        return RedactorGuard(redactor)
 
     def _audit_sources(
         self, principal: Principal, collection: str, found: SearchOutcome, cited: list[dict[str, Any]]

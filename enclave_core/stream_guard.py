@@ -39,10 +39,23 @@ Safety argument (what is released, and why the guard over the whole answer would
    hold one ("1234、5678"), or a name whose sign comes later in its sentence ("田中花子は、...鈴木様の
    後任です"), is caught by the verification of point 4, since the window with the right context
    reads the whole sentence as the whole answer does.
-6. At the end of the stream the rest is guarded with its left context; the released pieces
-   joined are then the guarded answer. Should the final analysis disagree with text already
-   released (``diverged``; never observed in the tests), the rest is guarded on its own and a
-   warning is logged (no text, only that it happened).
+6. At the end of the stream the rest is guarded with its left context, with the engine the whole
+   answer gets; the released pieces joined are then the guarded answer. Should the final analysis
+   disagree with text already released (``diverged``; never observed in the tests), the rest is
+   guarded on its own and a warning is logged (no text, only that it happened).
+7. The whole answer is read with one engine, chosen by the whole answer's script, which is not known
+   until the end: a Japanese answer may turn mostly English, and the English engine then reads all
+   of it (review finding 6: the Japanese engine missed an English name and an American phone number
+   that the English one removes). So once the answer holds Japanese script, a release is also
+   checked with every other engine of the guard (:class:`EngineGuard`): each character that another
+   engine would redact in the window with its right context (or the window up to the cut) must lie
+   inside a span that the released text redacts; otherwise nothing is released yet. What is
+   released is then never something the whole-answer guard removes, whichever engine that is; it
+   can hold more placeholders than the whole answer's guard gives (the answer then ends as
+   ``diverged``, more redacted, not less). An answer without Japanese script so far is checked with
+   its own engine only: English text released before Japanese script arrives is the one case not
+   covered (the Japanese engine reading English text finds only what the English one also finds in
+   the tests; running GiNZA over every English window would cost every English answer).
 
 So the concatenation of the released pieces equals what the guard returns for the complete
 answer in every case the tests exercise (real guard inputs, random token splits; a personal
@@ -56,12 +69,12 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol, TypeGuard
 
-from enclave_core.language import is_japanese
+from enclave_core.language import is_japanese, script_counts
 from enclave_core.stopwords import STOP_WORDS
 
-__all__ = ["INERT_WORDS", "Guard", "GuardedStream"]
+__all__ = ["INERT_WORDS", "EngineGuard", "Guard", "GuardedStream", "RedactorGuard"]
 
 logger = logging.getLogger("enclave.stream_guard")
 
@@ -70,6 +83,56 @@ class Guard(Protocol):
     """The output PII guard (enclave_core.redaction.Redactor.guard)."""
 
     def __call__(self, text: str, /) -> tuple[str, dict[str, int]]: ...
+
+
+class EngineGuard(Guard, Protocol):
+    """A guard with one engine per language (point 7), each of which can be asked for by name."""
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    def language_of(self, text: str) -> str:
+        """The engine the guard gives ``text`` by its script."""
+        ...
+
+    def in_language(self, text: str, language: str) -> tuple[str, dict[str, int]]: ...
+
+    def spans(self, text: str, language: str) -> list[tuple[int, int]]:
+        """The character spans of ``text`` that ``language``'s engine redacts."""
+        ...
+
+
+class RedactorGuard:
+    """The redactor (enclave_core.redaction.Redactor) as an :class:`EngineGuard`."""
+
+    def __init__(self, redactor: Any) -> None:
+        self._redactor = redactor
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._redactor.policy.languages)
+
+    def __call__(self, text: str, /) -> tuple[str, dict[str, int]]:
+        result = self._redactor.redact(text)
+        return result.text, result.counts
+
+    def language_of(self, text: str) -> str:
+        from enclave_core.redaction.redactor import analysis_text
+
+        return str(self._redactor.language_of(analysis_text(text)))
+
+    def in_language(self, text: str, language: str) -> tuple[str, dict[str, int]]:
+        result = self._redactor.redact(text, language=language)
+        return result.text, result.counts
+
+    def spans(self, text: str, language: str) -> list[tuple[int, int]]:
+        return [(d.start, d.end) for d in self._redactor.detect_many([text], language=language)[0]]
+
+
+def _has_engines(guard: Guard) -> TypeGuard[EngineGuard]:
+    return all(callable(getattr(guard, name, None)) for name in ("language_of", "in_language", "spans")) and (
+        len(getattr(guard, "languages", ())) > 1
+    )
 
 
 # Function words: never a name, a number or an address on their own. Titlecase forms count too
@@ -146,6 +209,7 @@ class GuardedStream:
         if right_words < 1 or left_chars < 0 or right_chars < 1:
             raise ValueError("right_words and right_chars must be >= 1 and left_chars >= 0")
         self._guard = guard
+        self._engines = guard if _has_engines(guard) else None
         self._right = right_words
         self._left = left_chars
         self._right_chars = right_chars
@@ -217,13 +281,12 @@ class GuardedStream:
         ctx_src, ctx_out, ctx_counts = self._context()
         if self._tried == (ctx_src, cut, right_end):
             return ""
-        before, counts = self._guarded(ctx_src, word_end)
-        with_right, _ = self._guarded(ctx_src, right_end)
-        released = self.text[ctx_out:]
-        if not (with_right.startswith(before) and before.startswith(released)):
+        checked = self._checked(ctx_src, word_end, right_end, self.text[ctx_out:])
+        if checked is None:
             self._tried = (ctx_src, cut, right_end)
             return ""
-        piece = before[len(released) :] + source[word_end:cut]
+        before, counts = checked
+        piece = before[len(self.text) - ctx_out :] + source[word_end:cut]
         self._commit(cut, piece, counts - (self._counts - ctx_counts))
         return piece
 
@@ -253,22 +316,22 @@ class GuardedStream:
             return ""
         if not (is_japanese(source[ctx_src:cut]) and is_japanese(source[ctx_src:right_end]) and is_japanese(source)):
             return ""  # the guard would read one of them with another engine than the whole answer
-        before, counts = self._guarded(ctx_src, cut)
-        with_right, _ = self._guarded(ctx_src, right_end)
-        released = self.text[ctx_out:]
-        if not (with_right.startswith(before) and before.startswith(released)):
+        checked = self._checked(ctx_src, cut, right_end, self.text[ctx_out:])
+        if checked is None:
             self._tried = (ctx_src, cut, right_end)
             return ""
-        piece = before[len(released) :]
+        before, counts = checked
+        piece = before[len(self.text) - ctx_out :]
         self._commit(cut, piece, counts - (self._counts - ctx_counts))
         return piece
 
     def _release_rest(self) -> str:
         """The end of the stream: the rest, guarded with its left context (point 6)."""
         context = self._context()
+        final = self._engines.language_of(self._source) if self._engines is not None else None
         for ctx_src, ctx_out, ctx_counts in [context] if context[0] == 0 else [context, self._cuts[0]]:
             # The window's own start lacks context; the whole answer (the start) decides then.
-            guarded, counts = self._guarded(ctx_src, len(self._source))
+            guarded, counts = self._guarded(ctx_src, len(self._source), final)
             released = self.text[ctx_out:]
             if guarded.startswith(released):
                 piece = guarded[len(released) :]
@@ -276,7 +339,7 @@ class GuardedStream:
                 return piece
         self.diverged = True
         logger.warning("stream guard: the guarded end of an answer differs from text already released")
-        piece, counts = self._guarded(self._done, len(self._source))
+        piece, counts = self._guarded(self._done, len(self._source), final)
         self._commit(len(self._source), piece, counts)
         return piece
 
@@ -297,8 +360,44 @@ class GuardedStream:
                 return src, out, counts
         return self._cuts[0]
 
-    def _guarded(self, start: int, end: int) -> tuple[str, Counter[str]]:
-        """The guard over ``source[start:end]``, whose edge whitespace is kept as it is."""
+    def _checked(self, start: int, cut: int, right_end: int, released: str) -> tuple[str, Counter[str]] | None:
+        """The guarded window ``source[start:cut]`` when releasing up to ``cut`` is verified (points 4
+        and 7), else None."""
+        engines = self._engines
+        own = engines.language_of(self._source[start:right_end]) if engines is not None else None
+        before, counts = self._guarded(start, cut, own)
+        with_right, _ = self._guarded(start, right_end, own)
+        if not (with_right.startswith(before) and before.startswith(released)):
+            return None
+        if engines is None or own is None or not _holds_japanese(self._source):
+            return before, counts
+        if not self._others_covered(engines, own, start, cut, right_end):
+            return None
+        return before, counts
+
+    def _others_covered(self, engines: EngineGuard, own: str, start: int, cut: int, right_end: int) -> bool:
+        """Whether every character before ``cut`` that another engine would redact (in the window with
+        its right context, or in the window up to the cut) lies in a span the own engine redacts."""
+        window = self._source[start:right_end]
+        lead = len(window) - len(window.lstrip())
+        core = window.strip()
+        self.guard_calls += 1
+        covered = _chars(engines.spans(core, own))
+        limit = cut - start - lead  # the cut as an offset into ``core``
+        for other in engines.languages:
+            if other == own:
+                continue
+            self.guard_calls += 2
+            shorter = self._source[start:cut].strip()
+            for found in (engines.spans(core, other), engines.spans(shorter, other) if shorter else []):
+                for s, e in found:
+                    if s < limit and not all(i in covered for i in range(s, e)):
+                        return False
+        return True
+
+    def _guarded(self, start: int, end: int, language: str | None = None) -> tuple[str, Counter[str]]:
+        """The guard over ``source[start:end]``, whose edge whitespace is kept as it is; ``language``:
+        that engine of an :class:`EngineGuard` (point 7) instead of the guard's own choice."""
         text = self._source[start:end]
         core = text.strip()
         if not core:
@@ -306,7 +405,10 @@ class GuardedStream:
         lead = text[: len(text) - len(text.lstrip())]
         trail = text[len(text.rstrip()) :]
         self.guard_calls += 1
-        clean, counts = self._guard(core)
+        if language is not None and self._engines is not None:
+            clean, counts = self._engines.in_language(core, language)
+        else:
+            clean, counts = self._guard(core)
         return lead + clean.strip() + trail, Counter(counts)
 
     def _commit(self, cut: int, piece: str, counts: Counter[str]) -> None:
@@ -316,3 +418,13 @@ class GuardedStream:
         self._cuts.append((cut, len(self.text), Counter(self._counts)))
         self._tried = None
         self._no_cut_upto = -1
+
+
+def _holds_japanese(text: str) -> bool:
+    """Kana or kanji anywhere: the whole answer may then be read by either engine (point 7)."""
+    kana, kanji, _ = script_counts(text)
+    return kana + kanji > 0
+
+
+def _chars(spans: list[tuple[int, int]]) -> set[int]:
+    return {i for s, e in spans for i in range(s, e)}

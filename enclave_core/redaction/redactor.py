@@ -162,19 +162,25 @@ class Redactor:
             return JAPANESE
         return self._policy.language
 
-    def redact(self, text: str) -> Redacted:
-        """Redact one text (one spaCy call per text; prefer ``redact_many`` for bulk work)."""
+    def redact(self, text: str, language: str | None = None) -> Redacted:
+        """Redact one text (one spaCy call per text; prefer ``redact_many`` for bulk work).
+
+        ``language``: read it with that engine instead of the one its script chooses (one of
+        ``policy.languages``): the streaming guard checks a window of a growing answer with every
+        engine the whole answer may end up with."""
+        if language is not None and language not in self._policy.languages:
+            raise ValueError(f"the policy does not cover language {language!r}")
         parts = []
         for segment in _segments(text):
             if not segment.strip():
                 parts.append(Redacted(segment, {}))
                 continue
             seen = analysis_text(segment)
-            language = self.language_of(seen)
-            analyzer = self._get_analyzer(language)
+            language_ = language or self.language_of(seen)
+            analyzer = self._get_analyzer(language_)
             with _NLP_LOCK:
-                artifacts = analyzer.nlp_engine.process_text(seen, language)
-            parts.append(self._apply(segment, self._detect_segment(analyzer, seen, artifacts, language)))
+                artifacts = analyzer.nlp_engine.process_text(seen, language_)
+            parts.append(self._apply(segment, self._detect_segment(analyzer, seen, artifacts, language_)))
         result = _join(parts)
         if result.counts:
             logger.debug("redacted %d spans: %s", result.total, result.counts)
@@ -198,13 +204,18 @@ class Redactor:
             logger.debug("redacted %d texts, %d spans: %s", len(results), sum(totals.values()), dict(totals))
         return results
 
-    def detect_many(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Detection]]:
+    def detect_many(
+        self, texts: Sequence[str], batch_size: int = 32, language: str | None = None
+    ) -> list[list[Detection]]:
         """What ``redact_many`` would replace, as offsets into each text (for evaluation and audits).
 
         Overlaps are already merged and placeholders / allow-listed words cut out, exactly as in
         ``redact_many``: replacing these spans right to left gives its text (operators aside).
+        ``language``: as in ``redact``.
         """
-        owners, segments, spans = self._segment_spans(texts, batch_size)
+        if language is not None and language not in self._policy.languages:
+            raise ValueError(f"the policy does not cover language {language!r}")
+        owners, segments, spans = self._segment_spans(texts, batch_size, language)
         out: list[list[Detection]] = [[] for _ in texts]
         offsets = [0 for _ in texts]
         for owner, segment, found in zip(owners, segments, spans, strict=True):
@@ -213,7 +224,9 @@ class Redactor:
             offsets[owner] = base + len(segment)
         return out
 
-    def _segment_spans(self, texts: Sequence[str], batch_size: int) -> tuple[list[int], list[str], list[list[_Span]]]:
+    def _segment_spans(
+        self, texts: Sequence[str], batch_size: int, language: str | None = None
+    ) -> tuple[list[int], list[str], list[list[_Span]]]:
         """Cut texts into segments, run spaCy in batches, return the final spans of every segment."""
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
@@ -227,17 +240,17 @@ class Redactor:
         seen = {k: analysis_text(s) for k, s in enumerate(segments) if s.strip()}
         by_language: dict[str, list[int]] = {}
         for k, segment in seen.items():
-            by_language.setdefault(self.language_of(segment), []).append(k)
-        for language, pending in by_language.items():
-            analyzer = self._get_analyzer(language)
+            by_language.setdefault(language or self.language_of(segment), []).append(k)
+        for lang, pending in by_language.items():
+            analyzer = self._get_analyzer(lang)
             for chunk in _batched(pending, batch_size):
                 batch = [seen[k] for k in chunk]
                 with _NLP_LOCK:
                     artifacts = [
-                        art for _, art in analyzer.nlp_engine.process_batch(batch, language, batch_size=batch_size)
+                        art for _, art in analyzer.nlp_engine.process_batch(batch, lang, batch_size=batch_size)
                     ]
                 for k, segment, art in zip(chunk, batch, artifacts, strict=True):
-                    spans[k] = self._detect_segment(analyzer, segment, art, language)
+                    spans[k] = self._detect_segment(analyzer, segment, art, lang)
         return owners, segments, spans
 
     def guard(self, text: str) -> Redacted:
