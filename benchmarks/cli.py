@@ -111,7 +111,7 @@ def _ja(args: argparse.Namespace) -> int:
         result["retrieval"] = run_ja_quality(args.models, redact=args.redaction == "on", grid=not args.no_grid)
         print(format_quality(result["retrieval"]))
     if args.copies:
-        result["ingest"] = run_ja_ingest(args.copies, redact=args.redaction == "on")
+        result["ingest"] = run_ja_ingest(args.copies, redact=args.redaction == "on", ja_models=args.ja_models)
         print(format_ingest(result["ingest"]))
     print(f"results: {write_result(args.out, 'ja', result)}")
     return 0
@@ -207,6 +207,12 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     j.add_argument("--redaction", choices=["on", "off"], default="on")
     j.add_argument("--no-grid", action="store_true", help="skip the fusion-weight comparison on the dev half")
     j.add_argument("--copies", type=int, default=3, help="copies of each corpus for ingest speed (0: skip)")
+    j.add_argument(
+        "--ja-models",
+        nargs="+",
+        default=["packaged:multilingual-e5-small"],
+        help="Japanese embedding models timed for ingest speed, same run (e.g. also packaged:use-multilingual-v3)",
+    )
     j.set_defaults(bench_func=_ja)
 
     from benchmarks.answers import add_answers_parser

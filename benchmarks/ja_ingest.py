@@ -1,5 +1,9 @@
 """`enclave bench ja` (c): Japanese ingest throughput in characters per second, against English in the same run.
 
+``ja_models``: more than one Japanese embedding model is timed in the same run against the same
+English figure (e5 and USE multilingual v3: USE is ~12x cheaper per character to embed, measured;
+docs/benchmarks.md, Japanese, fifth pass); the first model's ratio is the headline.
+
 Both corpora go through the product's ingest path with the product's settings: loader, redaction,
 chunking, embedding (MiniLM for the English collection, the multilingual model that
 ``embedding.collections`` gives a Japanese collection), BM25 and the store. Characters are those the
@@ -13,6 +17,7 @@ document ids so that the run is long enough to measure; models are loaded before
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +46,30 @@ def _files(corpus: Path, copies: int) -> tuple[list[SourceFile], int]:
     return files, chars
 
 
-def run_ja_ingest(copies: int = 3, redact: bool = True) -> dict[str, Any]:
+def run_ja_ingest(copies: int = 3, redact: bool = True, ja_models: Sequence[str] = (JA_MODEL,)) -> dict[str, Any]:
+    """English once, then the Japanese corpus once per model in ``ja_models`` (each its own collection)."""
+    if not ja_models:
+        raise ValueError("ja_models: at least one model")
+    runs = {"en": CORPORA["en"]}
+    bound = {}
+    for i, model in enumerate(ja_models):
+        name = "ja" if i == 0 else f"ja:{model.removeprefix('packaged:')}"
+        collection = CORPORA["ja"][1] if i == 0 else f"{CORPORA['ja'][1]}-{i + 1}"
+        runs[name] = (CORPORA["ja"][0], collection)
+        bound[collection] = model
     with tempfile.TemporaryDirectory(prefix="enclave-bench-ja-ingest-") as tmp:
         settings = load_settings({"ENCLAVE_DATA_DIR": tmp})
-        embedding = settings.embedding.model_copy(update={"collections": {"bench-ja": JA_MODEL}})
+        embedding = settings.embedding.model_copy(update={"collections": bound})
         core = BenchCore(settings.model_copy(update={"embedding": embedding}))
         try:
-            for _, collection in CORPORA.values():
+            for _, collection in runs.values():
                 core.embedders.embedder_for(collection).embed_query("warm up / 準備")
             if redact:
                 # Both engines: GiNZA otherwise loads inside the Japanese run's clock.
                 core.redactor.warm_up(["en", "ja"])
             ingestor = Ingestor(core)
             rows: dict[str, Any] = {}
-            for lang, (corpus, collection) in CORPORA.items():
+            for lang, (corpus, collection) in runs.items():
                 files, chars = _files(corpus, copies)
                 before = core.stage_seconds()
                 report = ingestor.ingest(files, collection, ["bench"], redact=redact)
@@ -80,6 +95,9 @@ def run_ja_ingest(copies: int = 3, redact: bool = True) -> dict[str, Any]:
         "redaction": redact,
         "corpora": rows,
         "ja_to_en_chars_per_s": round(rows["ja"]["chars_per_s"] / rows["en"]["chars_per_s"], 3),
+        "ja_to_en_by_model": {
+            r["model"]: round(r["chars_per_s"] / rows["en"]["chars_per_s"], 3) for k, r in rows.items() if k != "en"
+        },
     }
 
 
@@ -92,5 +110,6 @@ def format_ingest(result: dict[str, Any]) -> str:
         )
     for lang, r in result["corpora"].items():
         lines.append(f"{lang}: stages {r['stage_seconds']} (the rest: load, chunk, embed, BM25)")
-    lines.append(f"Japanese / English characters per second: {result['ja_to_en_chars_per_s']:.3f}")
+    for model, ratio in result.get("ja_to_en_by_model", {}).items():
+        lines.append(f"Japanese ({model}) / English characters per second: {ratio:.3f}")
     return "\n".join(lines)
