@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     by_flags: dict[int, list[str]] = defaultdict(list)
     for recognizer in analyzer.registry.recognizers:
         if isinstance(recognizer, PatternRecognizer) and type(recognizer).analyze is PatternRecognizer.analyze:
-            own: list[Any] = list(recognizer.patterns)
+            own: list[Any] = list(vars(recognizer)["patterns"])
             by_flags[int(recognizer.global_regex_flags or 0)].extend(p.regex for p in own)
     separate = [regex.compile(p, flags) for flags, patterns in by_flags.items() for p in patterns]
     unions = [regex.compile("|".join(f"(?:{p})" for p in patterns), flags) for flags, patterns in by_flags.items()]
