@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import regex as re
@@ -114,6 +115,29 @@ def _use_numpy_blas(nlp: Any) -> None:
                 node.ops = ops
 
 
+_blas_controller: Any = None
+
+
+def _one_blas_thread() -> AbstractContextManager[Any]:
+    """GiNZA's matrix products on one OpenBLAS thread while it runs.
+
+    Why: with OpenBLAS's default of a thread per core, GiNZA on the 2-core host took 2.0-2.4x the CPU
+    and 2.4-3.3x the wall time of one thread (busy host, same texts, identical entities; the threads
+    wait for each other on every small gemm, and ingest already runs detection in parallel processes
+    beside the embedding). NumPy calls in other threads meanwhile run on one thread too (the limit is
+    process-wide); GiNZA itself runs under the redactor's lock, one call at a time.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - installed with the app's requirements
+            return nullcontext()
+        _blas_controller = ThreadpoolController()  # scans the loaded libraries once
+    limited: AbstractContextManager[Any] = _blas_controller.limit(limits=1, user_api="blas")
+    return limited
+
+
 class GatedGinzaEngine(SpacyNlpEngine):
     """GiNZA that runs its NER only on the sentences that can hold a name (``japanese_gate``).
 
@@ -147,9 +171,10 @@ class GatedGinzaEngine(SpacyNlpEngine):
         ]
         found: list[list[Any]] = [[] for _ in docs]
         parsed = nlp.pipe((piece.as_doc() for _, piece in jobs), batch_size=max(batch_size, 1))
-        for (k, piece), part in zip(jobs, parsed, strict=True):
-            for ent in part.ents:
-                found[k].append(Span(docs[k], piece.start + ent.start, piece.start + ent.end, label=ent.label_))
+        with _one_blas_thread():
+            for (k, piece), part in zip(jobs, parsed, strict=True):
+                for ent in part.ents:
+                    found[k].append(Span(docs[k], piece.start + ent.start, piece.start + ent.end, label=ent.label_))
         for doc, spans in zip(docs, found, strict=True):
             doc.ents = filter_spans(spans)
             yield doc.text, self._doc_to_nlp_artifact(doc, language)
