@@ -35,7 +35,8 @@ def _accuracy(positives: list[float], negatives: list[float], cut: float) -> flo
     return round((sum(p >= cut for p in positives) + sum(n < cut for n in negatives)) / max(1, total), 4)
 
 
-def calibrate_ja(heldout: bool = False) -> dict[str, Any]:
+def calibrate_ja(heldout: bool = False, model: str | None = None) -> dict[str, Any]:
+    """``model``: the Japanese embedding to calibrate (default: what settings bind ``*-ja`` to)."""
     from benchmarks.answer_calibration import best_threshold
     from benchmarks.ja_retrieval import corpus_sources, load_questions
     from enclave_core.identity import LOCAL_ADMIN
@@ -48,7 +49,13 @@ def calibrate_ja(heldout: bool = False) -> dict[str, Any]:
     questions = [(q.id, q.split, q.text, True) for q in load_questions() if q.split in splits]
     questions += [(q["id"], q["split"], q["question"], False) for q in load_unanswerable() if q["split"] in splits]
     with tempfile.TemporaryDirectory(prefix="enclave-calibrate-ja-") as tmp:
-        core = Core(load_settings({"ENCLAVE_DATA_DIR": tmp, "ENCLAVE_ENV": "test"}))
+        settings = load_settings({"ENCLAVE_DATA_DIR": tmp, "ENCLAVE_ENV": "test"})
+        if model is not None:
+            collections = {COLLECTION: model, **settings.embedding.collections}
+            settings = settings.model_copy(
+                update={"embedding": settings.embedding.model_copy(update={"collections": collections})}
+            )
+        core = Core(settings)
         try:
             ingestor = Ingestor(core)
             try:
@@ -115,8 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ja_calibration")
     parser.add_argument("--heldout", action="store_true", help="also score the threshold on the held-out split")
     parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument(
+        "--model", help="Japanese embedding model (default: settings), e.g. packaged:use-multilingual-v3"
+    )
     args = parser.parse_args(argv)
-    result = calibrate_ja(heldout=args.heldout)
+    result = calibrate_ja(heldout=args.heldout, model=args.model)
     print(format_ja_calibration(result))
     print(f"results: {write_result(args.out, 'ja-calibration', result)}")
     return 0
