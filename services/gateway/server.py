@@ -16,7 +16,10 @@ __all__ = ["serve", "uvicorn_options"]
 def uvicorn_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict[str, Any]:
     """uvicorn's options for the gateway: our JSON logging (``log_config=None`` keeps uvicorn from
     installing its own handlers) and no uvicorn access log (raw paths and query strings): the
-    gateway writes its own access line with the route template (services/gateway/telemetry.py)."""
+    gateway writes its own access line with the route template (services/gateway/telemetry.py).
+    HTTP/1.1 is parsed by httptools with a bound on the request head (services/gateway/http_protocol.py)."""
+    from services.gateway.http_protocol import BoundedHttpToolsProtocol
+
     return {
         "host": host or settings.gateway.host,
         "port": port or settings.gateway.port,
@@ -24,6 +27,7 @@ def uvicorn_options(settings: Settings, host: str | None = None, port: int | Non
         "log_config": None,
         "access_log": False,
         "timeout_keep_alive": settings.gateway.keep_alive_s,
+        "http": BoundedHttpToolsProtocol,
     }
 
 
