@@ -36,7 +36,9 @@ import hashlib
 import hmac
 import logging
 import marshal
+import os
 import re
+import stat
 import sys
 import threading
 import zlib
@@ -160,7 +162,11 @@ class RegexCache:
 
     def _load(self) -> dict[tuple[str, int, int], tuple[Any, ...]]:
         try:
-            with self.path.open("rb") as file:
+            # Non-blocking open and a regular-file check: a FIFO or device put in the file's place
+            # must not hang the command that starts (nor feed it endless bytes).
+            with os.fdopen(os.open(self.path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                    raise OSError("not a regular file")
                 blob = file.read(_MAX_FILE_BYTES + 1)
         except FileNotFoundError:
             return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -126,7 +126,9 @@ async def get_principal(request: Request, state: StateDep) -> Principal:
     return principal
 
 
-_ADMITTED = "enclave.principal"  # this request's authenticated caller, in its ASGI scope's state
+# This request's authenticated caller, in its ASGI scope's state, under a key no header, setting or
+# other middleware can name (a private object, not a string).
+_ADMITTED: Final = object()
 
 
 def resolve_principal(request: Request, state: AppState) -> Principal:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import marshal
+import os
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,3 +156,20 @@ def test_the_cache_key_is_a_derived_sub_key() -> None:
     data_key = b"\x01" * 32
     assert data_key != KEY and len(KEY) == 32
     assert KEY == regex_cache_key(data_key) != OTHER_KEY
+
+
+def test_a_fifo_in_the_files_place_does_not_hang_the_start(cache_file: Path) -> None:
+    """Someone who can write the data directory swaps the file for a named pipe with no writer:
+    the old ``open()`` blocked the command's start for ever; the cache now starts empty."""
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(cache_file)
+    loaded: list[RegexCache] = []
+    starter = threading.Thread(target=lambda: loaded.append(RegexCache(cache_file, lambda p: False, key=KEY)))
+    starter.start()
+    starter.join(timeout=10)
+    if starter.is_alive():  # unblock the stuck open() so the test process can end
+        with open(cache_file, "wb"):
+            pass
+        starter.join(timeout=10)
+        pytest.fail("RegexCache blocked on a FIFO in the cache file's place")
+    assert loaded and loaded[0].hits == 0
