@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["JAPANESE", "OTHER", "detect_language", "is_japanese", "script_counts"]
+__all__ = ["JAPANESE", "OTHER", "detect_language", "is_japanese", "latin_runs", "script_counts"]
 
 JAPANESE = "ja"
 OTHER = "en"  # the default analysis path; non-Japanese, non-English text is analysed as English today
@@ -61,6 +61,39 @@ def is_japanese(text: str) -> bool:
     if kana >= MIN_KANA or _JAPANESE_MARKS.search(text) is not None:
         return True
     return not any(ch in _SIMPLIFIED_ONLY for ch in text)
+
+
+# A Latin-script run inside Japanese text is worth a second engine when it holds a letter (a name, an
+# e-mail) or at least this many digits (the shortest phone number or SSN it must catch).
+_RUN_MIN_DIGITS = 7
+_ASCII_LETTER = re.compile("[A-Za-z]")
+
+
+def _is_japanese_script(ch: str) -> bool:
+    """Kana, kanji, CJK punctuation (、。「」) and full-width forms (（）：０-９): what bounds a Latin run."""
+    o = ord(ch)
+    return _is_kana(ch) or _is_kanji(ch) or 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF
+
+
+def latin_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each maximal stretch of ``text`` without Japanese script that holds an ASCII letter
+    or enough digits, edge whitespace trimmed: "Mr. Liam O'Brien" or "+1 (415) 555-0132" stays whole, so
+    the English engine reads the stretch with all the context it has."""
+    runs = []
+    start = None
+    for i, ch in enumerate([*text, "。"]):
+        if not _is_japanese_script(ch):
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            run = text[start:i]
+            lead = len(run) - len(run.lstrip())
+            run = run.strip()
+            if _ASCII_LETTER.search(run) or sum(c in "0123456789" for c in run) >= _RUN_MIN_DIGITS:
+                runs.append((start + lead, start + lead + len(run)))
+            start = None
+    return runs
 
 
 def detect_language(text: str) -> str:

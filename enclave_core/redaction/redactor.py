@@ -28,10 +28,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from enclave_core.errors import PolicyError
-from enclave_core.language import JAPANESE, is_japanese
+from enclave_core.language import JAPANESE, is_japanese, latin_runs
 from enclave_core.redaction.companies import names_a_brand, names_a_company
 from enclave_core.redaction.lookalikes import is_lookalike
 from enclave_core.redaction.policy import (
@@ -55,6 +55,8 @@ PLACEHOLDER_PATTERN = re.compile(r"<[A-Z][A-Z0-9_]*>")
 _MAX_SEGMENT_CHARS = 50_000  # spaCy memory grows with doc length; long texts are cut at line breaks
 _MIN_HASH_KEY_BYTES = 16
 _HASH_HEX_CHARS = 10
+_SINGLE_TEXT_BATCH = 8  # segments of one text per nlp.pipe call in ``redact`` (most texts are one segment)
+_T = TypeVar("_T")
 _NLP_LOCK = threading.Lock()  # one spaCy pipeline per process (engine.shared_nlp_engine)
 # Detections a brand name can be mistaken for ("Porsche Taycan" as a person, "Microsoft Surface Pro 9" as an address).
 _BRAND_CHECKED = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
@@ -170,18 +172,8 @@ class Redactor:
         engine the whole answer may end up with."""
         if language is not None and language not in self._policy.languages:
             raise ValueError(f"the policy does not cover language {language!r}")
-        parts = []
-        for segment in _segments(text):
-            if not segment.strip():
-                parts.append(Redacted(segment, {}))
-                continue
-            seen = analysis_text(segment)
-            language_ = language or self.language_of(seen)
-            analyzer = self._get_analyzer(language_)
-            with _NLP_LOCK:
-                artifacts = analyzer.nlp_engine.process_text(seen, language_)
-            parts.append(self._apply(segment, self._detect_segment(analyzer, seen, artifacts, language_)))
-        result = _join(parts)
+        _, segments, spans = self._segment_spans([text], _SINGLE_TEXT_BATCH, language)
+        result = _join([self._apply(segment, found) for segment, found in zip(segments, spans, strict=True)])
         if result.counts:
             logger.debug("redacted %d spans: %s", result.total, result.counts)
         return result
@@ -236,21 +228,36 @@ class Redactor:
             for segment in _segments(text):
                 owners.append(index)
                 segments.append(segment)
-        spans: list[list[_Span]] = [[] for _ in segments]
         seen = {k: analysis_text(s) for k, s in enumerate(segments) if s.strip()}
-        by_language: dict[str, list[int]] = {}
+        found: dict[int, list[_Span]] = {k: [] for k in seen}
+        # Every piece an engine reads: (segment, offset of the piece in it, piece), by engine.
+        by_language: dict[str, list[tuple[int, int, str]]] = {}
         for k, segment in seen.items():
-            by_language.setdefault(language or self.language_of(segment), []).append(k)
+            lang = language or self.language_of(segment)
+            by_language.setdefault(lang, []).append((k, 0, segment))
+            if language is None and lang == JAPANESE:
+                # Japanese text can carry English names, phones and IDs the Japanese engine does not
+                # know: the default engine also reads each Latin-script run (security review F1).
+                runs = by_language.setdefault(self._policy.language, [])
+                runs.extend((k, start, segment[start:end]) for start, end in latin_runs(segment))
         for lang, pending in by_language.items():
+            if not pending:
+                continue
             analyzer = self._get_analyzer(lang)
             for chunk in _batched(pending, batch_size):
-                batch = [seen[k] for k in chunk]
+                batch = [piece for _, _, piece in chunk]
                 with _NLP_LOCK:
                     artifacts = [
                         art for _, art in analyzer.nlp_engine.process_batch(batch, lang, batch_size=batch_size)
                     ]
-                for k, segment, art in zip(chunk, batch, artifacts, strict=True):
-                    spans[k] = self._detect_segment(analyzer, segment, art, lang)
+                for (k, offset, piece), art in zip(chunk, artifacts, strict=True):
+                    found[k].extend(
+                        _Span(offset + s.start, offset + s.end, s.entity, s.score)
+                        for s in self._detect_segment(analyzer, piece, art, lang)
+                    )
+        spans: list[list[_Span]] = [[] for _ in segments]
+        for k, segment in seen.items():
+            spans[k] = self._final_spans(segment, found[k])  # both engines' spans, one set of overlap rules
         return owners, segments, spans
 
     def guard(self, text: str) -> Redacted:
@@ -315,7 +322,8 @@ class Redactor:
     def _detect_segment(
         self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts, language: str = "en"
     ) -> list[_Span]:
-        """Analyzer results above their thresholds, minus protected/allowed text, overlaps merged.
+        """Analyzer results above their thresholds, not yet merged (``_final_spans`` does that once per
+        segment, over every engine's spans).
 
         The shape checks (company and brand names, look-alike numbers) read English and Latin-script
         text; on the Japanese path the recognizers make their own context checks instead."""
@@ -326,7 +334,7 @@ class Redactor:
             score_threshold=self._min_threshold,
             nlp_artifacts=artifacts,
         )
-        spans = [
+        return [
             _Span(r.start, r.end, r.entity_type, r.score)
             for r in results
             if r.score >= self._thresholds.get(r.entity_type, self._policy.score_threshold)
@@ -340,7 +348,6 @@ class Redactor:
                 )
             )
         ]
-        return self._final_spans(text, spans)
 
     def _final_spans(self, text: str, spans: list[_Span]) -> list[_Span]:
         """Cut protected text out of detections, then merge overlaps."""
@@ -505,7 +512,7 @@ def _join(parts: list[Redacted]) -> Redacted:
     return Redacted("".join(p.text for p in parts), dict(sorted(counts.items())))
 
 
-def _batched(items: list[int], size: int) -> Iterator[list[int]]:
+def _batched(items: list[_T], size: int) -> Iterator[list[_T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
