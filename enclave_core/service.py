@@ -183,7 +183,7 @@ class RagService:
             found = self._retrieve(principal, collection, question, top_k, mode)
         except AccessDenied:
             raise
-        except EnclaveError as exc:
+        except Exception as exc:  # foreseen or not (a store or model fault): the trail shows the attempt
             self._audit("search", principal, collection, outcome="error", error=exc.__class__.__name__)
             raise
         out = [c.to_json() for c in found.citations]
@@ -266,7 +266,7 @@ class RagService:
             found = self._retrieve(principal, collection, question, top_k, mode)
         except AccessDenied:
             raise
-        except EnclaveError as exc:
+        except Exception as exc:  # foreseen or not (a store or model fault): the trail shows the attempt
             self._audit("query", principal, collection, outcome="error", error=exc.__class__.__name__)
             raise
         try:
@@ -320,7 +320,13 @@ class RagService:
         its prompt, and the answer is released word by word through the streaming output guard."""
         started = time.perf_counter()
         self._check_reveal(principal, collection, reveal, reveal_reason)
-        found = self._retrieve(principal, collection, question, top_k, mode)
+        try:
+            found = self._retrieve(principal, collection, question, top_k, mode)
+        except AccessDenied:
+            raise
+        except Exception as exc:  # as in answer(): the trail shows the attempt
+            self._audit("query", principal, collection, outcome="error", error=exc.__class__.__name__, stream=True)
+            raise
         guard = self._stream_guard()
         first: list[dict[str, Any]] = []
         try:
