@@ -64,9 +64,13 @@ def is_japanese(text: str) -> bool:
 
 
 # A Latin-script run inside Japanese text is worth a second engine when it holds a letter (a name, an
-# e-mail) or at least this many digits (the shortest phone number or SSN it must catch).
+# e-mail), or when it is a number in a foreign shape with at least this many digits: international
+# (+44 20 7946 0958), grouped and not starting with 0 ((415) 555-0132), or an SSN (078-05-1120).
+# Domestic Japanese numbers (0120-498-565, 03-...) and bare digit strings (法人番号, order numbers) are
+# the Japanese engine's, read with their Japanese context (measured: benchmarks.pii_ja precision).
 _RUN_MIN_DIGITS = 7
 _ASCII_LETTER = re.compile("[A-Za-z]")
+_FOREIGN_NUMBER = re.compile(r"\+|\(?[1-9]\d*\)?[ .-]\d|\d{3}-\d{2}-\d{4}\b")
 
 
 def _is_japanese_script(ch: str) -> bool:
@@ -90,7 +94,9 @@ def latin_runs(text: str) -> list[tuple[int, int]]:
             run = text[start:i]
             lead = len(run) - len(run.lstrip())
             run = run.strip()
-            if _ASCII_LETTER.search(run) or sum(c in "0123456789" for c in run) >= _RUN_MIN_DIGITS:
+            if _ASCII_LETTER.search(run) or (
+                sum(c in "0123456789" for c in run) >= _RUN_MIN_DIGITS and _FOREIGN_NUMBER.match(run)
+            ):
                 runs.append((start + lead, start + lead + len(run)))
             start = None
     return runs

@@ -230,34 +230,36 @@ class Redactor:
                 segments.append(segment)
         seen = {k: analysis_text(s) for k, s in enumerate(segments) if s.strip()}
         found: dict[int, list[_Span]] = {k: [] for k in seen}
-        # Every piece an engine reads: (segment, offset of the piece in it, piece), by engine.
-        by_language: dict[str, list[tuple[int, int, str]]] = {}
+        from_runs: dict[int, list[_Span]] = {k: [] for k in seen}  # the default engine on Japanese text's runs
+        # Every piece an engine reads, by engine: (segment, offset of the piece in it, piece, whose spans).
+        by_language: dict[str, list[tuple[int, int, str, dict[int, list[_Span]]]]] = {}
         for k, segment in seen.items():
             lang = language or self.language_of(segment)
-            by_language.setdefault(lang, []).append((k, 0, segment))
-            if language is None and lang == JAPANESE:
+            by_language.setdefault(lang, []).append((k, 0, segment, found))
+            if language is None and lang == JAPANESE != self._policy.language:
                 # Japanese text can carry English names, phones and IDs the Japanese engine does not
                 # know: the default engine also reads each Latin-script run (security review F1).
                 runs = by_language.setdefault(self._policy.language, [])
-                runs.extend((k, start, segment[start:end]) for start, end in latin_runs(segment))
+                runs.extend((k, start, segment[start:end], from_runs) for start, end in latin_runs(segment))
         for lang, pending in by_language.items():
             if not pending:
                 continue
             analyzer = self._get_analyzer(lang)
             for chunk in _batched(pending, batch_size):
-                batch = [piece for _, _, piece in chunk]
+                batch = [piece for _, _, piece, _ in chunk]
                 with _NLP_LOCK:
                     artifacts = [
                         art for _, art in analyzer.nlp_engine.process_batch(batch, lang, batch_size=batch_size)
                     ]
-                for (k, offset, piece), art in zip(chunk, artifacts, strict=True):
-                    found[k].extend(
+                for (k, offset, piece, into), art in zip(chunk, artifacts, strict=True):
+                    into[k].extend(
                         _Span(offset + s.start, offset + s.end, s.entity, s.score)
                         for s in self._detect_segment(analyzer, piece, art, lang)
                     )
         spans: list[list[_Span]] = [[] for _ in segments]
         for k, segment in seen.items():
-            spans[k] = self._final_spans(segment, found[k])  # both engines' spans, one set of overlap rules
+            # Both engines' spans, one set of overlap rules.
+            spans[k] = self._final_spans(segment, found[k] + _adding(segment, found[k], from_runs[k]))
         return owners, segments, spans
 
     def guard(self, text: str) -> Redacted:
@@ -428,6 +430,18 @@ def _subtract(text: str, span: _Span, holes: list[tuple[int, int]]) -> list[_Spa
         if p_start < p_end:
             out.append(_Span(p_start, p_end, span.entity, span.score))
     return out
+
+
+def _adding(text: str, own: list[_Span], extra: list[_Span]) -> list[_Span]:
+    """The second engine's spans that add something: not wholly inside one of the segment engine's own
+    (which then names the type: a Japanese phone stays PHONE_NUMBER, not the English engine's UK_NHS),
+    and no all-capitals name ("CSIRT", "NTT": spaCy calls a lone acronym a PERSON)."""
+    return [
+        span
+        for span in extra
+        if not any(o.start <= span.start and span.end <= o.end for o in own)
+        and not (span.entity in NER_ENTITIES and not any(c.islower() for c in text[span.start : span.end]))
+    ]
 
 
 def _resolve_overlaps(spans: list[_Span]) -> list[_Span]:

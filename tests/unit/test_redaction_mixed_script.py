@@ -34,6 +34,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         "緊急時はジョンさんではなく John Miller（(415) 555-0132）に連絡してください。",
         ["Miller", "555-0132"],
     ),
+    ("ja-label-ssn", "社会保障番号は 078-05-1120、米国の携帯は 415-555-0199 です。", ["078-05-1120", "415-555-0199"]),
     (
         "en-paragraph-ja-name-honorific-ja-phone",
         "Please forward the signed contract to our partner in Osaka, 田中一郎様, who can be reached "
@@ -84,6 +85,14 @@ def test_explicit_language_keeps_its_meaning(redactor: Redactor) -> None:
     assert "O'Brien" not in redactor.redact(text, language="en").text
 
 
-def test_japanese_text_without_latin_runs_is_unchanged(redactor: Redactor) -> None:
-    text = "山田太郎様の電話は03-1234-5678です。住所は東京都新宿区西新宿2丁目8番1号です。"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "山田太郎様の電話は03-1234-5678です。住所は東京都新宿区西新宿2丁目8番1号です。",
+        # Domestic and bare numbers stay the Japanese engine's (toll-free is a business's; 法人番号 public).
+        "お問い合わせはフリーダイヤル 0120-498-565 まで。法人番号 6346749305455 の株式会社です。",
+        "CSIRT窓口とNTTの担当部署に連絡してください。",  # acronyms are not names
+    ],
+)
+def test_japanese_text_without_foreign_pii_reads_as_before(redactor: Redactor, text: str) -> None:
     assert redactor.redact(text).text == redactor.redact(text, language="ja").text
