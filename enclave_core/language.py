@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["JAPANESE", "OTHER", "detect_language", "is_japanese", "latin_runs", "script_counts"]
+__all__ = ["JAPANESE", "OTHER", "detect_language", "is_japanese", "japanese_runs", "latin_runs", "script_counts"]
 
 JAPANESE = "ja"
 OTHER = "en"  # the default analysis path; non-Japanese, non-English text is analysed as English today
@@ -99,6 +99,24 @@ def latin_runs(text: str) -> list[tuple[int, int]]:
             ):
                 runs.append((start + lead, start + lead + len(run)))
             start = None
+    return runs
+
+
+_JAPANESE_RUN = re.compile(r"[^A-Za-z]+")
+_RUN_MIN_JAPANESE = 2  # kana/kanji: a name with an honorific, a surname and given name, 和暦, 普通 + number
+
+
+def japanese_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each maximal stretch of ``text`` without an ASCII letter that holds at least two
+    kana/kanji, edge whitespace trimmed: "山本 花子", "みずほ銀行 普通 1234567" or "昭和60年4月1日" inside
+    English text stays whole with its digits, so the Japanese engine reads it with its own context."""
+    runs = []
+    for m in _JAPANESE_RUN.finditer(text):
+        run = m.group()
+        if sum(_is_kana(c) or _is_kanji(c) for c in run) < _RUN_MIN_JAPANESE:
+            continue
+        lead = len(run) - len(run.lstrip())
+        runs.append((m.start() + lead, m.start() + lead + len(run.strip())))
     return runs
 
 

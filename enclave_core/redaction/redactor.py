@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from enclave_core.errors import PolicyError
-from enclave_core.language import JAPANESE, is_japanese, latin_runs
+from enclave_core.language import JAPANESE, is_japanese, japanese_runs, latin_runs
 from enclave_core.redaction.companies import names_a_brand, names_a_company
 from enclave_core.redaction.lookalikes import is_lookalike
 from enclave_core.redaction.policy import (
@@ -241,6 +241,11 @@ class Redactor:
                 # know: the default engine also reads each Latin-script run (security review F1).
                 runs = by_language.setdefault(self._policy.language, [])
                 runs.extend((k, start, segment[start:end], from_runs) for start, end in latin_runs(segment))
+            elif language is None and JAPANESE in self._policy.languages and (ja_runs := japanese_runs(segment)):
+                # And the reverse: Japanese names, 和暦 dates, bank accounts inside English text (GiNZA
+                # loads only when Japanese script appears).
+                runs = by_language.setdefault(JAPANESE, [])
+                runs.extend((k, start, segment[start:end], from_runs) for start, end in ja_runs)
         for lang, pending in by_language.items():
             if not pending:
                 continue
@@ -435,13 +440,17 @@ def _subtract(text: str, span: _Span, holes: list[tuple[int, int]]) -> list[_Spa
 def _adding(text: str, own: list[_Span], extra: list[_Span]) -> list[_Span]:
     """The second engine's spans that add something: not wholly inside one of the segment engine's own
     (which then names the type: a Japanese phone stays PHONE_NUMBER, not the English engine's UK_NHS),
-    and no all-capitals name ("CSIRT", "NTT": spaCy calls a lone acronym a PERSON)."""
+    and no all-capitals Latin name ("CSIRT", "NTT": spaCy calls a lone acronym a PERSON)."""
     return [
         span
         for span in extra
         if not any(o.start <= span.start and span.end <= o.end for o in own)
-        and not (span.entity in NER_ENTITIES and not any(c.islower() for c in text[span.start : span.end]))
+        and not (span.entity in NER_ENTITIES and _is_acronym(text[span.start : span.end]))
     ]
+
+
+def _is_acronym(value: str) -> bool:
+    return value.isascii() and not any(c.islower() for c in value)
 
 
 def _resolve_overlaps(spans: list[_Span]) -> list[_Span]:

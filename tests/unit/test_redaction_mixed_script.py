@@ -46,6 +46,21 @@ CASES: list[tuple[str, str, list[str]]] = [
         "The site visit was arranged by 佐藤 美咲さん (携帯 090-4521-7736) from the Nagoya office.",
         ["佐藤 美咲", "090-4521-7736"],
     ),
+    (
+        "en-paragraph-ja-name-without-honorific",
+        "Please send the invoice to 山本 花子 in accounting before the end of the quarter, thanks.",
+        ["山本 花子", "花子"],
+    ),
+    (
+        "en-paragraph-katakana-name",
+        "The applicant タナカ ヒロシ submitted the form with all required attachments yesterday afternoon.",
+        ["タナカ ヒロシ"],
+    ),
+    (
+        "en-paragraph-ja-bank-account-and-title",
+        "For transfers use みずほ銀行 普通 1234567; if it fails, call 高橋部長 on 090-1234-5678 tonight.",
+        ["1234567", "高橋", "090-1234-5678"],
+    ),
 ]
 
 
