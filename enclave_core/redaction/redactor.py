@@ -229,43 +229,53 @@ class Redactor:
                 owners.append(index)
                 segments.append(segment)
         seen = {k: analysis_text(s) for k, s in enumerate(segments) if s.strip()}
-        found: dict[int, list[_Span]] = {k: [] for k in seen}
-        from_runs: dict[int, list[_Span]] = {k: [] for k in seen}  # the default engine on Japanese text's runs
-        # Every piece an engine reads, by engine: (segment, offset of the piece in it, piece, whose spans).
-        by_language: dict[str, list[tuple[int, int, str, dict[int, list[_Span]]]]] = {}
+        by_language: dict[str, list[tuple[int, int, str]]] = {}
         for k, segment in seen.items():
-            lang = language or self.language_of(segment)
-            by_language.setdefault(lang, []).append((k, 0, segment, found))
-            if language is None and lang == JAPANESE != self._policy.language:
-                # Japanese text can carry English names, phones and IDs the Japanese engine does not
-                # know: the default engine also reads each Latin-script run (security review F1).
-                runs = by_language.setdefault(self._policy.language, [])
-                runs.extend((k, start, segment[start:end], from_runs) for start, end in latin_runs(segment))
-            elif language is None and JAPANESE in self._policy.languages and (ja_runs := japanese_runs(segment)):
-                # And the reverse: Japanese names, 和暦 dates, bank accounts inside English text (GiNZA
-                # loads only when Japanese script appears).
-                runs = by_language.setdefault(JAPANESE, [])
-                runs.extend((k, start, segment[start:end], from_runs) for start, end in ja_runs)
-        for lang, pending in by_language.items():
-            if not pending:
-                continue
-            analyzer = self._get_analyzer(lang)
-            for chunk in _batched(pending, batch_size):
-                batch = [piece for _, _, piece, _ in chunk]
-                with _NLP_LOCK:
-                    artifacts = [
-                        art for _, art in analyzer.nlp_engine.process_batch(batch, lang, batch_size=batch_size)
-                    ]
-                for (k, offset, piece, into), art in zip(chunk, artifacts, strict=True):
-                    into[k].extend(
-                        _Span(offset + s.start, offset + s.end, s.entity, s.score)
-                        for s in self._detect_segment(analyzer, piece, art, lang)
+            by_language.setdefault(language or self.language_of(segment), []).append((k, 0, segment))
+        found = self._read(by_language, batch_size, {k: [] for k in seen})
+        # The other engine reads the other script's runs (security review F1): English names, phones and
+        # IDs in Japanese text; Japanese names, bank accounts in English text (GiNZA loads only when
+        # such a run appears). A run wholly inside a span already found can add nothing: not read.
+        runs_by_language: dict[str, list[tuple[int, int, str]]] = {}
+        if language is None and JAPANESE in self._policy.languages and self._policy.language != JAPANESE:
+            for lang, pending in by_language.items():
+                other, find_runs = (
+                    (self._policy.language, latin_runs) if lang == JAPANESE else (JAPANESE, japanese_runs)
+                )
+                for k, _, segment in pending:
+                    runs_by_language.setdefault(other, []).extend(
+                        (k, start, segment[start:end])
+                        for start, end in find_runs(segment)
+                        if not any(o.start <= start and end <= o.end for o in found[k])
                     )
+        from_runs = self._read(runs_by_language, batch_size, {k: [] for k in seen})
         spans: list[list[_Span]] = [[] for _ in segments]
         for k, segment in seen.items():
             # Both engines' spans, one set of overlap rules.
             spans[k] = self._final_spans(segment, found[k] + _adding(segment, found[k], from_runs[k]))
         return owners, segments, spans
+
+    def _read(
+        self, by_language: dict[str, list[tuple[int, int, str]]], batch_size: int, into: dict[int, list[_Span]]
+    ) -> dict[int, list[_Span]]:
+        """Each engine reads its pieces (segment, offset in it, piece) with ``nlp.pipe``; the spans, shifted
+        to segment offsets, go to ``into[segment]``."""
+        for lang, pending in by_language.items():
+            if not pending:
+                continue
+            analyzer = self._get_analyzer(lang)
+            for chunk in _batched(pending, batch_size):
+                batch = [piece for _, _, piece in chunk]
+                with _NLP_LOCK:
+                    artifacts = [
+                        art for _, art in analyzer.nlp_engine.process_batch(batch, lang, batch_size=batch_size)
+                    ]
+                for (k, offset, piece), art in zip(chunk, artifacts, strict=True):
+                    into[k].extend(
+                        _Span(offset + s.start, offset + s.end, s.entity, s.score)
+                        for s in self._detect_segment(analyzer, piece, art, lang)
+                    )
+        return into
 
     def guard(self, text: str) -> Redacted:
         """Output guard for LLM answers: redact PII that is not already a placeholder.
