@@ -165,11 +165,12 @@ class Redactor:
         return self._policy.language
 
     def redact(self, text: str, language: str | None = None) -> Redacted:
-        """Redact one text (one spaCy call per text; prefer ``redact_many`` for bulk work).
+        """Redact one text (prefer ``redact_many`` for bulk work).
 
-        ``language``: read it with that engine instead of the one its script chooses (one of
-        ``policy.languages``): the streaming guard checks a window of a growing answer with every
-        engine the whole answer may end up with."""
+        ``language``: route it as that language instead of the one its script chooses (one of
+        ``policy.languages``; the other script's runs are still read by the other engine): the
+        streaming guard checks a window of a growing answer with every route the whole answer may
+        end up with, and ends it with the whole answer's, so it releases what ``redact`` would."""
         if language is not None and language not in self._policy.languages:
             raise ValueError(f"the policy does not cover language {language!r}")
         _, segments, spans = self._segment_spans([text], _SINGLE_TEXT_BATCH, language)
@@ -237,7 +238,7 @@ class Redactor:
         # IDs in Japanese text; Japanese names, bank accounts in English text (GiNZA loads only when
         # such a run appears). A run wholly inside a span already found can add nothing: not read.
         runs_by_language: dict[str, list[tuple[int, int, str]]] = {}
-        if language is None and JAPANESE in self._policy.languages and self._policy.language != JAPANESE:
+        if JAPANESE in self._policy.languages and self._policy.language != JAPANESE:
             for lang, pending in by_language.items():
                 other, find_runs = (
                     (self._policy.language, latin_runs) if lang == JAPANESE else (JAPANESE, japanese_runs)

@@ -93,11 +93,24 @@ def test_detections_point_into_the_mixed_text(redactor: Redactor) -> None:
     assert any("peter.gabriel@example.com" in s for s in spans)
 
 
-def test_explicit_language_keeps_its_meaning(redactor: Redactor) -> None:
-    """The stream guard asks each engine alone (``language=``): that stays one engine, no second pass."""
+def test_explicit_language_routes_as_that_language(redactor: Redactor) -> None:
+    """``language=`` (the stream guard's per-engine windows and its end of stream) routes the text as that
+    language, other-script runs included: a streamed Japanese answer must not release what ``redact``
+    removes (it did, measured, while ``language="ja"`` meant the Japanese engine alone)."""
     text = CASES[0][1]
-    assert redactor.redact(text, language="ja").text == text  # the Japanese engine alone knows neither
+    assert redactor.redact(text, language="ja").text == redactor.redact(text).text
     assert "O'Brien" not in redactor.redact(text, language="en").text
+
+
+def test_a_streamed_japanese_answer_releases_no_english_value(redactor: Redactor) -> None:
+    from enclave_core.stream_guard import GuardedStream, RedactorGuard
+
+    answer = "担当者は Liam O'Brien です。電話番号は +44 20 7946 0958 です。詳しくは総務部にお問い合わせください。"
+    guard = RedactorGuard(redactor)
+    stream = GuardedStream(guard)
+    released = "".join([piece for ch in answer for piece in stream.feed(ch)] + list(stream.flush()))
+    assert [v for v in ("O'Brien", "7946 0958") if v in released] == [], released
+    assert released == guard(answer)[0]
 
 
 @pytest.mark.parametrize(

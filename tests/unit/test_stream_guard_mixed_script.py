@@ -37,16 +37,16 @@ TURNS_ENGLISH = (
 VALUES = ["John Miller", "Miller", "(415) 555-0132", "555-0132"]
 
 
-def test_the_attack_holds_the_engines_disagree(redactor: Any) -> None:
-    """The premise: the whole answer reads as English and its guard removes the values; the Japanese
-    engine alone (as the stream guard asks it for a window that still reads as Japanese) keeps them.
-    The redactor's own route also reads such a window's Latin runs in English, so it removes them."""
+def test_the_premise_a_japanese_window_of_an_english_answer(redactor: Any) -> None:
+    """The premise: the whole answer reads as English and its guard removes the values; a window that
+    still reads as Japanese goes the Japanese route, whose engine alone knows no English name. Since
+    review F1 that route also reads the window's Latin runs in English, so it removes them too; the
+    stream tests below stay as the regression tests."""
     full = redactor.redact(TURNS_ENGLISH).text
     assert all(v not in full for v in VALUES)
     window = JAPANESE[-40:] + TURNS_ENGLISH[len(JAPANESE) : len(JAPANESE) + 100]
     assert redactor.language_of(window) == "ja"
-    assert "John Miller" in redactor.redact(window, language="ja").text
-    assert "John Miller" not in redactor.redact(window).text
+    assert "John Miller" not in redactor.redact(window, language="ja").text
 
 
 @pytest.mark.parametrize("split", ["chars", "tokens"])
