@@ -55,7 +55,10 @@ Safety argument (what is released, and why the guard over the whole answer would
    ``diverged``, more redacted, not less). An answer without Japanese script so far is checked with
    its own engine only: English text released before Japanese script arrives is the one case not
    covered (the Japanese engine reading English text finds only what the English one also finds in
-   the tests; running GiNZA over every English window would cost every English answer).
+   the tests; running GiNZA over every English window would cost every English answer). Each
+   engine's reading is itself mixed-script (``Redactor`` with ``language=``): that engine over the
+   text, and the other engine over the other script's runs, so a name or phone of one script inside
+   text of the other is found whichever engine a window goes to.
 
 So the concatenation of the released pieces equals what the guard returns for the complete
 answer in every case the tests exercise (real guard inputs, random token splits; a personal
