@@ -8,21 +8,19 @@ retriever raising ``RuntimeError`` after the question was authorised and pseudon
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from enclave_core.keys import KeyStore
 from services.gateway.app import create_app
-from services.gateway.server import uvicorn_options
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
+from tests.e2e.gateway_server import serving_app
 from tests.integration.conftest import read_audit, upload
 
+CAFETERIA = "The cafeteria serves breakfast from 7:30 on weekdays."
 QUESTION = {"question": "Which cafeteria serves breakfast on Mondays?", "collection": "handbook"}
 
 
@@ -32,32 +30,21 @@ class ExplodingRetriever:
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, embedder: Any, redactor: Any) -> Iterator[tuple[Any, str, Any]]:
+def gateway(tmp_path_factory: pytest.TempPathFactory, embedder: Any, redactor: Any) -> Iterator[tuple[Any, Any, Any]]:
     settings = make_settings(tmp_path_factory.mktemp("audit-errors") / "data")
     secret = KeyStore(settings.secrets_dir / "api-keys.json").create("ann", ["staff"], ["admin"])[1]
     app = create_app(settings, warm=False)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings, "127.0.0.1", port)))
-    thread = threading.Thread(target=server.run, name="audit-errors-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.05)
-    core = app.state.enclave.core
-    core.__dict__["embedder"] = embedder
-    core.__dict__["redactor"] = redactor
-    client = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {secret}"}, timeout=120
-    )
-    try:
-        upload(client, "handbook", {"cafeteria.md": "The cafeteria serves breakfast from 7:30 on weekdays."}, "staff")
-        core.__dict__["retriever"] = ExplodingRetriever()
-        yield client, settings, core
-    finally:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving_app(app, settings) as port:
+        core = app.state.enclave.core
+        core.__dict__["embedder"] = embedder
+        core.__dict__["redactor"] = redactor
+        headers = {"Authorization": f"Bearer {secret}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as client:
+            upload(
+                client, "handbook", {"cafeteria.md": "The cafeteria serves breakfast from 7:30 on weekdays."}, "staff"
+            )
+            core.__dict__["retriever"] = ExplodingRetriever()
+            yield client, settings, core
 
 
 @pytest.mark.parametrize(

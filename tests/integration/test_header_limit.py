@@ -10,37 +10,21 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.http_protocol import MAX_HEAD_BYTES
-from services.gateway.server import uvicorn_options
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
+from tests.e2e.gateway_server import serving_app
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     settings = make_settings(tmp_path_factory.mktemp("head") / "data", "http://127.0.0.1:9")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, warm=False), **uvicorn_options(settings, "127.0.0.1", port))
-    )
-    thread = threading.Thread(target=server.run, name="head-limit-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.05)
-    try:
+    with serving_app(create_app(settings, warm=False), settings) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _exchange(port: int, chunks: list[bytes], timeout: float = 20.0) -> bytes:

@@ -16,15 +16,12 @@ import json
 import logging
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from enclave_core.keys import KeyStore
@@ -32,8 +29,8 @@ from enclave_core.logs import configure_logging
 from enclave_core.requestctx import REQUEST_ID_HEADER
 from enclave_core.settings import Settings
 from services.gateway.app import create_app
-from services.gateway.server import uvicorn_options
-from tests.conftest import REPO, free_port, make_settings
+from tests.conftest import REPO, make_settings
+from tests.e2e.gateway_server import serving_app
 from tests.integration.conftest import ACCESS_POLICY, upload
 from tests.integration.faults import FakeLLM
 
@@ -120,22 +117,13 @@ def observed(tmp_path_factory: pytest.TempPathFactory, embedder: Any, redactor: 
             "admin": store.create("root", [], ["admin"])[1],
         }
         app = create_app(settings, warm=False)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings, "127.0.0.1", port)))
-        thread = threading.Thread(target=server.run, name="observed-gateway", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 120
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "gateway did not start"
-            time.sleep(0.05)
-        core = app.state.enclave.core
-        core.__dict__["embedder"] = embedder
-        core.__dict__["redactor"] = redactor
         try:
-            yield Observed(f"http://127.0.0.1:{port}", settings, keys, logs, llm)
+            with serving_app(app, settings) as port:
+                core = app.state.enclave.core
+                core.__dict__["embedder"] = embedder
+                core.__dict__["redactor"] = redactor
+                yield Observed(f"http://127.0.0.1:{port}", settings, keys, logs, llm)
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
             root_logger.removeHandler(handler)
             root_logger.setLevel(level)
 
