@@ -185,6 +185,23 @@ def _drive(workers: int, seconds: float, make_call: Callable[[], Callable[[int],
     return {"requests": len(flat), "rps": round(len(flat) / elapsed, 2), **percentiles(flat), "errors": len(errors)}
 
 
+def search_client(port: int, key: str, bodies: list[bytes]) -> Callable[[], Callable[[int], object]]:
+    """A factory of ``_drive`` callers: each opens its own keep-alive connection and posts
+    ``/v1/search`` bodies in turn; anything but 200 is an error."""
+
+    def make() -> Callable[[int], object]:
+        client = HttpClient(port, key)
+
+        def call(i: int) -> None:
+            status, payload = client.request("POST", "/v1/search", bodies[i % len(bodies)])
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
+
+        return call
+
+    return make
+
+
 def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Rounds of one variant: median throughput and median of the per-round percentiles."""
     return {
@@ -242,21 +259,8 @@ def run_search_bench(
         def service() -> Callable[[int], object]:
             return lambda i: rag.search(principal, COLLECTION, QUESTIONS[i % len(QUESTIONS)])
 
-        def http_search(port: int) -> Callable[[], Callable[[int], object]]:
-            def make() -> Callable[[int], object]:
-                client = HttpClient(port, key)
-
-                def call(i: int) -> None:
-                    status, payload = client.request("POST", "/v1/search", bodies[i % len(bodies)])
-                    if status != 200:
-                        raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
-
-                return call
-
-            return make
-
         variants = {"retriever": retriever, "service": service}
-        variants |= {name: http_search(g.port) for name, g in gateways.items()}
+        variants |= {name: search_client(g.port, key, bodies) for name, g in gateways.items()}
         for make in variants.values():  # warm every path (first ONNX/NER calls, connections)
             _drive(1, 1.0, make)
         out: dict[str, Any] = {}

@@ -19,28 +19,13 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import write_result
-from benchmarks.gateway import COLLECTION, QUESTIONS, REPO, GatewayProcess, HttpClient, _drive, prepare_data
+from benchmarks.gateway import COLLECTION, QUESTIONS, REPO, GatewayProcess, _drive, prepare_data, search_client
 
 __all__ = ["run_ab"]
-
-
-def _client(port: int, key: str, bodies: list[bytes]) -> Callable[[], Callable[[int], object]]:
-    def make() -> Callable[[int], object]:
-        client = HttpClient(port, key)
-
-        def call(i: int) -> None:
-            status, payload = client.request("POST", "/v1/search", bodies[i % len(bodies)])
-            if status != 200:
-                raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
-
-        return call
-
-    return make
 
 
 def run_ab(tree: Path, base: Path, concurrency: list[int], seconds: float, rounds: int, log: Path) -> dict[str, Any]:
@@ -56,7 +41,7 @@ def run_ab(tree: Path, base: Path, concurrency: list[int], seconds: float, round
         for g in gateways.values():
             g.start(key)
         bodies = [json.dumps({"question": q, "collection": COLLECTION}).encode() for q in QUESTIONS]
-        makers = {name: _client(g.port, key, bodies) for name, g in gateways.items()}
+        makers = {name: search_client(g.port, key, bodies) for name, g in gateways.items()}
         for make in makers.values():
             _drive(1, 1.0, make)  # warm
         out: dict[str, Any] = {}

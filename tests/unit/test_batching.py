@@ -109,6 +109,22 @@ def test_max_batch_is_respected() -> None:
     assert max(sizes) <= 3 and sum(sizes) == 10
 
 
+def submitter(
+    batcher: MicroBatcher[str, str], item: str, outcomes: dict[str, object], callers: dict[str, int] | None = None
+) -> Callable[[], None]:
+    """A thread body that submits ``item`` and records its result or error (and its thread) by item."""
+
+    def f() -> None:
+        if callers is not None:
+            callers[item] = threading.get_ident()
+        try:
+            outcomes[item] = batcher.submit(item)
+        except Exception as exc:
+            outcomes[item] = exc
+
+    return f
+
+
 def test_an_exception_in_one_item_fails_only_that_request() -> None:
     gate = threading.Event()
 
@@ -122,13 +138,7 @@ def test_an_exception_in_one_item_fails_only_that_request() -> None:
     outcomes: dict[str, object] = {}
 
     def call(item: str) -> Callable[[], None]:
-        def f() -> None:
-            try:
-                outcomes[item] = batcher.submit(item)
-            except ValueError as exc:
-                outcomes[item] = exc
-
-        return f
+        return submitter(batcher, item, outcomes)
 
     def release_soon() -> None:
         time.sleep(0.2)
@@ -168,14 +178,7 @@ def test_after_a_failed_batch_each_caller_retries_its_own_item_in_its_own_thread
     outcomes: dict[str, object] = {}
 
     def call(item: str) -> Callable[[], None]:
-        def f() -> None:
-            callers[item] = threading.get_ident()
-            try:
-                outcomes[item] = batcher.submit(item)
-            except Exception as exc:
-                outcomes[item] = exc
-
-        return f
+        return submitter(batcher, item, outcomes, callers)
 
     leader = threading.Thread(target=call("first"), daemon=True)
     leader.start()
